@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BACKEND := backend
+VENV := $(BACKEND)/.venv
+PY := $(abspath $(VENV))/bin/python
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck lock install browser clean
+
+# The venv is rebuilt from the lock whenever the lock changes.
+$(VENV)/.installed-dev: $(BACKEND)/requirements-dev.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@$(PY) -m uv pip install -q --python $(PY) --require-hashes -r $(BACKEND)/requirements-dev.lock
+	@touch $@
+
+install: $(VENV)/.installed-dev
+
+run: install
+	cd $(BACKEND) && $(PY) scripts/init_db.py && $(PY) scripts/init_oauth_platforms.py --only-missing
+	cd $(BACKEND) && $(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+test: install lint
+	cd $(BACKEND) && $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	cd $(BACKEND) && $(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+typecheck: install
+	cd $(BACKEND) && $(PY) -m mypy app
+
+# Re-resolve the locks after editing backend/pyproject.toml.
+lock: install
+	cd $(BACKEND) && $(PY) -m uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
+	cd $(BACKEND) && $(PY) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,74 @@
+"""Typed dependencies: the request's database session, the current user, the credential store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.database import session_scope
+from app.core.errors import Forbidden, Unauthorized
+from app.core.security import InvalidToken, TokenService
+from app.models import User
+from app.services import users
+from app.services.oauth.credential_store import CredentialStore
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed before the response is sent, rolled back on error."""
+    async with session_scope(request.app.state.session_factory) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_token_service(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+def get_credential_store(request: Request) -> CredentialStore:
+    store: CredentialStore = request.app.state.credential_store
+    return store
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TokensDep = Annotated[TokenService, Depends(get_token_service)]
+CredentialStoreDep = Annotated[CredentialStore, Depends(get_credential_store)]
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from /api/v1/auth/login")
+
+
+async def get_current_user(
+    session: SessionDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized()
+    try:
+        subject = await tokens.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthorized("The access token is invalid or has expired; sign in again.") from exc
+    return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("This needs an administrator.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]

@@ -1,0 +1,39 @@
+"""Users of the service: register, sign in, who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import CurrentUser, SessionDep, SettingsDep, TokensDep
+from app.core.errors import Forbidden
+from app.schemas.auth import Credentials, LoginCredentials, TokenOut, UserOut
+from app.schemas.common import Envelope, ok
+from app.services import users
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", response_model=Envelope[UserOut], summary="Create a user")
+async def register(
+    body: Credentials, session: SessionDep, settings: SettingsDep
+) -> Envelope[UserOut]:
+    if not settings.allow_registration:
+        raise Forbidden("Registration is closed on this service.")
+    user = await users.register(session, body.username, body.password)
+    return ok(UserOut.model_validate(user))
+
+
+@router.post("/login", response_model=Envelope[TokenOut], summary="Sign in for an access token")
+async def login(
+    body: LoginCredentials, session: SessionDep, tokens: TokensDep
+) -> Envelope[TokenOut]:
+    if not tokens.can_issue:
+        raise Forbidden("Sign-in is handled by the host application that issues the tokens.")
+    user = await users.authenticate(session, body.username, body.password)
+    issued = tokens.issue(user.username)
+    return ok(TokenOut(access_token=issued.access_token, expires_in=issued.expires_in))
+
+
+@router.get("/me", response_model=Envelope[UserOut], summary="The signed-in user")
+async def me(user: CurrentUser) -> Envelope[UserOut]:
+    return ok(UserOut.model_validate(user))

@@ -1,0 +1,134 @@
+"""Settings: one pydantic-settings object, read from the environment (and `.env`).
+
+Every field maps to one environment variable (the seed's names where it has them); the README
+lists each with its default, and a test keeps that list complete. In development the first run
+generates a JWT secret and a credential key into a git-ignored local file; in production the
+service refuses to start without explicit ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = BACKEND_DIR / "data"
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the service (raised at start-up, never per request)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # --- service ---
+    environment: Literal["development", "production", "test"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = ""
+    """Empty means the embedded SQLite file `<DATA_DIR>/oauth_proxy.db`."""
+    data_dir: Path = DEFAULT_DATA_DIR
+    local_secrets_file: Path = BACKEND_DIR / ".local-secrets.env"
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 1_048_576
+    database_pool_size: int = 10
+
+    # --- users and tokens ---
+    allow_registration: bool = True
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_public_key: str | None = None
+    """PEM public key for RS256/ES256 tokens issued by a host application."""
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_expire_seconds: int = 86_400
+    jwt_auto_provision: bool = False
+    """Create a user the first time a valid token names an unknown `sub`."""
+
+    # --- credential encryption ---
+    credential_keys: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CREDENTIAL_KEYS", "ENCRYPTION_KEYS")
+    )
+    """Comma-separated `key_id:base64(32 bytes)`; the first encrypts, all decrypt."""
+
+    # --- the seed's settings ---
+    oauth_state_expire: int = 600
+    """Seconds an authorization session (`state`) stays valid."""
+    oauth_callback_url: str = "http://localhost:8000/api/v1/oauth/callback"
+    playwright_headless: bool = True
+    playwright_timeout: int = 30_000
+    """Milliseconds for one browser step."""
+    litellm_log_level: str = "INFO"
+    litellm_cache_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        missing = []
+        if self.jwt_algorithm == "HS256" and not self.jwt_secret:
+            missing.append("JWT_SECRET")
+        if self.jwt_algorithm != "HS256" and not (self.jwt_public_key or self.jwt_jwks_url):
+            missing.append("JWT_PUBLIC_KEY or JWT_JWKS_URL")
+        if not self.credential_keys:
+            missing.append("CREDENTIAL_KEYS")
+        if missing:
+            raise ConfigurationError(
+                "ENVIRONMENT=production needs explicit secrets: set " + ", ".join(missing)
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'oauth_proxy.db'}"
+
+
+def _generate_local_secrets(path: Path, settings: Settings) -> None:
+    """Append what development lacks to the git-ignored local secrets file (mode 0600)."""
+    lines = []
+    if settings.jwt_algorithm == "HS256" and not settings.jwt_secret:
+        lines.append(f"JWT_SECRET={secrets.token_urlsafe(48)}")
+    if not settings.credential_keys:
+        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        lines.append(f"CREDENTIAL_KEYS=k1:{key}")
+    if not lines:
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def load_settings() -> Settings:
+    """Read the settings, generating local development secrets on first use.
+
+    Precedence: environment, then `.env`, then the local secrets file.
+    """
+    local_file = Settings().local_secrets_file
+    settings = Settings(_env_file=(str(local_file), ".env"))  # type: ignore[call-arg]
+    lacks_jwt_secret = settings.jwt_algorithm == "HS256" and not settings.jwt_secret
+    if settings.environment == "development" and (lacks_jwt_secret or not settings.credential_keys):
+        _generate_local_secrets(local_file, settings)
+        settings = Settings(_env_file=(str(local_file), ".env"))  # type: ignore[call-arg]
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,91 @@
+"""The service's error tree. One handler (app/api/errors.py) renders it at the edge.
+
+    AppError                      any expected failure; carries an HTTP status and a message
+    ├── BadRequest                400  the request is understood but wrong
+    │   └── UnsupportedMethod     400  an authorization method the platform does not offer
+    ├── Unauthorized              401  no or invalid credentials for this service
+    ├── Forbidden                 403
+    ├── NotFound                  404  missing, or owned by someone else (indistinguishable)
+    ├── Conflict                  409
+    ├── PayloadTooLarge           413
+    ├── TooManyRequests           429  may carry Retry-After
+    └── ServiceUnavailable        503
+
+Messages are written for the person reading them and never contain a secret.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+class UnsupportedMethod(BadRequest):
+    code = "unsupported_method"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(
+        self, message: str = "Authentication required: send Authorization: Bearer <token>."
+    ) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, retry_after_s: int | None = None, code: str | None = None
+    ) -> None:
+        headers = {"Retry-After": str(max(1, retry_after_s))} if retry_after_s is not None else None
+        super().__init__(message, code=code, headers=headers)
+        self.retry_after_s = retry_after_s
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "service_unavailable"

@@ -1,0 +1,111 @@
+"""Structured logs with a request id, and a filter that keeps secrets out of every line.
+
+The redaction filter is the last line of defence: code should never log a secret in the first
+place, but a third-party library (litellm, httpx) may put a header or a URL with a key into a
+message, so every record is scrubbed before it is written.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+from typing import IO, Any
+
+import orjson
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+REDACTED = "[REDACTED]"
+
+_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # Authorization headers and bearer tokens, whatever follows them.
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=:\-]{6,}"), rf"\1 {REDACTED}"),
+    # key=value, "key": "value" and key: value for secret-looking names.
+    (
+        re.compile(
+            r"""(?ix)
+            (["']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|apikey|cookie|authorization
+              |code_verifier|client_secret|x-api-key|x-goog-api-key|credential)s?\b["']?
+             \s*[:=]\s*)
+            (["']?)([^"'\s,;&}]+)"""
+        ),
+        rf"\1\2{REDACTED}",
+    ),
+    # Well-known key shapes: sk- (OpenAI, Anthropic, DashScope), bce-v3/, AIza, ya29., JWTs.
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
+    (re.compile(r"\bbce-v3/[A-Za-z0-9/_\-]+"), REDACTED),
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), REDACTED),
+    (re.compile(r"\bya29\.[0-9A-Za-z_\-.]+"), REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), REDACTED),
+    (re.compile(r"\benc:v1:[^\s\"']+"), REDACTED),
+    # Query parameters that carry secrets.
+    (
+        re.compile(r"(?i)([?&](?:key|code|access_token|refresh_token|state)=)[^&\s\"']+"),
+        rf"\1{REDACTED}",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Renders each record's message once, scrubbed, and stamps the request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = redact(message)
+        record.args = None
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            entry["request_id"] = request_id
+        return orjson.dumps(entry).decode()
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None) or "-"
+        when = self.formatTime(record)
+        return f"{when} {record.levelname} {record.name} [{request_id}] {record.getMessage()}"
+
+
+def configure_logging(level: str, *, json_lines: bool, stream: IO[str] | None = None) -> None:
+    """Route every logger (ours and libraries') through one redacting handler (stderr)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_oauth_proxy", False):
+            root.removeHandler(existing)
+    handler._oauth_proxy = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # uvicorn installs its own handlers; make its records flow through ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

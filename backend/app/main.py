@@ -1,0 +1,73 @@
+"""The application factory: `uvicorn app.main:app` (or gunicorn with uvicorn workers)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import FastAPI
+
+from app.api import health
+from app.api.errors import install_error_handlers
+from app.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.api.v1.router import api_router
+from app.core.config import BACKEND_DIR, Settings, get_settings
+from app.core.crypto import CredentialCipher
+from app.core.database import create_engine, create_session_factory
+from app.core.logging import configure_logging
+from app.core.security import TokenService
+from app.services.oauth.credential_store import CredentialStore
+
+
+def migration_head() -> str | None:
+    script = ScriptDirectory.from_config(Config(str(BACKEND_DIR / "alembic.ini")))
+    return script.get_current_head()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    # Fail at start-up, not on the first request, when the keys are unusable.
+    assert settings.credential_keys is not None, "credential keys are required"
+    cipher = CredentialCipher.from_spec(settings.credential_keys.get_secret_value())
+    tokens = TokenService(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.effective_database_url, pool_size=settings.database_pool_size
+        )
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="OAuth Proxy",
+        version="0.1.0",
+        description="Bind your own AI platform accounts and call them through one API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.tokens = tokens
+    app.state.credential_store = CredentialStore(cipher)
+    app.state.migration_head = migration_head()
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app.main:app` is built on first access, so importing this module has no side effects.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,46 @@
+"""Platform configs as the seed's `GET /api/v1/oauth/platforms` shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlatformOut(BaseModel):
+    platform_id: str
+    platform_name: str
+    description: str | None
+    is_enabled: bool
+    available_models: list[str]
+    login_methods: list[str] = Field(description="ways to bind an account on this platform")
+
+
+class LiteLLMConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    provider: str = Field(min_length=1)
+    api_base: str = Field(min_length=1)
+    default_model: str = Field(min_length=1)
+    available_models: list[str] = Field(min_length=1)
+
+
+class QuotaConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    daily_limit: int | None = Field(default=None, ge=0)
+    rate_limit: int | None = Field(default=None, ge=0)
+
+
+class PlatformConfigIn(BaseModel):
+    """One entry of the platform config file (`app/data/platforms.json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform_id: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    platform_name: str = Field(min_length=1, max_length=100)
+    description: str | None = None
+    oauth_config: dict[str, Any]
+    litellm_config: LiteLLMConfig
+    quota_config: QuotaConfig | None = None
+    is_enabled: bool = True

@@ -1,0 +1,100 @@
+"""The platform registry: the shipped config file, and the `platform_configs` rows it seeds.
+
+The database is the truth at run time, so an operator can correct a login recipe or a model
+list without a release; the file only seeds it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import BadRequest, NotFound
+from app.models import PlatformConfig
+from app.schemas.platform import PlatformConfigIn
+
+SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
+
+_entries = TypeAdapter(list[PlatformConfigIn])
+
+
+def read_platform_file(path: Path = SHIPPED_PLATFORMS_FILE) -> list[PlatformConfigIn]:
+    """Parse and validate a platform config file (a JSON list of platform entries)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"Cannot read platform file {path}: {exc}") from exc
+    if isinstance(raw, dict):  # a single platform is accepted too
+        raw = [raw]
+    try:
+        return _entries.validate_python(raw)
+    except ValidationError as exc:
+        raise BadRequest(f"Invalid platform file {path}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def _row_values(entry: PlatformConfigIn) -> dict[str, Any]:
+    return entry.model_dump(mode="json", exclude_none=False)
+
+
+async def upsert_platforms(
+    session: AsyncSession, entries: list[PlatformConfigIn], *, only_missing: bool = False
+) -> UpsertReport:
+    """Add new platforms and update existing ones (or, with only_missing, leave them alone)."""
+    existing = {
+        row.platform_id: row
+        for row in await session.scalars(
+            select(PlatformConfig).where(
+                PlatformConfig.platform_id.in_([e.platform_id for e in entries])
+            )
+        )
+    }
+    report = UpsertReport([], [], [])
+    for entry in entries:
+        values = _row_values(entry)
+        row = existing.get(entry.platform_id)
+        if row is None:
+            session.add(PlatformConfig(**values))
+            report.added.append(entry.platform_id)
+        elif only_missing or all(getattr(row, k) == v for k, v in values.items()):
+            report.unchanged.append(entry.platform_id)
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            report.updated.append(entry.platform_id)
+    await session.flush()
+    return report
+
+
+async def list_platforms(session: AsyncSession) -> list[PlatformConfig]:
+    return list(await session.scalars(select(PlatformConfig).order_by(PlatformConfig.id)))
+
+
+async def get_platform(session: AsyncSession, platform_id: str) -> PlatformConfig:
+    """An enabled platform by id, read from the database (never refused from a stale cache)."""
+    row = await session.scalar(
+        select(PlatformConfig).where(PlatformConfig.platform_id == platform_id)
+    )
+    if row is None:
+        raise NotFound(f"Unknown platform {platform_id!r}.")
+    if not row.is_enabled:
+        raise BadRequest(f"The platform {row.platform_name!r} is disabled by the administrator.")
+    return row
+
+
+def login_methods(config: PlatformConfig) -> list[str]:
+    methods = config.oauth_config.get("login_methods") or ["api_key"]
+    # OAuth needs the operator's client: it is offered only once one is configured.
+    return [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]

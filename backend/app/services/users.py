@@ -1,0 +1,62 @@
+"""Users: registration, sign-in, and resolving the user a verified token names."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, Forbidden, Unauthorized
+from app.core.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
+from app.models import User
+
+INVALID_SIGN_IN = "Wrong user name or password."
+
+
+async def register(session: AsyncSession, username: str, password: str) -> User:
+    """Create a user; the very first user of the service becomes its admin."""
+    if await get_by_username(session, username) is not None:
+        raise Conflict(f"The user name {username!r} is taken.")
+    first = (await session.scalar(select(func.count()).select_from(User))) == 0
+    user = User(username=username, password_hash=await hash_password(password), is_admin=first)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration of the same name
+        raise Conflict(f"The user name {username!r} is taken.") from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> User:
+    user = await get_by_username(session, username)
+    # Verify even for unknown users so the answer takes as long either way.
+    valid = await verify_password(
+        user.password_hash if user and user.password_hash else DUMMY_PASSWORD_HASH, password
+    )
+    if user is None or not user.password_hash or not valid:
+        raise Unauthorized(INVALID_SIGN_IN)
+    if not user.is_active:
+        raise Forbidden("This user is disabled.")
+    return user
+
+
+async def get_by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def resolve_subject(session: AsyncSession, subject: str, *, provision: bool) -> User:
+    """The user a verified token's `sub` names, created on first sight when provisioning is on."""
+    user = await get_by_username(session, subject)
+    if user is None and provision and len(subject) <= 64:
+        user = User(username=subject, password_hash=None, is_admin=False)
+        session.add(user)
+        try:
+            await session.flush()
+        except IntegrityError:  # provisioned concurrently by another request
+            await session.rollback()
+            user = await get_by_username(session, subject)
+    if user is None:
+        raise Unauthorized("The token names no user of this service.")
+    if not user.is_active:
+        raise Forbidden("This user is disabled.")
+    return user

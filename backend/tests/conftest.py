@@ -1,0 +1,147 @@
+"""Shared fixtures: a real database built by the real migrations, the app, and API clients.
+
+Tests that need PostgreSQL, MariaDB or Redis run when the server is reachable on 127.0.0.1; with
+CI=true they must run, so an unreachable server fails them instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+TEST_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+# The service reads its settings from the environment: pin them before the app is imported, and
+# keep the developer's own .env and generated secrets out of the tests.
+os.environ.update(
+    {
+        "ENVIRONMENT": "test",
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "CREDENTIAL_KEYS": f"test:{TEST_KEY}",
+        "LOG_JSON": "true",
+    }
+)
+for name in ("DATABASE_URL", "REDIS_URL", "JWT_ALGORITHM", "JWT_PUBLIC_KEY", "JWT_JWKS_URL"):
+    os.environ.pop(name, None)
+sys.path.insert(0, str(BACKEND_DIR))
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+
+from app.core.config import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
+
+SERVICES = {
+    "postgres": ("PostgreSQL", 5432),
+    "mysql": ("MariaDB/MySQL", 3306),
+    "redis": ("Redis", 6379),
+}
+
+
+def reachable(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(marker: str) -> None:
+    """Skip (or, with CI=true, fail) when the marker's server is not running on 127.0.0.1."""
+    name, port = SERVICES[marker]
+    if reachable(port):
+        return
+    message = f"{name} is not reachable on 127.0.0.1:{port}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI=true requires it")
+    pytest.skip(f"{message}; start it there to run the '{marker}' tests (CI=true requires them)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in SERVICES:
+        if item.get_closest_marker(marker):
+            require_service(marker)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(BACKEND_DIR / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    return Settings(database_url=database_url, **overrides)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database built by `alembic upgrade head`, with the shipped platforms seeded."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def app(sqlite_url: str) -> AsyncIterator[Any]:
+    from app.core.database import session_scope
+    from app.services.platforms import read_platform_file, upsert_platforms
+
+    application = create_app(make_settings(sqlite_url))
+    async with application.router.lifespan_context(application):
+        async with session_scope(application.state.session_factory) as session:
+            await upsert_platforms(session, read_platform_file())
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def new_user(app: Any, *, admin: bool = False) -> dict[str, str]:
+    """A fresh user and the Authorization header that names it.
+
+    Faster than `sign_up` (no Argon2 hashing) for tests that are not about signing in.
+    """
+    from app.core.database import session_scope
+    from app.models import User
+
+    username = f"user-{uuid.uuid4().hex[:12]}"
+    async with session_scope(app.state.session_factory) as session:
+        session.add(User(username=username, password_hash=None, is_admin=admin))
+    token = app.state.tokens.issue(username).access_token
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def sign_up(client: httpx.AsyncClient, username: str | None = None) -> dict[str, str]:
+    """Register and sign in a fresh user through the API; returns the Authorization header."""
+    username = username or f"user-{uuid.uuid4().hex[:12]}"
+    password = "correct horse battery"
+    response = await client.post("/api/v1/auth/register", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+
+
+@pytest.fixture
+async def auth(app: Any) -> dict[str, str]:
+    return await new_user(app)

@@ -1,0 +1,224 @@
+"""The seed's /api/v1/oauth routes: platforms, binding by key, and the account lifecycle."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import new_user
+
+SEED_PLATFORMS = ["qwen", "openai", "claude", "baidu", "zhipu", "spark", "gemini", "doubao"]
+
+
+async def bind(client: httpx.AsyncClient, auth: dict[str, str], **overrides: object) -> dict:
+    body = {
+        "platform": "qwen",
+        "account_name": "我的通义千问账号",
+        "method": "api_key",
+        "credentials": {"api_key": "sk-test-0123456789abcdef"},
+    } | overrides
+    response = await client.post("/api/v1/oauth/initiate", json=body, headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["account"]
+
+
+async def test_platforms_answers_the_seeds_shape_with_eight_platforms(client, auth):
+    response = await client.get("/api/v1/oauth/platforms", headers=auth)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == 200 and body["message"] == "success"
+    by_id = {p["platform_id"]: p for p in body["data"]}
+    assert list(by_id) == SEED_PLATFORMS
+    qwen = by_id["qwen"]
+    assert qwen["platform_name"] == "通义千问"
+    assert qwen["is_enabled"] is True
+    assert {"qwen-turbo", "qwen-plus", "qwen-max"} <= set(qwen["available_models"])
+    assert {"platform_id", "platform_name", "description", "is_enabled", "available_models"} <= set(qwen)
+
+
+async def test_gemini_offers_oauth_only_once_an_operator_client_is_configured(client, auth):
+    response = await client.get("/api/v1/oauth/platforms", headers=auth)
+    gemini = next(p for p in response.json()["data"] if p["platform_id"] == "gemini")
+    assert "oauth" not in gemini["login_methods"]
+    assert "api_key" in gemini["login_methods"]
+
+
+async def test_every_oauth_route_requires_a_bearer_token(client):
+    for method, path in [
+        ("GET", "/api/v1/oauth/platforms"),
+        ("POST", "/api/v1/oauth/initiate"),
+        ("GET", "/api/v1/oauth/accounts"),
+        ("POST", "/api/v1/oauth/accounts/1/refresh"),
+        ("PUT", "/api/v1/oauth/accounts/1/toggle"),
+        ("DELETE", "/api/v1/oauth/accounts/1"),
+    ]:
+        response = await client.request(method, path)
+        assert response.status_code == 401, (method, path)
+        assert response.json() == {"code": 401, "message": response.json()["message"], "data": None}
+        assert "Bearer" in response.json()["message"]
+
+
+async def test_a_forged_token_is_refused(client):
+    headers = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}
+    response = await client.get("/api/v1/oauth/accounts", headers=headers)
+    assert response.status_code == 401
+    assert "sign in again" in response.json()["message"]
+
+
+async def test_binding_by_key_creates_the_account_at_once(client, auth):
+    account = await bind(client, auth)
+    assert account["platform_id"] == "qwen"
+    assert account["platform_name"] == "通义千问"
+    assert account["account_name"] == "我的通义千问账号"
+    assert account["status"] == "active"
+    assert account["credential_hint"] == "sk-…cdef"
+    assert account["quota_used"] == 0
+    assert account["quota_limit"] == 1000000
+    listed = (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
+    assert [a["id"] for a in listed] == [account["id"]]
+    expected = {
+        "id", "platform_id", "platform_name", "account_name", "quota_used", "quota_limit",
+        "is_active", "is_expired", "last_used_at", "created_at", "updated_at", "status",
+    }  # fmt: skip
+    assert expected <= set(listed[0])
+
+
+async def test_no_response_contains_the_key(client, auth):
+    key = "sk-secret-abcdefghijklmnop"
+    account = await bind(client, auth, credentials={"api_key": key})
+    responses = [
+        await client.get("/api/v1/oauth/accounts", headers=auth),
+        await client.post(f"/api/v1/oauth/accounts/{account['id']}/refresh", headers=auth),
+        await client.put(f"/api/v1/oauth/accounts/{account['id']}/toggle", headers=auth),
+    ]
+    for response in responses:
+        assert response.status_code == 200
+        assert key not in response.text
+        assert "abcdefghijkl" not in response.text
+
+
+async def test_toggle_disables_then_enables(client, auth):
+    account = await bind(client, auth)
+    url = f"/api/v1/oauth/accounts/{account['id']}/toggle"
+    disabled = (await client.put(url, headers=auth)).json()["data"]
+    assert disabled["is_active"] is False and disabled["status"] == "disabled"
+    enabled = (await client.put(url, headers=auth)).json()["data"]
+    assert enabled["is_active"] is True and enabled["status"] == "active"
+
+
+async def test_refresh_reports_the_account(client, auth):
+    account = await bind(client, auth)
+    response = await client.post(f"/api/v1/oauth/accounts/{account['id']}/refresh", headers=auth)
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "active"
+
+
+async def test_delete_removes_the_account(client, auth):
+    account = await bind(client, auth)
+    response = await client.delete(f"/api/v1/oauth/accounts/{account['id']}", headers=auth)
+    assert response.json() == {"code": 200, "message": "success", "data": {"id": account["id"], "deleted": True}}
+    assert (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"] == []
+    again = await client.delete(f"/api/v1/oauth/accounts/{account['id']}", headers=auth)
+    assert again.status_code == 404
+
+
+async def test_a_user_never_sees_or_touches_another_users_account(app, client):
+    alice, bob = await new_user(app), await new_user(app)
+    alices = await bind(client, alice, account_name="alice's")
+    bobs = await bind(client, bob, account_name="bob's")
+    assert [a["id"] for a in (await client.get("/api/v1/oauth/accounts", headers=alice)).json()["data"]] == [alices["id"]]
+    assert [a["id"] for a in (await client.get("/api/v1/oauth/accounts", headers=bob)).json()["data"]] == [bobs["id"]]
+    missing = 10**12
+    for account_id in (alices["id"], missing):
+        for method, path in [
+            ("POST", f"/api/v1/oauth/accounts/{account_id}/refresh"),
+            ("PUT", f"/api/v1/oauth/accounts/{account_id}/toggle"),
+            ("DELETE", f"/api/v1/oauth/accounts/{account_id}"),
+        ]:
+            response = await client.request(method, path, headers=bob)
+            assert response.status_code == 404, (method, path)
+            assert response.json()["message"] == f"Account {account_id} not found."
+    # Bob's attempts changed nothing of Alice's.
+    still = (await client.get("/api/v1/oauth/accounts", headers=alice)).json()["data"]
+    assert still[0]["is_active"] is True
+
+
+async def test_unknown_platform_is_a_404_naming_it(client, auth):
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": "nope", "account_name": "x", "credentials": {"api_key": "k"}},
+        headers=auth,
+    )
+    assert response.status_code == 404
+    assert "nope" in response.json()["message"]
+
+
+async def test_unknown_method_lists_the_supported_ones(client, auth):
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": "qwen", "account_name": "x", "method": "telepathy"},
+        headers=auth,
+    )
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "telepathy" in message and "api_key" in message
+
+
+async def test_api_key_method_without_a_key_is_refused(client, auth):
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": "qwen", "account_name": "x", "method": "api_key", "credentials": {}},
+        headers=auth,
+    )
+    assert response.status_code == 400
+    assert "api_key" in response.json()["message"]
+    assert (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"] == []
+
+
+async def test_malformed_json_is_a_400(client, auth):
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        content=b'{"platform": ',
+        headers=auth | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"code": 400, "message": "The request body is not valid JSON.", "data": None}
+
+
+async def test_wrong_types_and_missing_fields_name_the_field(client, auth):
+    response = await client.post(
+        "/api/v1/oauth/initiate", json={"platform": 7, "credentials": "x"}, headers=auth
+    )
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert "platform" in message and "account_name" in message and "credentials" in message
+
+
+async def test_validation_errors_never_echo_the_submitted_secret(client, auth):
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": "qwen", "account_name": "x", "credentials": {"api_key": ["sk-leaked-123456789"]}},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert "sk-leaked" not in response.text
+
+
+async def test_oversized_body_is_a_413(client, auth):
+    body = b'{"platform": "qwen", "account_name": "' + b"x" * 2_000_000 + b'"}'
+    response = await client.post(
+        "/api/v1/oauth/initiate", content=body, headers=auth | {"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == 413
+
+
+async def test_a_path_id_that_is_not_a_number_is_a_422(client, auth):
+    response = await client.put("/api/v1/oauth/accounts/abc/toggle", headers=auth)
+    assert response.status_code == 422
+    assert "account_id" in response.json()["message"]
+
+
+async def test_unknown_route_answers_in_the_envelope(client, auth):
+    response = await client.get("/api/v1/oauth/nothing-here", headers=auth)
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "message": "No such endpoint.", "data": None}
