@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from app.api import health
 from app.api.errors import install_error_handlers
@@ -41,9 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         try:
             yield
         finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
             await engine.dispose()
 
     app = FastAPI(

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -36,9 +37,9 @@ for name in ("DATABASE_URL", "REDIS_URL", "JWT_ALGORITHM", "JWT_PUBLIC_KEY", "JW
     os.environ.pop(name, None)
 sys.path.insert(0, str(BACKEND_DIR))
 
-from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
+from alembic import command  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
 
@@ -83,6 +84,11 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+async def migrate_async(url: str, revision: str = "head") -> None:
+    """`migrate` from inside a running event loop (Alembic's env runs its own loop)."""
+    await anyio.to_thread.run_sync(migrate, url, revision)
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -135,9 +141,13 @@ async def sign_up(client: httpx.AsyncClient, username: str | None = None) -> dic
     """Register and sign in a fresh user through the API; returns the Authorization header."""
     username = username or f"user-{uuid.uuid4().hex[:12]}"
     password = "correct horse battery"
-    response = await client.post("/api/v1/auth/register", json={"username": username, "password": password})
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": username, "password": password}
+    )
     assert response.status_code == 200, response.text
-    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
 

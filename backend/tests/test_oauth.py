@@ -32,7 +32,9 @@ async def test_platforms_answers_the_seeds_shape_with_eight_platforms(client, au
     assert qwen["platform_name"] == "通义千问"
     assert qwen["is_enabled"] is True
     assert {"qwen-turbo", "qwen-plus", "qwen-max"} <= set(qwen["available_models"])
-    assert {"platform_id", "platform_name", "description", "is_enabled", "available_models"} <= set(qwen)
+    assert {"platform_id", "platform_name", "description", "is_enabled", "available_models"} <= set(
+        qwen
+    )
 
 
 async def test_gemini_offers_oauth_only_once_an_operator_client_is_configured(client, auth):
@@ -115,7 +117,11 @@ async def test_refresh_reports_the_account(client, auth):
 async def test_delete_removes_the_account(client, auth):
     account = await bind(client, auth)
     response = await client.delete(f"/api/v1/oauth/accounts/{account['id']}", headers=auth)
-    assert response.json() == {"code": 200, "message": "success", "data": {"id": account["id"], "deleted": True}}
+    assert response.json() == {
+        "code": 200,
+        "message": "success",
+        "data": {"id": account["id"], "deleted": True},
+    }
     assert (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"] == []
     again = await client.delete(f"/api/v1/oauth/accounts/{account['id']}", headers=auth)
     assert again.status_code == 404
@@ -125,8 +131,12 @@ async def test_a_user_never_sees_or_touches_another_users_account(app, client):
     alice, bob = await new_user(app), await new_user(app)
     alices = await bind(client, alice, account_name="alice's")
     bobs = await bind(client, bob, account_name="bob's")
-    assert [a["id"] for a in (await client.get("/api/v1/oauth/accounts", headers=alice)).json()["data"]] == [alices["id"]]
-    assert [a["id"] for a in (await client.get("/api/v1/oauth/accounts", headers=bob)).json()["data"]] == [bobs["id"]]
+    assert [
+        a["id"] for a in (await client.get("/api/v1/oauth/accounts", headers=alice)).json()["data"]
+    ] == [alices["id"]]
+    assert [
+        a["id"] for a in (await client.get("/api/v1/oauth/accounts", headers=bob)).json()["data"]
+    ] == [bobs["id"]]
     missing = 10**12
     for account_id in (alices["id"], missing):
         for method, path in [
@@ -181,7 +191,11 @@ async def test_malformed_json_is_a_400(client, auth):
         headers=auth | {"Content-Type": "application/json"},
     )
     assert response.status_code == 400
-    assert response.json() == {"code": 400, "message": "The request body is not valid JSON.", "data": None}
+    assert response.json() == {
+        "code": 400,
+        "message": "The request body is not valid JSON.",
+        "data": None,
+    }
 
 
 async def test_wrong_types_and_missing_fields_name_the_field(client, auth):
@@ -196,7 +210,11 @@ async def test_wrong_types_and_missing_fields_name_the_field(client, auth):
 async def test_validation_errors_never_echo_the_submitted_secret(client, auth):
     response = await client.post(
         "/api/v1/oauth/initiate",
-        json={"platform": "qwen", "account_name": "x", "credentials": {"api_key": ["sk-leaked-123456789"]}},
+        json={
+            "platform": "qwen",
+            "account_name": "x",
+            "credentials": {"api_key": ["sk-leaked-123456789"]},
+        },
         headers=auth,
     )
     assert response.status_code == 422

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     max_body_bytes: int = 1_048_576
     database_pool_size: int = 10
+    redis_url: str | None = None
+    """Shared state across workers and instances; in-process when unset."""
 
     # --- users and tokens ---
     allow_registration: bool = True
@@ -73,6 +75,12 @@ class Settings(BaseSettings):
     playwright_headless: bool = True
     playwright_timeout: int = 30_000
     """Milliseconds for one browser step."""
+    playwright_browser_path: str | None = None
+    """A Chromium executable; unset: Playwright's own browser, else a system Chromium."""
+    browser_max_concurrent: int = 3
+    """Browser logins running at once; more wait in a queue."""
+    browser_login_deadline: int = 600
+    """Seconds a whole browser login may take, user actions included."""
     litellm_log_level: str = "INFO"
     litellm_cache_enabled: bool = True
 

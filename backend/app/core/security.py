@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import anyio
 import jwt
@@ -25,19 +26,21 @@ async def hash_password(password: str) -> str:
     return await anyio.to_thread.run_sync(_hasher.hash, password)
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; with no hash (unknown user) a dummy one is checked so timing matches."""
+
     def _verify() -> bool:
         try:
-            return _hasher.verify(password_hash, password)
+            return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 
     return await anyio.to_thread.run_sync(_verify)
 
 
-# A fixed hash to verify against when the user does not exist, so that timing does not reveal
-# which user names are registered.
-DUMMY_PASSWORD_HASH = _hasher.hash("no-such-user")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash("no-such-user")
 
 
 class InvalidToken(Exception):

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, Unauthorized
-from app.core.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
+from app.core.security import hash_password, verify_password
 from app.models import User
 
 INVALID_SIGN_IN = "Wrong user name or password."
@@ -29,11 +29,8 @@ async def register(session: AsyncSession, username: str, password: str) -> User:
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     user = await get_by_username(session, username)
-    # Verify even for unknown users so the answer takes as long either way.
-    valid = await verify_password(
-        user.password_hash if user and user.password_hash else DUMMY_PASSWORD_HASH, password
-    )
-    if user is None or not user.password_hash or not valid:
+    valid = await verify_password(user.password_hash if user else None, password)
+    if user is None or not valid:
         raise Unauthorized(INVALID_SIGN_IN)
     if not user.is_active:
         raise Forbidden("This user is disabled.")
