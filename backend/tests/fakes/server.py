@@ -21,7 +21,7 @@ class BackgroundServer:
     """One uvicorn server on its own thread and event loop."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets (else +40 ms a reply).
+        # IPPROTO_TCP: asyncio only sets TCP_NODELAY on such sockets (else +40 ms a reply).
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, 0))
