@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
@@ -19,7 +20,10 @@ from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
 from app.core.logging import configure_logging
 from app.core.security import TokenService
+from app.services.background import BackgroundJobs
+from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import CredentialStore
+from app.services.oauth.token_lifecycle import CredentialRenewer
 
 
 def migration_head() -> str | None:
@@ -32,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, json_lines=settings.log_json)
     # Fail at start-up, not on the first request, when the keys are unusable.
     assert settings.credential_keys is not None, "credential keys are required"
-    cipher = CredentialCipher.from_spec(settings.credential_keys.get_secret_value())
+    store = CredentialStore(CredentialCipher.from_spec(settings.credential_keys.get_secret_value()))
     tokens = TokenService(settings)
 
     @asynccontextmanager
@@ -43,9 +47,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # One pooled client for every outbound request to platforms and OAuth servers.
+        app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
+        app.state.oauth = OAuthContext(
+            settings=settings,
+            factory=app.state.session_factory,
+            store=store,
+            http=app.state.http,
+            renewer=CredentialRenewer(settings, app.state.session_factory, store, app.state.http),
+        )
+        jobs = BackgroundJobs(app.state.oauth)
+        if settings.background_jobs:
+            jobs.start()
         try:
             yield
         finally:
+            await jobs.stop()
+            await app.state.http.aclose()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await engine.dispose()
@@ -58,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tokens = tokens
-    app.state.credential_store = CredentialStore(cipher)
+    app.state.credential_store = store
     app.state.migration_head = migration_head()
     install_error_handlers(app)
     app.include_router(health.router)

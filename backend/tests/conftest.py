@@ -12,7 +12,8 @@ import secrets
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ from alembic.config import Config  # noqa: E402
 from alembic import command  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
+from tests.fakes.server import serve  # noqa: E402
+from tests.fakes.upstream import FakeUpstream  # noqa: E402
 
 SERVICES = {
     "postgres": ("PostgreSQL", 5432),
@@ -103,15 +106,84 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-async def app(sqlite_url: str) -> AsyncIterator[Any]:
-    from app.core.database import session_scope
-    from app.services.platforms import read_platform_file, upsert_platforms
+def accepts_credential(credential: str) -> bool:
+    """What the fake platforms accept: any credential not marked as invalid by the test."""
+    return "invalid" not in credential
 
-    application = create_app(make_settings(sqlite_url))
+
+@dataclass
+class PlatformFakes:
+    """One fake upstream per wire format, standing in for all eight platforms' APIs."""
+
+    openai: FakeUpstream
+    anthropic: FakeUpstream
+    gemini: FakeUpstream
+    urls: dict[str, str]
+
+    def reset(self) -> None:
+        for fake in (self.openai, self.anthropic, self.gemini):
+            fake.reset()
+            fake.keys = accepts_credential
+
+
+# Where each shipped platform's API lives on the fakes (the path litellm builds on api_base).
+API_BASES = {
+    "qwen": ("openai", "/compatible-mode/v1"),
+    "openai": ("openai", "/v1"),
+    "claude": ("anthropic", ""),
+    "baidu": ("openai", "/v2"),
+    "zhipu": ("openai", "/api/paas/v4"),
+    "spark": ("openai", "/v1"),
+    "gemini": ("gemini", "/v1beta"),
+    "doubao": ("openai", "/api/v3"),
+}
+
+
+def shipped_platforms_on(fakes: PlatformFakes) -> list[Any]:
+    """The shipped platform configs with every API URL moved onto the fakes."""
+    from app.services.platforms import read_platform_file
+
+    entries = read_platform_file()
+    for entry in entries:
+        kind, prefix = API_BASES[entry.platform_id]
+        entry.litellm_config.api_base = fakes.urls[kind] + prefix
+        regions = entry.oauth_config.get("regions")
+        if regions:
+            entry.oauth_config["regions"] = {
+                name: f"{fakes.urls[kind]}/{name}{prefix}" for name in regions
+            }
+    return entries
+
+
+@pytest.fixture(scope="session")
+def platform_fakes() -> Iterator[PlatformFakes]:
+    kinds = ("openai", "anthropic", "gemini")
+    fakes = {kind: FakeUpstream(kind, keys=accepts_credential) for kind in kinds}
+    with (
+        serve(fakes["openai"].app) as o,
+        serve(fakes["anthropic"].app) as a,
+        serve(fakes["gemini"].app) as g,
+    ):
+        yield PlatformFakes(**fakes, urls={"openai": o.url, "anthropic": a.url, "gemini": g.url})
+
+
+@pytest.fixture(autouse=True)
+def _reset_platform_fakes(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "platform_fakes" in request.fixturenames:
+        request.getfixturevalue("platform_fakes").reset()
+
+
+@pytest.fixture(scope="session")
+async def app(sqlite_url: str, platform_fakes: PlatformFakes) -> AsyncIterator[Any]:
+    """The service on the migrated SQLite database, its platforms pointing at the fakes."""
+    from app.core.database import session_scope
+    from app.services.platforms import upsert_platforms
+
+    application = create_app(make_settings(sqlite_url, background_jobs=False))
     async with application.router.lifespan_context(application):
         async with session_scope(application.state.session_factory) as session:
-            await upsert_platforms(session, read_platform_file())
+            await upsert_platforms(session, shipped_platforms_on(platform_fakes))
         yield application
 
 

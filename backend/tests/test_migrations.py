@@ -12,8 +12,8 @@ from alembic import command
 from app.core.database import create_engine, session_scope
 from app.main import create_app
 from app.models import Base
-from app.services.platforms import read_platform_file, upsert_platforms
-from tests.conftest import alembic_config, make_settings, migrate_async
+from app.services.platforms import upsert_platforms
+from tests.conftest import alembic_config, make_settings, migrate_async, shipped_platforms_on
 from tests.databases import scratch_database
 
 BACKENDS = [
@@ -38,17 +38,17 @@ async def _tables_and_indexes(url: str) -> tuple[set[str], dict[str, set[str]]]:
     return result
 
 
-async def _exercise(url: str, kind: str, tmp_path) -> None:
+async def _exercise(url: str, fakes) -> None:
     await migrate_async(url)
     tables, indexes = await _tables_and_indexes(url)
     assert set(Base.metadata.tables) <= tables
     assert {"idx_user_platform", "idx_active"} <= indexes["oauth_accounts"]
 
     # The account routes on this database: bind, list, toggle, delete.
-    app = create_app(make_settings(url))
+    app = create_app(make_settings(url, background_jobs=False))
     async with app.router.lifespan_context(app):
         async with session_scope(app.state.session_factory) as session:
-            await upsert_platforms(session, read_platform_file())
+            await upsert_platforms(session, shipped_platforms_on(fakes))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             from tests.conftest import new_user
@@ -76,12 +76,12 @@ async def _exercise(url: str, kind: str, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-async def test_upgrade_use_and_downgrade(kind, tmp_path):
+async def test_upgrade_use_and_downgrade(kind, tmp_path, platform_fakes):
     if kind == "sqlite":
-        await _exercise(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", kind, tmp_path)
+        await _exercise(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", platform_fakes)
         return
     async with scratch_database(kind) as url:
-        await _exercise(url, kind, tmp_path)
+        await _exercise(url, platform_fakes)
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

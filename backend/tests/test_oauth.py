@@ -107,11 +107,15 @@ async def test_toggle_disables_then_enables(client, auth):
     assert enabled["is_active"] is True and enabled["status"] == "active"
 
 
-async def test_refresh_reports_the_account(client, auth):
+async def test_refresh_rechecks_a_key_with_the_platform(client, auth, platform_fakes):
     account = await bind(client, auth)
+    platform_fakes.openai.requests.clear()
     response = await client.post(f"/api/v1/oauth/accounts/{account['id']}/refresh", headers=auth)
     assert response.status_code == 200
-    assert response.json()["data"]["status"] == "active"
+    data = response.json()["data"]
+    assert data["outcome"] == "valid"
+    assert data["account"]["status"] == "active"
+    assert [r.path for r in platform_fakes.openai.requests] == ["/compatible-mode/v1/models"]
 
 
 async def test_delete_removes_the_account(client, auth):

@@ -15,6 +15,7 @@ from app.core.errors import Forbidden, Unauthorized
 from app.core.security import InvalidToken, TokenService
 from app.models import User
 from app.services import users
+from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import CredentialStore
 
 
@@ -39,10 +40,16 @@ def get_credential_store(request: Request) -> CredentialStore:
     return store
 
 
+def get_oauth_context(request: Request) -> OAuthContext:
+    ctx: OAuthContext = request.app.state.oauth
+    return ctx
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[TokenService, Depends(get_token_service)]
 CredentialStoreDep = Annotated[CredentialStore, Depends(get_credential_store)]
+OAuthContextDep = Annotated[OAuthContext, Depends(get_oauth_context)]
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from /api/v1/auth/login")
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     max_body_bytes: int = 1_048_576
     database_pool_size: int = 10
+    outbound_timeout: float = 30.0
+    """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
     redis_url: str | None = None
     """Shared state across workers and instances; in-process when unset."""
 
@@ -67,6 +69,14 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("CREDENTIAL_KEYS", "ENCRYPTION_KEYS")
     )
     """Comma-separated `key_id:base64(32 bytes)`; the first encrypts, all decrypt."""
+
+    # --- credential lifecycle ---
+    background_jobs: bool = True
+    """Run the token refresher and the device-code poller in this process."""
+    token_refresh_interval: int = 60
+    """Seconds between scans for credentials about to expire."""
+    token_refresh_lead: int = 300
+    """Seconds before expiry at which a credential is renewed."""
 
     # --- the seed's settings ---
     oauth_state_expire: int = 600

@@ -54,3 +54,5 @@ class OAuthAccount(TimestampMixin, Base):
     """Non-secret per-account options (region base URL, organization, project)."""
     status_reason: Mapped[str | None] = mapped_column(String(255))
     """Why the account is expired or failing, in words for its owner."""
+    refresh_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Held by the one worker renewing the credential, so concurrent renewals collapse."""

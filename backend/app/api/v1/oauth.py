@@ -1,19 +1,36 @@
-"""The seed's routes under /api/v1/oauth: platforms and the caller's own accounts."""
+"""The seed's routes under /api/v1/oauth: platforms, binding, and the caller's own accounts.
+
+Every route needs the caller's bearer token except the OAuth callback, which the user's browser
+reaches from the platform: there the server-side `state` names the user.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from typing import Annotated
 
-from app.api.deps import CredentialStoreDep, CurrentUser, SessionDep
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse
+
+from app.api.callback_page import render_callback_page
+from app.api.deps import CurrentUser, OAuthContextDep, SessionDep
+from app.core.errors import AppError
 from app.schemas.common import Envelope, ok
-from app.schemas.oauth import AccountOut, DeletedOut, InitiateRequest, InitiateResult
+from app.schemas.oauth import (
+    AccountOut,
+    DeletedOut,
+    InitiateRequest,
+    InitiateResult,
+    RefreshResult,
+    SessionOut,
+)
 from app.schemas.platform import PlatformOut
 from app.services import platforms
-from app.services.oauth import oauth_service
+from app.services.oauth import authorization_sessions, oauth_service
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
 AccountId = Path(ge=1, le=2**63 - 1, description="the account's id")
+State = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.get("/platforms", response_model=Envelope[list[PlatformOut]], summary="Supported platforms")
@@ -36,9 +53,39 @@ async def list_platforms(session: SessionDep, _user: CurrentUser) -> Envelope[li
 
 @router.post("/initiate", response_model=Envelope[InitiateResult], summary="Bind an account")
 async def initiate(
-    body: InitiateRequest, session: SessionDep, store: CredentialStoreDep, user: CurrentUser
+    body: InitiateRequest, session: SessionDep, ctx: OAuthContextDep, user: CurrentUser
 ) -> Envelope[InitiateResult]:
-    return ok(await oauth_service.initiate(session, store, user, body))
+    return ok(await oauth_service.initiate(ctx, session, user, body))
+
+
+@router.get(
+    "/callback",
+    response_class=HTMLResponse,
+    summary="Where the platform sends the user's browser after an OAuth authorization",
+)
+async def callback(
+    ctx: OAuthContextDep,
+    state: Annotated[str, Query(max_length=128)] = "",
+    code: Annotated[str | None, Query(max_length=4096)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+    error_description: Annotated[str | None, Query(max_length=1024)] = None,
+) -> HTMLResponse:
+    try:
+        outcome = await authorization_sessions.handle_callback(
+            ctx, state, code, error, error_description
+        )
+    except AppError as exc:
+        return render_callback_page(ok=False, message=exc.message, status_code=exc.status_code)
+    return render_callback_page(
+        ok=outcome.ok, message=outcome.message, account_id=outcome.account_id
+    )
+
+
+@router.get(
+    "/sessions/{state}", response_model=Envelope[SessionOut], summary="Follow an authorization"
+)
+async def get_session(state: State, session: SessionDep, user: CurrentUser) -> Envelope[SessionOut]:
+    return ok(await authorization_sessions.get_status(session, user, state))
 
 
 @router.get("/accounts", response_model=Envelope[list[AccountOut]], summary="Your accounts")
@@ -48,13 +95,13 @@ async def list_accounts(session: SessionDep, user: CurrentUser) -> Envelope[list
 
 @router.post(
     "/accounts/{account_id}/refresh",
-    response_model=Envelope[AccountOut],
-    summary="Refresh an account",
+    response_model=Envelope[RefreshResult],
+    summary="Renew or re-check an account's credential",
 )
 async def refresh_account(
-    session: SessionDep, store: CredentialStoreDep, user: CurrentUser, account_id: int = AccountId
-) -> Envelope[AccountOut]:
-    return ok(await oauth_service.refresh(session, store, user, account_id))
+    session: SessionDep, ctx: OAuthContextDep, user: CurrentUser, account_id: int = AccountId
+) -> Envelope[RefreshResult]:
+    return ok(await oauth_service.refresh(ctx, session, user, account_id))
 
 
 @router.put(

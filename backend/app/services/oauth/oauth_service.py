@@ -9,40 +9,39 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.crypto import DecryptionError
-from app.core.errors import BadRequest, NotFound, UnsupportedMethod
+from app.core.errors import NotFound, UnsupportedMethod
 from app.models import OAuthAccount, PlatformConfig, User
-from app.schemas.oauth import AccountOut, InitiateRequest, InitiateResult
+from app.schemas.oauth import AccountOut, InitiateRequest, InitiateResult, RefreshResult
 from app.services import platforms
-from app.services.oauth.credential_store import AccountSecrets, CredentialStore, mask
+from app.services.oauth import authorization_sessions
+from app.services.oauth.accounts import account_out, create_account
+from app.services.oauth.adapters import create_adapter
+from app.services.oauth.context import OAuthContext
 
 
 async def initiate(
-    session: AsyncSession, store: CredentialStore, user: User, request: InitiateRequest
+    ctx: OAuthContext, session: AsyncSession, user: User, request: InitiateRequest
 ) -> InitiateResult:
     platform = await platforms.get_platform(session, request.platform)
     offered = platforms.login_methods(platform)
-    if request.method not in offered:
+    method = request.method or offered[0]
+    if method not in offered:
         raise UnsupportedMethod(
-            f"{platform.platform_name} cannot be bound with {request.method!r}; "
+            f"{platform.platform_name} cannot be bound with {method!r}; "
             f"supported methods: {', '.join(offered)}."
         )
-    if request.method != "api_key":
-        raise UnsupportedMethod(f"Binding by {request.method!r} is not available yet; use api_key.")
-    api_key = request.credentials.get("api_key", "").strip()
-    if not api_key:
-        raise BadRequest('Binding by api_key needs credentials: {"api_key": "..."}.')
-    account = OAuthAccount(
-        user_id=user.id,
-        platform_id=platform.platform_id,
-        account_name=request.account_name,
-        auth_method="api_key",
-        credential_hint=mask(api_key),
-    )
-    session.add(account)
-    await store.store(session, account, AccountSecrets(access_token=api_key))
-    await session.flush()
-    return InitiateResult(account=account_out(account, platform))
+    if method == "api_key":
+        adapter = create_adapter(platform, ctx.http)
+        bound = await adapter.validate(adapter.parse_key_credentials(request.credentials))
+        account = await create_account(
+            session, ctx.store, user.id, platform, request.account_name, "api_key", bound
+        )
+        return InitiateResult(account=account_out(account, platform))
+    if method == "oauth":
+        return await authorization_sessions.start_oauth(ctx, session, user, platform, request)
+    if method == "device":
+        return await authorization_sessions.start_device(ctx, session, user, platform, request)
+    raise UnsupportedMethod(f"Binding by {method!r} is not available on this service yet.")
 
 
 async def list_accounts(session: AsyncSession, user: User) -> list[AccountOut]:
@@ -65,19 +64,16 @@ async def get_owned(session: AsyncSession, user: User, account_id: int) -> OAuth
 
 
 async def refresh(
-    session: AsyncSession, store: CredentialStore, user: User, account_id: int
-) -> AccountOut:
-    """Re-check that the stored credential is usable and report the account's state."""
+    ctx: OAuthContext, session: AsyncSession, user: User, account_id: int
+) -> RefreshResult:
+    """Renew the credential where it can be renewed, else check it with the platform."""
+    await get_owned(session, user, account_id)
+    outcome = await ctx.renewer.renew(account_id, revalidate=True)
     account = await get_owned(session, user, account_id)
-    try:
-        store.load(account)
-    except DecryptionError:
-        account.is_expired = True
-        account.status_reason = (
-            "The stored credential can no longer be read; bind the account again."
-        )
-    await session.flush()
-    return await _out(session, account)
+    await session.refresh(account)
+    return RefreshResult(
+        outcome=outcome.outcome, message=outcome.message, account=await _out(session, account)
+    )
 
 
 async def toggle(session: AsyncSession, user: User, account_id: int) -> AccountOut:
@@ -99,33 +95,3 @@ async def _out(session: AsyncSession, account: OAuthAccount) -> AccountOut:
         select(PlatformConfig).where(PlatformConfig.platform_id == account.platform_id)
     )
     return account_out(account, platform)
-
-
-def account_out(account: OAuthAccount, platform: PlatformConfig | None) -> AccountOut:
-    if not account.is_active:
-        status = "disabled"
-    elif account.is_expired:
-        status = "expired"
-    else:
-        status = "active"
-    quota_limit = account.quota_limit
-    if quota_limit is None and platform is not None and platform.quota_config:
-        quota_limit = platform.quota_config.get("daily_limit")
-    return AccountOut(
-        id=account.id,
-        platform_id=account.platform_id,
-        platform_name=platform.platform_name if platform else account.platform_id,
-        account_name=account.account_name,
-        auth_method=account.auth_method,
-        credential_hint=account.credential_hint,
-        quota_used=account.quota_used,
-        quota_limit=quota_limit,
-        is_active=account.is_active,
-        is_expired=account.is_expired,
-        status=status,
-        status_reason=account.status_reason,
-        expires_at=account.expires_at,
-        last_used_at=account.last_used_at,
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-    )

@@ -1,0 +1,64 @@
+"""Creating accounts from a bound credential, and showing them to their owners."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import OAuthAccount, PlatformConfig
+from app.schemas.oauth import AccountOut
+from app.services.oauth.adapters.base import BoundCredential
+from app.services.oauth.credential_store import CredentialStore
+
+
+async def create_account(
+    session: AsyncSession,
+    store: CredentialStore,
+    user_id: int,
+    platform: PlatformConfig,
+    account_name: str,
+    method: str,
+    bound: BoundCredential,
+) -> OAuthAccount:
+    account = OAuthAccount(
+        user_id=user_id,
+        platform_id=platform.platform_id,
+        account_name=account_name,
+        auth_method=method,
+        credential_hint=bound.hint,
+        settings=bound.settings or None,
+        expires_at=bound.expires_at,
+    )
+    session.add(account)
+    await store.store(session, account, bound.secrets)
+    await session.flush()
+    return account
+
+
+def account_out(account: OAuthAccount, platform: PlatformConfig | None) -> AccountOut:
+    if not account.is_active:
+        status = "disabled"
+    elif account.is_expired:
+        status = "expired"
+    else:
+        status = "active"
+    quota_limit = account.quota_limit
+    if quota_limit is None and platform is not None and platform.quota_config:
+        quota_limit = platform.quota_config.get("daily_limit")
+    return AccountOut(
+        id=account.id,
+        platform_id=account.platform_id,
+        platform_name=platform.platform_name if platform else account.platform_id,
+        account_name=account.account_name,
+        auth_method=account.auth_method,
+        credential_hint=account.credential_hint,
+        quota_used=account.quota_used,
+        quota_limit=quota_limit,
+        is_active=account.is_active,
+        is_expired=account.is_expired,
+        status=status,
+        status_reason=account.status_reason,
+        expires_at=account.expires_at,
+        last_used_at=account.last_used_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )

@@ -1,0 +1,202 @@
+"""The platform adapter contract: everything platform-specific that cannot be data.
+
+An adapter turns what a user supplies into a stored credential, proves it works, renews it, and
+tells the call path how to reach the platform with it. Adapters are built per use from the
+platform's config row (`platform_configs`), so URLs, models and recipes stay data.
+
+What each method must do and may raise:
+
+    parse_key_credentials(credentials) -> BoundCredential
+        Read a pasted key (or key pair) in the platform's own shape. Raises BadRequest naming the
+        fields expected. Makes no network call.
+    validate(bound) -> BoundCredential
+        One cheap authenticated request that proves the credential works (exchanging it first
+        when the platform wants a derived token). Raises CredentialRejected (the platform said
+        no: a 4xx for the user) or PlatformUnreachable (network or 5xx: try again later).
+    refresh_token(secrets, settings) -> BoundCredential
+        Renew a credential that expires. Raises RefreshRejected when the platform refuses for good
+        (OAuth `invalid_grant`, a revoked key): the account is then marked expired.
+    get_quota(secrets, settings) -> QuotaInfo | None
+        The platform's own view of the quota, where it offers one; None means "ask the ledger".
+    call_target(secrets, settings, model) -> CallTarget
+        The litellm model string, `api_base`, credential and headers for one call.
+    login(page, credentials) -> dict
+        The seed's browser login hook; the default runs the platform's login recipe.
+
+Capability flags (`supports_refresh`, `supports_quota_query`) let callers skip what an adapter
+cannot do instead of catching NotImplementedError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from app.core.errors import AppError, BadRequest
+from app.core.logging import redact
+from app.models import PlatformConfig
+from app.services.oauth.credential_store import AccountSecrets, mask
+
+
+class CredentialRejected(AppError):
+    """The platform refused the credential: the user must supply another."""
+
+    status_code = 400
+    code = "credential_rejected"
+
+
+class PlatformUnreachable(AppError):
+    """The platform could not be asked (network error, 5xx): nothing is wrong with the input."""
+
+    status_code = 502
+    code = "platform_unreachable"
+
+
+class RefreshRejected(Exception):
+    """The platform refuses to renew the credential; a new binding is needed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class BoundCredential:
+    """A credential ready to store: its secrets, non-secret settings, expiry and masked hint."""
+
+    secrets: AccountSecrets
+    settings: dict[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class CallTarget:
+    """How litellm reaches the platform for one call. `api_key` is never empty."""
+
+    model: str
+    api_base: str
+    api_key: str
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuotaInfo:
+    used: int
+    limit: int | None
+    reset_at: datetime | None
+
+
+class BasePlatformAdapter:
+    platform_id: ClassVar[str] = ""
+    supports_refresh: ClassVar[bool] = False
+    supports_quota_query: ClassVar[bool] = False
+
+    def __init__(self, config: PlatformConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self.http = http
+
+    # --- data from the platform config ---
+
+    @property
+    def name(self) -> str:
+        return self.config.platform_name
+
+    @property
+    def litellm(self) -> dict[str, Any]:
+        return self.config.litellm_config
+
+    @property
+    def oauth(self) -> dict[str, Any]:
+        return self.config.oauth_config
+
+    def api_base(self, settings: dict[str, Any]) -> str:
+        return str(settings.get("api_base") or self.litellm["api_base"]).rstrip("/")
+
+    # --- the contract ---
+
+    def parse_key_credentials(self, credentials: dict[str, str]) -> BoundCredential:
+        key = required(credentials, "api_key", self.name)
+        return BoundCredential(AccountSecrets(access_token=key), hint=mask(key))
+
+    async def validate(self, bound: BoundCredential) -> BoundCredential:
+        raise NotImplementedError
+
+    async def refresh_token(
+        self, secrets: AccountSecrets, settings: dict[str, Any]
+    ) -> BoundCredential:
+        raise RefreshRejected(f"{self.name} credentials of this kind cannot be renewed.")
+
+    async def get_quota(
+        self, secrets: AccountSecrets, settings: dict[str, Any]
+    ) -> QuotaInfo | None:
+        return None
+
+    def call_target(
+        self, secrets: AccountSecrets, settings: dict[str, Any], model: str
+    ) -> CallTarget:
+        raise NotImplementedError
+
+    async def login(self, page: Any, credentials: dict[str, str]) -> dict[str, Any]:
+        raise NotImplementedError(f"{self.name} has no browser login recipe")
+
+    # --- shared helpers for subclasses ---
+
+    def litellm_model(self, model: str) -> str:
+        return f"{self.litellm['provider']}/{model}"
+
+    async def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        """An outbound request whose failures become the errors of this contract."""
+        try:
+            response = await self.http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise PlatformUnreachable(
+                f"{self.name} could not be reached to {what} ({type(exc).__name__}); "
+                "try again later."
+            ) from exc
+        if response.status_code >= 500:
+            raise PlatformUnreachable(
+                f"{self.name} answered HTTP {response.status_code} when asked to {what}; "
+                "try again later."
+            )
+        return response
+
+    def rejected(
+        self, response: httpx.Response, what: str = "the credential"
+    ) -> CredentialRejected:
+        return CredentialRejected(
+            f"{self.name} refused {what} (HTTP {response.status_code}: {vendor_message(response)})."
+        )
+
+
+def with_secrets(bound: BoundCredential, **changes: Any) -> BoundCredential:
+    return replace(bound, secrets=replace(bound.secrets, **changes))
+
+
+def required(credentials: dict[str, str], field_name: str, platform: str) -> str:
+    value = (credentials.get(field_name) or "").strip()
+    if not value:
+        raise BadRequest(f'{platform} needs credentials {{"{field_name}": "..."}}.')
+    return value
+
+
+def vendor_message(response: httpx.Response) -> str:
+    """The human part of a vendor's error body, whatever its shape, kept short."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "no details"
+    message: Any = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("code")
+        elif isinstance(error, str):
+            message = body.get("error_description") or error
+        message = message or body.get("message") or body.get("error_msg")
+    # Some vendors quote (part of) the rejected key back: never pass that on.
+    text = redact(str(message or "no details"))
+    return text if len(text) <= 200 else text[:197] + "..."

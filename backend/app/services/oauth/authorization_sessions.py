@@ -1,0 +1,387 @@
+"""Authorization sessions: binding an account by OAuth (code + PKCE) or device code.
+
+A session is created by `initiate`, followed by its owner through `GET /sessions/{state}`, and
+finished by the callback (OAuth) or the device poller. `state` is random (256 bits), stored
+server-side, single-use (the callback claims it with a conditional UPDATE) and expires after
+OAUTH_STATE_EXPIRE seconds. The PKCE verifier and the device code are stored encrypted.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import session_scope, utcnow
+from app.core.errors import AppError, BadRequest, NotFound
+from app.models import AuthorizationSession, OAuthAccount, PlatformConfig, User
+from app.schemas.oauth import InitiateRequest, InitiateResult, SessionOut
+from app.services.oauth import oauth2_client
+from app.services.oauth.accounts import account_out, create_account
+from app.services.oauth.adapters import create_adapter
+from app.services.oauth.adapters.base import BoundCredential
+from app.services.oauth.context import OAuthContext
+from app.services.oauth.credential_store import AccountSecrets, mask
+
+logger = logging.getLogger(__name__)
+
+SLOW_DOWN_STEP_S = 5  # RFC 8628 §3.5
+
+
+def _seal(ctx: OAuthContext, state: str, data: dict[str, Any]) -> str:
+    return ctx.store.cipher.encrypt(
+        orjson.dumps(data).decode(), f"authorization_sessions.secret:{state}"
+    )
+
+
+def _unseal(ctx: OAuthContext, row: AuthorizationSession) -> dict[str, Any]:
+    if not row.secret:
+        return {}
+    plain = ctx.store.cipher.decrypt(row.secret, f"authorization_sessions.secret:{row.state}")
+    parsed: dict[str, Any] = orjson.loads(plain)
+    return parsed
+
+
+def _client_config(
+    ctx: OAuthContext, platform: PlatformConfig, method: str
+) -> oauth2_client.OAuthClientConfig:
+    return oauth2_client.OAuthClientConfig.for_method(
+        platform.platform_name,
+        platform.oauth_config,
+        method,
+        timeout_s=ctx.settings.outbound_timeout,
+    )
+
+
+def _account_settings(request: InitiateRequest) -> dict[str, Any]:
+    # Non-secret options the user may give for an OAuth-bound account (Gemini's user project).
+    project = (request.credentials.get("project") or "").strip()
+    return {"project": project} if project else {}
+
+
+async def start_oauth(
+    ctx: OAuthContext,
+    session: AsyncSession,
+    user: User,
+    platform: PlatformConfig,
+    request: InitiateRequest,
+) -> InitiateResult:
+    config = _client_config(ctx, platform, "oauth")
+    state = secrets.token_urlsafe(32)
+    auth_url, verifier = oauth2_client.authorization_url(
+        config, ctx.settings.oauth_callback_url, state
+    )
+    session.add(
+        AuthorizationSession(
+            state=state,
+            user_id=user.id,
+            platform_id=platform.platform_id,
+            account_name=request.account_name,
+            method="oauth",
+            status="pending",
+            expires_at=utcnow() + timedelta(seconds=ctx.settings.oauth_state_expire),
+            secret=_seal(ctx, state, {"code_verifier": verifier}),
+            detail={"auth_url": auth_url, "settings": _account_settings(request)},
+        )
+    )
+    await session.flush()
+    return InitiateResult(auth_url=auth_url, state=state)
+
+
+async def start_device(
+    ctx: OAuthContext,
+    session: AsyncSession,
+    user: User,
+    platform: PlatformConfig,
+    request: InitiateRequest,
+) -> InitiateResult:
+    config = _client_config(ctx, platform, "device")
+    try:
+        grant = await oauth2_client.start_device_authorization(config)
+    except oauth2_client.ProviderError as exc:
+        raise BadRequest(
+            f"{platform.platform_name} refused to start a device authorization ({exc.error})."
+        ) from exc
+    state = secrets.token_urlsafe(32)
+    lifetime = min(grant.expires_in, max(ctx.settings.oauth_state_expire, 60))
+    now = utcnow()
+    session.add(
+        AuthorizationSession(
+            state=state,
+            user_id=user.id,
+            platform_id=platform.platform_id,
+            account_name=request.account_name,
+            method="device",
+            status="pending",
+            expires_at=now + timedelta(seconds=lifetime),
+            secret=_seal(ctx, state, {"device_code": grant.device_code}),
+            detail={
+                "user_code": grant.user_code,
+                "verification_uri": grant.verification_uri,
+                "verification_uri_complete": grant.verification_uri_complete,
+                "settings": _account_settings(request),
+            },
+            interval_s=grant.interval,
+            next_poll_at=now + timedelta(seconds=grant.interval),
+        )
+    )
+    await session.flush()
+    return InitiateResult(
+        state=state,
+        user_code=grant.user_code,
+        verification_uri=grant.verification_uri,
+        verification_uri_complete=grant.verification_uri_complete,
+        expires_in=lifetime,
+        interval=grant.interval,
+    )
+
+
+async def get_status(session: AsyncSession, user: User, state: str) -> SessionOut:
+    row = await session.scalar(
+        select(AuthorizationSession).where(
+            AuthorizationSession.state == state, AuthorizationSession.user_id == user.id
+        )
+    )
+    if row is None:
+        raise NotFound("No such authorization session.")
+    status = row.status
+    if status in ("pending", "needs_user_action") and row.expires_at < utcnow():
+        status = "expired"
+    account = None
+    if row.account_id is not None:
+        stored = await session.get(OAuthAccount, row.account_id)
+        platform = await session.scalar(
+            select(PlatformConfig).where(PlatformConfig.platform_id == row.platform_id)
+        )
+        account = account_out(stored, platform) if stored else None
+    detail = row.detail or {}
+    return SessionOut(
+        state=row.state,
+        platform_id=row.platform_id,
+        method=row.method,
+        status=status,
+        expires_at=row.expires_at,
+        auth_url=detail.get("auth_url"),
+        user_code=detail.get("user_code"),
+        verification_uri=detail.get("verification_uri"),
+        verification_uri_complete=detail.get("verification_uri_complete"),
+        interval=row.interval_s,
+        prompt=detail.get("prompt"),
+        error=row.error,
+        account=account,
+    )
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    ok: bool
+    message: str
+    account_id: int | None = None
+
+
+class InvalidState(BadRequest):
+    code = "invalid_state"
+
+
+async def handle_callback(
+    ctx: OAuthContext,
+    state: str,
+    code: str | None,
+    error: str | None,
+    error_description: str | None,
+) -> CallbackOutcome:
+    """Finish an OAuth authorization: claim the state once, exchange the code, save the account."""
+    now = utcnow()
+    async with session_scope(ctx.factory) as session:
+        row = await session.get(AuthorizationSession, state)
+        if row is None or row.method != "oauth":
+            raise InvalidState("Unknown authorization state: start the authorization again.")
+        if row.expires_at < now:
+            if row.status == "pending":
+                row.status, row.error = (
+                    "expired",
+                    "The authorization expired before it was finished.",
+                )
+            raise InvalidState("This authorization has expired: start it again.")
+        claimed = await session.execute(
+            update(AuthorizationSession)
+            .where(AuthorizationSession.state == state, AuthorizationSession.status == "pending")
+            .values(status="completing")
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            raise InvalidState("This authorization was already used: start a new one.")
+        platform = await session.scalar(
+            select(PlatformConfig).where(PlatformConfig.platform_id == row.platform_id)
+        )
+        verifier = _unseal(ctx, row).get("code_verifier")
+        settings = dict((row.detail or {}).get("settings") or {})
+        user_id, account_name = row.user_id, row.account_name
+
+    if platform is None:
+        return await _finish(
+            ctx, state, failure="The platform of this authorization no longer exists."
+        )
+    if error:
+        reason = (
+            "You declined the authorization."
+            if error == "access_denied"
+            else (f"{platform.platform_name} reported an error: {error}.")
+        )
+        return await _finish(ctx, state, failure=reason)
+    if not code:
+        return await _finish(ctx, state, failure="The callback carried no authorization code.")
+    try:
+        tokens = await oauth2_client.exchange_code(
+            _client_config(ctx, platform, "oauth"), ctx.settings.oauth_callback_url, code, verifier
+        )
+    except oauth2_client.ProviderError as exc:
+        return await _finish(
+            ctx,
+            state,
+            failure=f"{platform.platform_name} refused the authorization code ({exc.error}).",
+        )
+    except AppError as exc:
+        return await _finish(ctx, state, failure=exc.message)
+    return await _bind_tokens(
+        ctx, state, platform, user_id, account_name, "oauth", tokens, settings
+    )
+
+
+async def _bind_tokens(
+    ctx: OAuthContext,
+    state: str,
+    platform: PlatformConfig,
+    user_id: int,
+    account_name: str,
+    method: str,
+    tokens: oauth2_client.TokenSet,
+    settings: dict[str, Any],
+) -> CallbackOutcome:
+    """Validate the tokens with the platform, then save the account and finish the session."""
+    settings = settings | {"oauth": True}
+    bound = BoundCredential(
+        AccountSecrets(access_token=tokens.access_token, refresh_token=tokens.refresh_token),
+        settings=settings,
+        expires_at=tokens.expires_at,
+        hint=mask(tokens.access_token),
+    )
+    try:
+        bound = await create_adapter(platform, ctx.http).validate(bound)
+    except AppError as exc:
+        return await _finish(ctx, state, failure=exc.message)
+    async with session_scope(ctx.factory) as session:
+        account = await create_account(
+            session, ctx.store, user_id, platform, account_name, method, bound
+        )
+        row = await session.get(AuthorizationSession, state)
+        if row is not None:
+            row.status, row.account_id, row.secret = "completed", account.id, None
+    return CallbackOutcome(
+        True, f"{platform.platform_name} account “{account_name}” is bound.", account.id
+    )
+
+
+async def _finish(
+    ctx: OAuthContext, state: str, *, failure: str, status: str = "failed"
+) -> CallbackOutcome:
+    async with session_scope(ctx.factory) as session:
+        row = await session.get(AuthorizationSession, state)
+        if row is not None:
+            row.status, row.error, row.secret = status, failure[:500], None
+    return CallbackOutcome(False, failure)
+
+
+async def poll_device_sessions(ctx: OAuthContext) -> int:
+    """Poll the token endpoint for every device session that is due; returns how many."""
+    now = utcnow()
+    async with ctx.factory() as session:
+        due = list(
+            await session.execute(
+                select(AuthorizationSession.state, AuthorizationSession.next_poll_at).where(
+                    AuthorizationSession.method == "device",
+                    AuthorizationSession.status == "pending",
+                    AuthorizationSession.next_poll_at <= now,
+                )
+            )
+        )
+    polled = 0
+    for state, seen in due:
+        if await _claim_poll(ctx, state, seen):
+            polled += 1
+            await _poll_one(ctx, state)
+    return polled
+
+
+async def _claim_poll(ctx: OAuthContext, state: str, seen: Any) -> bool:
+    """Move next_poll_at forward only if no other worker did: that worker then owns this poll."""
+    async with session_scope(ctx.factory) as session:
+        row = await session.get(AuthorizationSession, state)
+        if row is None:
+            return False
+        result = await session.execute(
+            update(AuthorizationSession)
+            .where(AuthorizationSession.state == state, AuthorizationSession.next_poll_at == seen)
+            .values(next_poll_at=utcnow() + timedelta(seconds=row.interval_s or 5))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def _poll_one(ctx: OAuthContext, state: str) -> None:
+    async with ctx.factory() as session:
+        row = await session.get(AuthorizationSession, state)
+        if row is None:
+            return
+        platform = await session.scalar(
+            select(PlatformConfig).where(PlatformConfig.platform_id == row.platform_id)
+        )
+        device_code = _unseal(ctx, row).get("device_code", "")
+        expired = row.expires_at < utcnow()
+        user_id, account_name = row.user_id, row.account_name
+        settings = dict((row.detail or {}).get("settings") or {})
+    if platform is None:
+        await _finish(ctx, state, failure="The platform of this authorization no longer exists.")
+        return
+    if expired:
+        await _finish(ctx, state, failure="The code was not entered in time.", status="expired")
+        return
+    try:
+        tokens = await oauth2_client.poll_device_token(
+            _client_config(ctx, platform, "device"), device_code
+        )
+    except oauth2_client.ProviderError as exc:
+        await _device_error(ctx, state, platform, exc)
+        return
+    except AppError as exc:  # unreachable: try again at the next interval
+        logger.warning("device poll for %s failed: %s", platform.platform_id, exc.message)
+        return
+    await _bind_tokens(ctx, state, platform, user_id, account_name, "device", tokens, settings)
+
+
+async def _device_error(
+    ctx: OAuthContext, state: str, platform: PlatformConfig, exc: oauth2_client.ProviderError
+) -> None:
+    if exc.error == "authorization_pending":
+        return
+    if exc.error == "slow_down":
+        async with session_scope(ctx.factory) as session:
+            row = await session.get(AuthorizationSession, state)
+            if row is not None:
+                row.interval_s = (row.interval_s or 5) + SLOW_DOWN_STEP_S
+                row.next_poll_at = utcnow() + timedelta(seconds=row.interval_s)
+        return
+    if exc.error == "expired_token":
+        await _finish(
+            ctx, state, failure="The code expired before it was entered.", status="expired"
+        )
+    elif exc.error == "access_denied":
+        await _finish(ctx, state, failure="You declined the authorization.")
+    else:
+        await _finish(ctx, state, failure=f"{platform.platform_name} answered {exc.error}.")

@@ -1,0 +1,206 @@
+"""OAuth 2.0 as a client, configured purely by a platform's `oauth_config` (RFC 8414 names).
+
+Authorization code with PKCE (RFC 7636, S256), the device authorization grant (RFC 8628) and
+refresh, through Authlib. Nothing here knows any particular provider: a standards-compliant
+server works by configuration alone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from app.core.database import utcnow
+from app.core.errors import UnsupportedMethod
+from app.services.oauth.adapters.base import PlatformUnreachable
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@dataclass(frozen=True)
+class OAuthClientConfig:
+    client_id: str
+    token_endpoint: str
+    authorization_endpoint: str | None = None
+    device_authorization_endpoint: str | None = None
+    client_secret: str | None = None
+    scopes: tuple[str, ...] = ()
+    use_pkce: bool = True
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    """Extra authorization parameters, e.g. Google's access_type=offline."""
+    timeout_s: float = 30.0
+
+    @classmethod
+    def for_method(
+        cls, platform_name: str, oauth_config: dict[str, Any], method: str, *, timeout_s: float
+    ) -> OAuthClientConfig:
+        """The client config for `method` ("oauth", "device" or "refresh"), or why it cannot
+        be used."""
+        needed = ["client_id", "token_endpoint"]
+        if method == "oauth":
+            needed.append("authorization_endpoint")
+        elif method == "device":
+            needed.append("device_authorization_endpoint")
+        missing = [key for key in needed if not oauth_config.get(key)]
+        if missing:
+            raise UnsupportedMethod(
+                f"{platform_name} is not configured for {method} authorization "
+                f"(missing {', '.join(missing)} in its oauth_config)."
+            )
+        return cls(
+            client_id=oauth_config["client_id"],
+            client_secret=oauth_config.get("client_secret") or None,
+            token_endpoint=oauth_config["token_endpoint"],
+            authorization_endpoint=oauth_config.get("authorization_endpoint"),
+            device_authorization_endpoint=oauth_config.get("device_authorization_endpoint"),
+            scopes=tuple(oauth_config.get("scopes") or ()),
+            use_pkce=bool(oauth_config.get("use_pkce", True)),
+            authorize_params=tuple((oauth_config.get("authorize_params") or {}).items()),
+            timeout_s=timeout_s,
+        )
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeviceGrant:
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: int
+    interval: int
+
+
+class ProviderError(Exception):
+    """The authorization server answered with an OAuth error (`invalid_grant`, `access_denied`…)."""
+
+    def __init__(self, error: str, description: str | None = None) -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+
+
+def _client(config: OAuthClientConfig, redirect_uri: str | None = None) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        scope=" ".join(config.scopes) or None,
+        redirect_uri=redirect_uri,
+        token_endpoint=config.token_endpoint,
+        code_challenge_method="S256" if config.use_pkce else None,
+        timeout=config.timeout_s,
+    )
+
+
+def _token_set(token: dict[str, Any]) -> TokenSet:
+    access = token.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise ProviderError("invalid_response", "the token response has no access_token")
+    expires_at = None
+    if token.get("expires_in") is not None:
+        expires_at = utcnow() + timedelta(seconds=int(token["expires_in"]))
+    return TokenSet(access, token.get("refresh_token"), expires_at)
+
+
+async def _call(what: str, coro: Any) -> Any:
+    try:
+        return await coro
+    except OAuthError as exc:
+        raise ProviderError(exc.error or "oauth_error", exc.description) from exc
+    except httpx.HTTPError as exc:
+        raise PlatformUnreachable(
+            f"The authorization server could not be reached to {what} ({type(exc).__name__})."
+        ) from exc
+
+
+def authorization_url(
+    config: OAuthClientConfig, redirect_uri: str, state: str
+) -> tuple[str, str | None]:
+    """The URL to send the user to, and the PKCE verifier to keep server-side."""
+    verifier = secrets.token_urlsafe(64) if config.use_pkce else None
+    client = _client(config, redirect_uri)
+    assert config.authorization_endpoint is not None
+    url, _ = client.create_authorization_url(
+        config.authorization_endpoint,
+        state=state,
+        code_verifier=verifier,
+        **dict(config.authorize_params),
+    )
+    return url, verifier
+
+
+async def exchange_code(
+    config: OAuthClientConfig, redirect_uri: str, code: str, verifier: str | None
+) -> TokenSet:
+    async with _client(config, redirect_uri) as client:
+        token = await _call(
+            "exchange the code",
+            client.fetch_token(code=code, code_verifier=verifier, grant_type="authorization_code"),
+        )
+    return _token_set(token)
+
+
+async def start_device_authorization(config: OAuthClientConfig) -> DeviceGrant:
+    assert config.device_authorization_endpoint is not None
+    async with _client(config) as client:
+        data = {"client_id": config.client_id}
+        if config.scopes:
+            data["scope"] = " ".join(config.scopes)
+        auth = (
+            client.client_auth(client.token_endpoint_auth_method) if config.client_secret else None
+        )
+        response = await _call(
+            "start the device authorization",
+            client.post(
+                config.device_authorization_endpoint, data=data, auth=auth, withhold_token=True
+            ),
+        )
+    body = (
+        response.json()
+        if response.headers.get("content-type", "").startswith("application/json")
+        else {}
+    )
+    if response.status_code >= 400 or not body.get("device_code"):
+        raise ProviderError(
+            body.get("error", f"http_{response.status_code}"), body.get("error_description")
+        )
+    return DeviceGrant(
+        device_code=body["device_code"],
+        user_code=body["user_code"],
+        verification_uri=body.get("verification_uri") or body.get("verification_url", ""),
+        verification_uri_complete=body.get("verification_uri_complete"),
+        expires_in=int(body.get("expires_in", 600)),
+        interval=int(body.get("interval", 5)),
+    )
+
+
+async def poll_device_token(config: OAuthClientConfig, device_code: str) -> TokenSet:
+    """One poll; raises ProviderError('authorization_pending' | 'slow_down' | …) until granted."""
+    async with _client(config) as client:
+        token = await _call(
+            "poll for the device authorization",
+            client.fetch_token(grant_type=DEVICE_CODE_GRANT, device_code=device_code),
+        )
+    return _token_set(token)
+
+
+async def refresh(config: OAuthClientConfig, refresh_token: str) -> TokenSet:
+    async with _client(config) as client:
+        token = await _call("renew the token", client.refresh_token(refresh_token=refresh_token))
+    renewed = _token_set(token)
+    # Servers without rotation answer no refresh_token: the old one stays valid.
+    if renewed.refresh_token is None:
+        renewed = TokenSet(renewed.access_token, refresh_token, renewed.expires_at)
+    return renewed

@@ -1,0 +1,21 @@
+"""Fake vendor APIs for tests: see app.FakeUpstream, behaviours, errors (vendor error bodies)."""
+
+from . import errors
+from .app import Auth, FakeUpstream, Kind, Platform, RecordedRequest
+from .behaviours import Behaviour, Drop, Error, ErrorIn200, MidStreamError, Reply, Slow
+
+__all__ = [
+    "Auth",
+    "Behaviour",
+    "Drop",
+    "Error",
+    "ErrorIn200",
+    "FakeUpstream",
+    "Kind",
+    "MidStreamError",
+    "Platform",
+    "RecordedRequest",
+    "Reply",
+    "Slow",
+    "errors",
+]
