@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from app.core.config import BACKEND_DIR, get_settings
 
 

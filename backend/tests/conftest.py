@@ -38,9 +38,9 @@ for name in ("DATABASE_URL", "REDIS_URL", "JWT_ALGORITHM", "JWT_PUBLIC_KEY", "JW
     os.environ.pop(name, None)
 sys.path.insert(0, str(BACKEND_DIR))
 
+from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
-from alembic import command  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
 from tests.fakes.server import serve  # noqa: E402

@@ -6,9 +6,9 @@ from __future__ import annotations
 import anyio
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
 
-from alembic import command
 from app.core.database import create_engine, session_scope
 from app.main import create_app
 from app.models import Base

@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+NOW = sa.func.current_timestamp()
 
 
 def upgrade() -> None:
@@ -36,8 +37,8 @@ def upgrade() -> None:
         sa.Column("next_poll_at", TIMESTAMP, nullable=True),
         sa.Column("account_id", BIG_ID, nullable=True),
         sa.Column("error", sa.String(500), nullable=True),
-        sa.Column("created_at", TIMESTAMP, server_default=sa.func.current_timestamp(), nullable=False),
-        sa.Column("updated_at", TIMESTAMP, server_default=sa.func.current_timestamp(), nullable=False),
+        sa.Column("created_at", TIMESTAMP, server_default=NOW, nullable=False),
+        sa.Column("updated_at", TIMESTAMP, server_default=NOW, nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"],
             name=op.f("fk_authorization_sessions_user_id_users"), ondelete="CASCADE",
