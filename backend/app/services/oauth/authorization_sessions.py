@@ -32,6 +32,11 @@ from app.services.oauth.credential_store import AccountSecrets, mask
 logger = logging.getLogger(__name__)
 
 SLOW_DOWN_STEP_S = 5  # RFC 8628 §3.5
+DEFAULT_INTERVAL_S = 5  # RFC 8628 §3.2, when the server names none
+
+
+def _interval(row: AuthorizationSession) -> int:
+    return DEFAULT_INTERVAL_S if row.interval_s is None else row.interval_s
 
 
 def _seal(ctx: OAuthContext, state: str, data: dict[str, Any]) -> str:
@@ -328,7 +333,7 @@ async def _claim_poll(ctx: OAuthContext, state: str, seen: Any) -> bool:
         result = await session.execute(
             update(AuthorizationSession)
             .where(AuthorizationSession.state == state, AuthorizationSession.next_poll_at == seen)
-            .values(next_poll_at=utcnow() + timedelta(seconds=row.interval_s or 5))
+            .values(next_poll_at=utcnow() + timedelta(seconds=_interval(row)))
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
@@ -374,7 +379,7 @@ async def _device_error(
         async with session_scope(ctx.factory) as session:
             row = await session.get(AuthorizationSession, state)
             if row is not None:
-                row.interval_s = (row.interval_s or 5) + SLOW_DOWN_STEP_S
+                row.interval_s = _interval(row) + SLOW_DOWN_STEP_S
                 row.next_poll_at = utcnow() + timedelta(seconds=row.interval_s)
         return
     if exc.error == "expired_token":

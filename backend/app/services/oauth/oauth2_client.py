@@ -163,8 +163,12 @@ async def start_device_authorization(config: OAuthClientConfig) -> DeviceGrant:
         )
         response = await _call(
             "start the device authorization",
-            client.post(
-                config.device_authorization_endpoint, data=data, auth=auth, withhold_token=True
+            client.request(
+                "POST",
+                config.device_authorization_endpoint,
+                data=data,
+                auth=auth,
+                withhold_token=True,
             ),
         )
     body = (
