@@ -19,11 +19,15 @@ $(VENV)/.installed-dev: $(BACKEND)/requirements-dev.lock
 
 install: $(VENV)/.installed-dev
 
+# Browser logins and the browser tests need a Chromium (system package or Playwright's own).
+browser: install
+	@$(BACKEND)/scripts/ensure_chromium.sh $(PY)
+
 run: install
 	cd $(BACKEND) && $(PY) scripts/init_db.py && $(PY) scripts/init_oauth_platforms.py --only-missing
 	cd $(BACKEND) && $(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
 
-test: install lint
+test: install lint browser
 	cd $(BACKEND) && $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
