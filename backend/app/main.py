@@ -19,6 +19,7 @@ from app.core.config import BACKEND_DIR, Settings, get_settings
 from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
 from app.core.logging import configure_logging
+from app.core.rate_limit import RateLimiter
 from app.core.security import TokenService
 from app.services.background import BackgroundJobs
 from app.services.oauth.context import OAuthContext
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = tokens
     app.state.credential_store = store
+    app.state.limiter = RateLimiter(settings.redis_url)
     app.state.migration_head = migration_head()
     install_error_handlers(app)
     app.include_router(health.router)

@@ -32,6 +32,9 @@ os.environ.update(
         "JWT_SECRET": secrets.token_urlsafe(32),
         "CREDENTIAL_KEYS": f"test:{TEST_KEY}",
         "LOG_JSON": "true",
+        # Every test client comes from one address: per-address limits would trip across tests.
+        "SIGNIN_IP_LIMIT": "10000/minute",
+        "REGISTRATION_LIMIT": "10000/minute",
     }
 )
 for name in ("DATABASE_URL", "REDIS_URL", "JWT_ALGORITHM", "JWT_PUBLIC_KEY", "JWT_JWKS_URL"):

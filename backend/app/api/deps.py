@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.database import session_scope
 from app.core.errors import Forbidden, Unauthorized
+from app.core.rate_limit import RateLimiter
 from app.core.security import InvalidToken, TokenService
 from app.models import User
 from app.services import users
@@ -40,6 +41,16 @@ def get_credential_store(request: Request) -> CredentialStore:
     return store
 
 
+def get_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def get_client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, run uvicorn with --proxy-headers for the real one)."""
+    return request.client.host if request.client else "unknown"
+
+
 def get_oauth_context(request: Request) -> OAuthContext:
     ctx: OAuthContext = request.app.state.oauth
     return ctx
@@ -50,6 +61,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[TokenService, Depends(get_token_service)]
 CredentialStoreDep = Annotated[CredentialStore, Depends(get_credential_store)]
 OAuthContextDep = Annotated[OAuthContext, Depends(get_oauth_context)]
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from /api/v1/auth/login")
 

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
 
     # --- users and tokens ---
     allow_registration: bool = True
+    signin_failure_limit: str = "5/minute"
+    """Failed sign-ins allowed per user name (limits notation); more answer 429."""
+    signin_ip_limit: str = "30/minute"
+    """Sign-in attempts allowed per client address."""
+    registration_limit: str = "10/hour"
+    """Registrations allowed per client address."""
     jwt_secret: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwt_public_key: str | None = None

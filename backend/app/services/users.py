@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, Forbidden, Unauthorized
+from app.core.config import Settings
+from app.core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from app.core.rate_limit import RateLimiter
 from app.core.security import hash_password, verify_password
 from app.models import User
 
@@ -25,6 +27,35 @@ async def register(session: AsyncSession, username: str, password: str) -> User:
     except IntegrityError as exc:  # a concurrent registration of the same name
         raise Conflict(f"The user name {username!r} is taken.") from exc
     return user
+
+
+async def sign_in(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
+    username: str,
+    password: str,
+    client: str,
+) -> User:
+    """`authenticate`, refusing with 429 once a user name or an address has failed too often."""
+    per_name = limiter.item(settings.signin_failure_limit)
+    per_client = limiter.item(settings.signin_ip_limit)
+    name_key = ("signin-failures", username.casefold())
+    if not await limiter.hit(per_client, "signin", client):
+        raise TooManyRequests(
+            "Too many sign-in attempts from this address; try again later.",
+            retry_after_s=await limiter.retry_after_s(per_client, "signin", client),
+        )
+    if not await limiter.allows(per_name, *name_key):
+        raise TooManyRequests(
+            "Too many failed sign-ins for this user name; try again later.",
+            retry_after_s=await limiter.retry_after_s(per_name, *name_key),
+        )
+    try:
+        return await authenticate(session, username, password)
+    except Unauthorized:
+        await limiter.hit(per_name, *name_key)
+        raise
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:

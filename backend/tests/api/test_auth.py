@@ -216,3 +216,37 @@ async def test_login_is_refused_when_the_host_issues_tokens(sqlite_url):
             response = await c.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
     assert response.status_code == 403
     assert "host application" in response.json()["message"]
+
+
+async def test_repeated_failed_sign_ins_for_one_name_answer_429(sqlite_url):
+    guarded = create_app(make_settings(sqlite_url, signin_failure_limit="3/minute"))
+    async with guarded.router.lifespan_context(guarded):
+        transport = httpx.ASGITransport(app=guarded)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            username = name()
+            good = {"username": username, "password": "a long password"}
+            await c.post("/api/v1/auth/register", json=good)
+            bad = {"username": username, "password": "wrong password"}
+            statuses = [
+                (await c.post("/api/v1/auth/login", json=bad)).status_code for _ in range(3)
+            ]
+            assert statuses == [401, 401, 401]
+            blocked = await c.post("/api/v1/auth/login", json=good)  # even the right password
+            assert blocked.status_code == 429
+            assert 0 < int(blocked.headers["retry-after"]) <= 60
+            assert "Too many failed sign-ins" in blocked.json()["message"]
+            other = {"username": name(), "password": "a long password"}
+            await c.post("/api/v1/auth/register", json=other)
+            assert (await c.post("/api/v1/auth/login", json=other)).status_code == 200
+
+
+async def test_registrations_per_address_are_limited(sqlite_url):
+    guarded = create_app(make_settings(sqlite_url, registration_limit="2/hour"))
+    async with guarded.router.lifespan_context(guarded):
+        transport = httpx.ASGITransport(app=guarded)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            body = lambda: {"username": name(), "password": "a long password"}  # noqa: E731
+            statuses = [
+                (await c.post("/api/v1/auth/register", json=body())).status_code for _ in range(3)
+            ]
+            assert statuses == [200, 200, 429]

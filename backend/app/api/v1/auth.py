@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import CurrentUser, SessionDep, SettingsDep, TokensDep
-from app.core.errors import Forbidden
+from app.api.deps import (
+    ClientAddress,
+    CurrentUser,
+    LimiterDep,
+    SessionDep,
+    SettingsDep,
+    TokensDep,
+)
+from app.core.errors import Forbidden, TooManyRequests
 from app.schemas.auth import Credentials, LoginCredentials, TokenOut, UserOut
 from app.schemas.common import Envelope, ok
 from app.services import users
@@ -15,21 +22,36 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/register", response_model=Envelope[UserOut], summary="Create a user")
 async def register(
-    body: Credentials, session: SessionDep, settings: SettingsDep
+    body: Credentials,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    client: ClientAddress,
 ) -> Envelope[UserOut]:
     if not settings.allow_registration:
         raise Forbidden("Registration is closed on this service.")
+    per_client = limiter.item(settings.registration_limit)
+    if not await limiter.hit(per_client, "register", client):
+        raise TooManyRequests(
+            "Too many registrations from this address; try again later.",
+            retry_after_s=await limiter.retry_after_s(per_client, "register", client),
+        )
     user = await users.register(session, body.username, body.password)
     return ok(UserOut.model_validate(user))
 
 
 @router.post("/login", response_model=Envelope[TokenOut], summary="Sign in for an access token")
 async def login(
-    body: LoginCredentials, session: SessionDep, tokens: TokensDep
+    body: LoginCredentials,
+    session: SessionDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    client: ClientAddress,
 ) -> Envelope[TokenOut]:
     if not tokens.can_issue:
         raise Forbidden("Sign-in is handled by the host application that issues the tokens.")
-    user = await users.authenticate(session, body.username, body.password)
+    user = await users.sign_in(session, limiter, settings, body.username, body.password, client)
     issued = tokens.issue(user.username)
     return ok(TokenOut(access_token=issued.access_token, expires_in=issued.expires_in))
 
