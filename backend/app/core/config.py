@@ -13,10 +13,10 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = BACKEND_DIR / "data"
@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 1_048_576
+    cors_origins: Annotated[list[str], NoDecode] = []
+    """Origins allowed to call the API from a browser (comma-separated); none by default."""
     database_pool_size: int = 10
     outbound_timeout: float = 30.0
     """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
@@ -99,6 +101,13 @@ class Settings(BaseSettings):
     """Seconds a whole browser login may take, user actions included."""
     litellm_log_level: str = "INFO"
     litellm_cache_enabled: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

@@ -49,3 +49,27 @@ async def test_responses_carry_a_request_id(client):
     generated = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert generated.headers["x-request-id"] != "bad id with spaces"
     assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_every_response_carries_the_security_headers(client):
+    for response in (await client.get("/healthz"), await client.get("/api/v1/nowhere")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_cors_is_closed_by_default_and_opens_per_configured_origin(client, sqlite_url):
+    preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    closed = await client.options("/api/v1/auth/login", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    opened = create_app(make_settings(sqlite_url, cors_origins="https://app.example"))
+    async with opened.router.lifespan_context(opened):
+        transport = httpx.ASGITransport(app=opened)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            allowed = await c.options(
+                "/api/v1/auth/login",
+                headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+            )
+            refused = await c.options("/api/v1/auth/login", headers=preflight)
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-origin" not in refused.headers
