@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from app.api import health
+from app.api import health, metrics
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -24,6 +24,7 @@ from app.core.config import BACKEND_DIR, Settings, get_settings
 from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
 from app.core.logging import configure_logging
+from app.core.metrics import HttpMetricsMiddleware
 from app.core.rate_limit import RateLimiter
 from app.core.security import TokenService
 from app.services.background import BackgroundJobs
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = migration_head()
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 
