@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
+from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
@@ -98,3 +99,31 @@ def login_methods(config: PlatformConfig) -> list[str]:
     methods = config.oauth_config.get("login_methods") or ["api_key"]
     # OAuth needs the operator's client: it is offered only once one is configured.
     return [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
+
+
+async def save_platform(session: AsyncSession, entry: PlatformConfigIn) -> PlatformConfig:
+    """Add or replace one platform's config (an administrator's edit).
+
+    A masked or omitted OAuth client secret keeps the stored one: the API never shows it, so
+    an edit of other fields must not erase it.
+    """
+    row = await session.scalar(
+        select(PlatformConfig).where(PlatformConfig.platform_id == entry.platform_id)
+    )
+    values = _row_values(entry)
+    given_secret = values["oauth_config"].get("client_secret")
+    if row is not None and (given_secret is None or given_secret == MASKED_SECRET):
+        stored = row.oauth_config.get("client_secret")
+        values["oauth_config"] = {
+            k: v for k, v in values["oauth_config"].items() if k != "client_secret"
+        }
+        if stored:
+            values["oauth_config"]["client_secret"] = stored
+    if row is None:
+        row = PlatformConfig(**values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    await session.flush()
+    return row

@@ -10,7 +10,8 @@ from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 from app.core.rate_limit import RateLimiter
 from app.core.security import hash_password, verify_password
-from app.models import User
+from app.models import OAuthAccount, User
+from app.schemas.admin import UserSummary
 
 INVALID_SIGN_IN = "Wrong user name or password."
 
@@ -88,3 +89,27 @@ async def resolve_subject(session: AsyncSession, subject: str, *, provision: boo
     if not user.is_active:
         raise Forbidden("This user is disabled.")
     return user
+
+
+async def list_with_account_counts(session: AsyncSession) -> list[UserSummary]:
+    counts = (
+        select(OAuthAccount.user_id, func.count().label("n"))
+        .group_by(OAuthAccount.user_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(User, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.user_id == User.id)
+        .order_by(User.id)
+    )
+    return [
+        UserSummary(
+            id=user.id,
+            username=user.username,
+            is_admin=user.is_admin,
+            is_active=user.is_active,
+            created_at=user.created_at,
+            account_count=count,
+        )
+        for user, count in rows
+    ]

@@ -1,0 +1,33 @@
+"""What administrators see and send: whole platform configs (secrets masked) and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.schemas.platform import PlatformConfigIn
+
+MASKED_SECRET = "********"  # noqa: S105 - what is shown instead of a secret
+
+
+class PlatformConfigOut(PlatformConfigIn):
+    """A platform config as stored; `oauth_config.client_secret` is masked."""
+
+    updated_at: datetime
+
+
+class UserSummary(BaseModel):
+    id: int
+    username: str
+    is_admin: bool
+    is_active: bool
+    created_at: datetime
+    account_count: int
+
+
+def mask_oauth_config(oauth_config: dict[str, Any]) -> dict[str, Any]:
+    if oauth_config.get("client_secret"):
+        return oauth_config | {"client_secret": MASKED_SECRET}
+    return oauth_config
