@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from app.api import health, metrics
+from app.api import health, metrics, openai_v1
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -23,14 +23,20 @@ from app.api.v1.router import api_router
 from app.core.config import BACKEND_DIR, Settings, get_settings
 from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
+from app.core.llm import LLM
 from app.core.logging import configure_logging
 from app.core.metrics import HttpMetricsMiddleware
 from app.core.rate_limit import RateLimiter
 from app.core.security import TokenService
 from app.services.background import BackgroundJobs
+from app.services.demo import retire_demo, start_demo
+from app.services.oauth.browser_automation import BrowserPool
+from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import CredentialStore
+from app.services.oauth.litellm_proxy import LiteLLMProxy
 from app.services.oauth.token_lifecycle import CredentialRenewer
+from app.web.router import router as web_router
 
 
 def migration_head() -> str | None:
@@ -56,13 +62,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         # One pooled client for every outbound request to platforms and OAuth servers.
         app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
+        # One Chromium per process, started on the first browser login.
+        browser_pool = BrowserPool.from_settings(settings)
         app.state.oauth = OAuthContext(
             settings=settings,
             factory=app.state.session_factory,
             store=store,
             http=app.state.http,
-            renewer=CredentialRenewer(settings, app.state.session_factory, store, app.state.http),
+            renewer=CredentialRenewer(
+                settings, app.state.session_factory, store, app.state.http, browser_pool
+            ),
         )
+        app.state.browser_logins = BrowserLogins(app.state.oauth, browser_pool)
+        # litellm loads on a background thread; the first call waits for it.
+        llm = LLM(log_level=settings.litellm_log_level)
+        llm.start()
+        app.state.llm_proxy = LiteLLMProxy(app.state.oauth, llm)
+        demo = await start_demo(app.state.session_factory) if settings.demo_mode else None
+        if demo is None:
+            await retire_demo(app.state.session_factory)
         jobs = BackgroundJobs(app.state.oauth)
         if settings.background_jobs:
             jobs.start()
@@ -70,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await jobs.stop()
+            await app.state.browser_logins.close()
+            await browser_pool.close()
+            if demo is not None:
+                await demo.stop()
             await app.state.http.aclose()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
@@ -90,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api_router)
+    app.include_router(openai_v1.router)
+    app.include_router(web_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

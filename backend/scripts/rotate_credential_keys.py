@@ -17,7 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.config import get_settings
 from app.core.crypto import CredentialCipher
-from app.core.database import create_engine, create_session_factory
+from app.core.database import (
+    create_engine,
+    create_session_factory,
+    session_scope,
+)
+from app.services import audit
 from app.services.oauth.credential_store import CredentialStore
 from app.services.oauth.key_rotation import rotate_all
 
@@ -27,8 +32,17 @@ async def run() -> int:
     assert settings.credential_keys is not None
     store = CredentialStore(CredentialCipher.from_spec(settings.credential_keys.get_secret_value()))
     engine = create_engine(settings.effective_database_url)
+    factory = create_session_factory(engine)
     try:
-        report = await rotate_all(create_session_factory(engine), store)
+        report = await rotate_all(factory, store)
+        async with session_scope(factory) as session:
+            audit.record(
+                session, "credential.rotate", user_id=None,
+                target=f"key:{store.cipher.current_key_id}",
+                outcome="success" if report.remaining == 0 and not report.unreadable else "partial",
+                detail={"rotated": report.rotated, "remaining": report.remaining,
+                        "unreadable": len(report.unreadable)},
+            )  # fmt: skip
     finally:
         await engine.dispose()
     print(

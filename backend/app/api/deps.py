@@ -15,9 +15,11 @@ from app.core.errors import Forbidden, Unauthorized
 from app.core.rate_limit import RateLimiter
 from app.core.security import InvalidToken, TokenService
 from app.models import User
-from app.services import users
+from app.services import api_keys, users
+from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import CredentialStore
+from app.services.oauth.litellm_proxy import LiteLLMProxy
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -51,6 +53,11 @@ def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def get_browser_logins(request: Request) -> BrowserLogins:
+    logins: BrowserLogins = request.app.state.browser_logins
+    return logins
+
+
 def get_oauth_context(request: Request) -> OAuthContext:
     ctx: OAuthContext = request.app.state.oauth
     return ctx
@@ -61,6 +68,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[TokenService, Depends(get_token_service)]
 CredentialStoreDep = Annotated[CredentialStore, Depends(get_credential_store)]
 OAuthContextDep = Annotated[OAuthContext, Depends(get_oauth_context)]
+BrowserLoginsDep = Annotated[BrowserLogins, Depends(get_browser_logins)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
@@ -92,3 +100,38 @@ async def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
+
+
+_caller_bearer = HTTPBearer(
+    auto_error=False, description="An API key (`op-…`, from /api/v1/auth/api-keys) or a JWT"
+)
+
+
+async def get_caller(
+    request: Request,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_caller_bearer)],
+) -> User:
+    """The caller of a model, by API key or JWT. Resolved in its own short transaction: a call
+    may wait minutes on a platform, and no transaction may stay open meanwhile."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("Authentication required: send Authorization: Bearer <API key>.")
+    factory = request.app.state.session_factory
+    if api_keys.looks_like_key(credentials.credentials):
+        return await api_keys.authenticate(factory, credentials.credentials)
+    try:
+        subject = await tokens.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthorized("The API key or access token is invalid or has expired.") from exc
+    async with session_scope(factory) as session:
+        return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
+
+
+def get_llm_proxy(request: Request) -> LiteLLMProxy:
+    proxy: LiteLLMProxy = request.app.state.llm_proxy
+    return proxy
+
+
+Caller = Annotated[User, Depends(get_caller)]
+LLMProxyDep = Annotated[LiteLLMProxy, Depends(get_llm_proxy)]

@@ -1,4 +1,5 @@
-"""The one place where errors become responses: the seed's envelope, never a stack trace."""
+"""The one place where errors become responses, never a stack trace: the seed's envelope, and
+OpenAI's `{"error": {"message", "type", "param", "code"}}` under the OpenAI-compatible `/v1`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ _STATUS_MESSAGES = {
     404: "No such endpoint.",
     405: "This method is not allowed on this endpoint.",
 }
+_OPENAI_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+}
 
 
 def envelope_error(
@@ -26,6 +32,38 @@ def envelope_error(
     return JSONResponse(
         {"code": status, "message": message, "data": None}, status_code=status, headers=headers
     )
+
+
+def is_openai_path(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")
+
+
+def openai_error_body(
+    status: int, message: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    if status >= 500:
+        error_type = "server_error"
+    else:
+        error_type = _OPENAI_TYPES.get(status, "invalid_request_error")
+    if status == 401:
+        code = "invalid_api_key"
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+) -> JSONResponse:
+    """The envelope, or OpenAI's error shape under /v1 (what OpenAI's SDKs parse)."""
+    if is_openai_path(request.url.path):
+        body = openai_error_body(status, message, code, param)
+        return JSONResponse(body, status_code=status, headers=headers)
+    return envelope_error(status, message, headers)
 
 
 def _describe_validation(errors: list[Any]) -> tuple[int, str]:
@@ -40,21 +78,28 @@ def _describe_validation(errors: list[Any]) -> tuple[int, str]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return envelope_error(exc.status_code, exc.message, exc.headers)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return error_response(request, exc.status_code, exc.message, exc.headers, code=exc.code)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Only the location and the rule are echoed, never the submitted value (it may be a key).
-        status, message = _describe_validation(list(exc.errors()))
+        errors = list(exc.errors())
+        status, message = _describe_validation(errors)
+        if is_openai_path(request.url.path):
+            # OpenAI answers an invalid parameter with 400, naming the parameter.
+            location = [str(p) for p in (errors[0].get("loc", ()) if errors else ()) if p != "body"]
+            param = ".".join(location) or None
+            return error_response(request, 400, message, code="invalid_request", param=param)
         return envelope_error(status, message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = _STATUS_MESSAGES.get(exc.status_code) or str(exc.detail)
-        return envelope_error(exc.status_code, message, getattr(exc, "headers", None))
+        return error_response(request, exc.status_code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
-        return envelope_error(500, "Internal error; the request id in X-Request-ID identifies it.")
+        message = "Internal error; the request id in X-Request-ID identifies it."
+        return error_response(request, 500, message)

@@ -8,13 +8,15 @@ import uuid
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.logging import request_id_var
+from app.api.errors import is_openai_path, openai_error_body
+from app.core.logging import client_address_var, request_id_var
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Tags each request with an id (the caller's X-Request-ID if sane) for logs and replies."""
+    """Tags each request with an id (the caller's X-Request-ID if sane) for logs and replies, and
+    keeps the client's address in the request context (for the audit log)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,6 +28,8 @@ class RequestIdMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        client = scope.get("client")
+        client_token = client_address_var.set(client[0] if client else None)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -37,6 +41,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+            client_address_var.reset(client_token)
 
 
 SECURITY_HEADERS = [
@@ -85,7 +90,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -96,7 +101,7 @@ class BodySizeLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._reject(send)
+                await self._reject(scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -112,14 +117,12 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "code": 413,
-                "message": f"The request body is larger than {self.max_bytes} bytes.",
-                "data": None,
-            }
-        )
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        if is_openai_path(scope.get("path", "")):
+            body = orjson.dumps(openai_error_body(413, message, "payload_too_large"))
+        else:
+            body = orjson.dumps({"code": 413, "message": message, "data": None})
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

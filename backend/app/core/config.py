@@ -101,6 +101,17 @@ class Settings(BaseSettings):
     """Seconds a whole browser login may take, user actions included."""
     litellm_log_level: str = "INFO"
     litellm_cache_enabled: bool = True
+    """Reuse a user's non-streaming answer to an identical request (in-process, per user)."""
+    litellm_cache_ttl: int = Field(default=300, ge=1)
+    """Seconds a cached answer is reused."""
+
+    # --- the call path ---
+    call_timeout: float = Field(default=120.0, gt=0)
+    """Seconds to wait on a platform: to connect, and between bytes of its answer."""
+    call_max_attempts: int = Field(default=3, ge=1, le=10)
+    """Attempts per call in all, each on another account of the platform where one exists."""
+    demo_mode: bool = False
+    """Start an in-process fake platform, `demo`, that answers any key (refused in production)."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -113,6 +124,8 @@ class Settings(BaseSettings):
     def _check_production(self) -> Settings:
         if self.environment != "production":
             return self
+        if self.demo_mode:
+            raise ConfigurationError("DEMO_MODE=true is refused with ENVIRONMENT=production")
         missing = []
         if self.jwt_algorithm == "HS256" and not self.jwt_secret:
             missing.append("JWT_SECRET")

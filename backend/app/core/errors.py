@@ -9,7 +9,10 @@
     ├── Conflict                  409
     ├── PayloadTooLarge           413
     ├── TooManyRequests           429  may carry Retry-After
+    │   └── QuotaExhausted        429  every account of a platform is out of quota or resting
+    ├── UpstreamRejected          4xx  the platform refused the request itself (the caller's fault)
     └── ServiceUnavailable        503
+        └── PlatformUnavailable   503  the platform is failing on every account tried
 
 Messages are written for the person reading them and never contain a secret.
 """
@@ -89,3 +92,23 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class QuotaExhausted(TooManyRequests):
+    code = "quota_exhausted"
+
+
+class UpstreamRejected(AppError):
+    """The platform refused the request as such (bad parameter, unknown model, too long): the
+    caller gets the platform's status (400, 404, 413 or 422) and message."""
+
+    status_code = 400
+    code = "upstream_bad_request"
+
+    def __init__(self, message: str, *, status_code: int = 400, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status_code = status_code
+
+
+class PlatformUnavailable(ServiceUnavailable):
+    code = "platform_unavailable"

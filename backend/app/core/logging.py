@@ -18,6 +18,9 @@ import orjson
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+client_address_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "client_address", default=None
+)
 
 REDACTED = "[REDACTED]"
 

@@ -1,9 +1,23 @@
 """Every table, importable from one place (Alembic's env.py imports `Base` from here)."""
 
+from app.models.account_cooldown import AccountCooldown
+from app.models.account_usage import AccountUsage
+from app.models.api_key import ApiKey
+from app.models.audit_event import AuditEvent
 from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
 from app.models.user import User
 
-__all__ = ["AuthorizationSession", "Base", "OAuthAccount", "PlatformConfig", "User"]
+__all__ = [
+    "AccountCooldown",
+    "AccountUsage",
+    "ApiKey",
+    "AuditEvent",
+    "AuthorizationSession",
+    "Base",
+    "OAuthAccount",
+    "PlatformConfig",
+    "User",
+]

@@ -56,3 +56,5 @@ class OAuthAccount(TimestampMixin, Base):
     """Why the account is expired or failing, in words for its owner."""
     refresh_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Held by the one worker renewing the credential, so concurrent renewals collapse."""
+    exhausted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Out of quota on every model until then (the platform's reset); the call path skips it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from app.schemas.platform import PlatformConfigIn
 
@@ -16,6 +16,20 @@ class PlatformConfigOut(PlatformConfigIn):
     """A platform config as stored; `oauth_config.client_secret` is masked."""
 
     updated_at: datetime
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    user_id: int | None
+    action: str
+    target: str | None
+    outcome: str
+    client: str | None
+    request_id: str | None
+    detail: dict[str, Any] | None
 
 
 class UserSummary(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-AccountStatus = Literal["active", "disabled", "expired"]
+AccountStatus = Literal["active", "disabled", "expired", "exhausted", "cooling"]
 SessionStatus = Literal[
     "pending", "needs_user_action", "completing", "completed", "failed", "expired"
 ]
@@ -30,8 +30,21 @@ class InitiateRequest(BaseModel):
     )
 
 
+class CooldownOut(BaseModel):
+    """A model the account rests from: rate-limited, overloaded, or out of that model's quota."""
+
+    model: str
+    reason: str
+    until: datetime
+    message: str | None = None
+
+
 class AccountOut(BaseModel):
-    """An account as its owner sees it: never a secret, at most a masked hint."""
+    """An account as its owner sees it: never a secret, at most a masked hint.
+
+    `quota_used` is today's tokens (the platform's quota day). `status` is `exhausted` while the
+    account is out of quota and `cooling` while it rests from a model; `reset_at` says until when.
+    """
 
     id: int
     platform_id: str
@@ -45,6 +58,8 @@ class AccountOut(BaseModel):
     is_expired: bool
     status: AccountStatus
     status_reason: str | None
+    reset_at: datetime | None = None
+    cooldowns: list[CooldownOut] = Field(default_factory=list)
     expires_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
@@ -65,6 +80,16 @@ class SessionOut(BaseModel):
     verification_uri_complete: str | None = None
     interval: int | None = None
     prompt: str | None = None
+    """What the user is asked to do (a browser login that needs a code or a human)."""
+    step: str | None = None
+    """What a browser login is doing now, or `queued`."""
+    queue_position: int | None = None
+    reason: Literal["code", "challenge", "unknown_page"] | None = None
+    code_kind: Literal["sms", "email", "code"] | None = None
+    has_screenshot: bool = False
+    """`GET /sessions/{state}/screenshot` shows the page the user must act on."""
+    blocked: list[str] = Field(default_factory=list)
+    """Addresses the login browser refused to open (outside the platform's domains)."""
     error: str | None = None
     account: AccountOut | None = None
 

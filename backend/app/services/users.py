@@ -12,6 +12,7 @@ from app.core.rate_limit import RateLimiter
 from app.core.security import hash_password, verify_password
 from app.models import OAuthAccount, User
 from app.schemas.admin import UserSummary
+from app.services import audit
 
 INVALID_SIGN_IN = "Wrong user name or password."
 
@@ -27,6 +28,7 @@ async def register(session: AsyncSession, username: str, password: str) -> User:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same name
         raise Conflict(f"The user name {username!r} is taken.") from exc
+    audit.record(session, "user.register", user_id=user.id, target=f"user:{username}")
     return user
 
 
@@ -53,10 +55,15 @@ async def sign_in(
             retry_after_s=await limiter.retry_after_s(per_name, *name_key),
         )
     try:
-        return await authenticate(session, username, password)
+        user = await authenticate(session, username, password)
     except Unauthorized:
         await limiter.hit(per_name, *name_key)
+        await audit.record_separately(
+            session, "user.sign_in", user_id=None, target=f"user:{username[:64]}"
+        )
         raise
+    audit.record(session, "user.sign_in", user_id=user.id, target=f"user:{user.username}")
+    return user
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:

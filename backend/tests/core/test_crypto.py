@@ -10,7 +10,6 @@ from app.core.crypto import (
     CredentialCipher,
     CredentialKeyError,
     DecryptionError,
-    generate_key,
     parse_keys,
 )
 
@@ -19,7 +18,10 @@ def cipher(*ids: str) -> CredentialCipher:
     return CredentialCipher.from_spec(",".join(f"{i}:{KEYS[i]}" for i in ids))
 
 
-KEYS = {name: generate_key() for name in ("k1", "k2")}
+# Fixed keys: parametrized ids must be the same in every pytest-xdist worker.
+KEYS = {
+    name: base64.urlsafe_b64encode(bytes([n]) * 32).decode() for n, name in enumerate(("k1", "k2"))
+}
 
 
 def test_round_trip_with_a_fresh_nonce_each_time():

@@ -20,7 +20,7 @@ import uvicorn
 class BackgroundServer:
     """One uvicorn server on its own thread and event loop."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", *, lifespan: str = "off") -> None:
         # IPPROTO_TCP: asyncio only sets TCP_NODELAY on such sockets (else +40 ms a reply).
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -28,7 +28,11 @@ class BackgroundServer:
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2
+            app,
+            log_level="warning",
+            lifespan=lifespan,
+            access_log=False,
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -56,9 +60,10 @@ class BackgroundServer:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[BackgroundServer]:
-    """Run `app` for the duration of the block; yields the server (use `.url`)."""
-    server = BackgroundServer(app).start()
+def serve(app: Any, *, lifespan: str = "off") -> Iterator[BackgroundServer]:
+    """Run `app` for the duration of the block; yields the server (use `.url`). `lifespan="on"`
+    runs the app's start-up and shutdown on the server's own event loop."""
+    server = BackgroundServer(app, lifespan=lifespan).start()
     try:
         yield server
     finally:

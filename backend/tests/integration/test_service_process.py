@@ -101,8 +101,12 @@ def test_log_lines_hold_no_secret(service):
         },
         headers=auth,
     )
-    log.flush()
-    log.seek(0)
-    content = log.read()
+    # The access log line is written just after the answer is sent: wait for it.
+    deadline = time.monotonic() + 10
+    content = ""
+    while "POST /api/v1/oauth/initiate" not in content and time.monotonic() < deadline:
+        time.sleep(0.1)
+        log.seek(0)
+        content = log.read()
     assert "POST /api/v1/oauth/initiate" in content
     assert key not in content and token not in content and "a long password" not in content

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from app.api.deps import AdminUser, SessionDep
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
-from app.schemas.admin import PlatformConfigOut, UserSummary, mask_oauth_config
+from app.schemas.admin import AuditEventOut, PlatformConfigOut, UserSummary, mask_oauth_config
 from app.schemas.common import Envelope, ok
 from app.schemas.platform import PlatformConfigIn
-from app.services import platforms, users
+from app.services import audit, platforms, users
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -45,13 +45,30 @@ async def list_platform_configs(
     summary="Add or replace a platform's config",
 )
 async def save_platform_config(
-    platform_id: PlatformId, body: PlatformConfigIn, session: SessionDep, _admin: AdminUser
+    platform_id: PlatformId, body: PlatformConfigIn, session: SessionDep, admin: AdminUser
 ) -> Envelope[PlatformConfigOut]:
     if body.platform_id != platform_id:
         raise BadRequest(
             f"The body names platform {body.platform_id!r} but the path names {platform_id!r}."
         )
-    return ok(_out(await platforms.save_platform(session, body)))
+    row = await platforms.save_platform(session, body)
+    audit.record(
+        session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
+        detail={"is_enabled": body.is_enabled},
+    )  # fmt: skip
+    return ok(_out(row))
+
+
+@router.get("/audit", response_model=Envelope[list[AuditEventOut]], summary="The audit log")
+async def audit_log(
+    session: SessionDep,
+    _admin: AdminUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+) -> Envelope[list[AuditEventOut]]:
+    events = await audit.recent(session, limit=limit, before_id=before_id, action=action)
+    return ok([AuditEventOut.model_validate(e) for e in events])
 
 
 @router.get("/platforms/{platform_id}", response_model=Envelope[PlatformConfigOut])

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from app.api.callback_page import render_callback_page
-from app.api.deps import CurrentUser, OAuthContextDep, SessionDep
+from app.api.deps import BrowserLoginsDep, CurrentUser, OAuthContextDep, SessionDep
 from app.core.errors import AppError
 from app.schemas.common import Envelope, ok
 from app.schemas.oauth import (
@@ -53,9 +53,13 @@ async def list_platforms(session: SessionDep, _user: CurrentUser) -> Envelope[li
 
 @router.post("/initiate", response_model=Envelope[InitiateResult], summary="Bind an account")
 async def initiate(
-    body: InitiateRequest, session: SessionDep, ctx: OAuthContextDep, user: CurrentUser
+    body: InitiateRequest,
+    session: SessionDep,
+    ctx: OAuthContextDep,
+    user: CurrentUser,
+    browser: BrowserLoginsDep,
 ) -> Envelope[InitiateResult]:
-    return ok(await oauth_service.initiate(ctx, session, user, body))
+    return ok(await oauth_service.initiate(ctx, session, user, body, browser))
 
 
 @router.get(

@@ -1,8 +1,11 @@
 from fastapi import APIRouter
 
-from app.api.v1 import admin, auth, oauth
+from app.api.v1 import admin, api_keys, auth, browser_login, chat, oauth
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth.router)
+api_router.include_router(api_keys.router)
 api_router.include_router(oauth.router)
+api_router.include_router(browser_login.router)
+api_router.include_router(chat.router)
 api_router.include_router(admin.router)

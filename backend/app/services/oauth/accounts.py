@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import OAuthAccount, PlatformConfig
-from app.schemas.oauth import AccountOut
+from app.schemas.oauth import AccountOut, AccountStatus, CooldownOut
+from app.services.calls.account_state import CallState
 from app.services.oauth.adapters.base import BoundCredential
 from app.services.oauth.credential_store import CredentialStore
 
@@ -34,13 +35,20 @@ async def create_account(
     return account
 
 
-def account_out(account: OAuthAccount, platform: PlatformConfig | None) -> AccountOut:
+def account_out(
+    account: OAuthAccount, platform: PlatformConfig | None, state: CallState | None = None
+) -> AccountOut:
+    state = state or CallState()
+    status: AccountStatus = "active"
+    reset_at = None
     if not account.is_active:
         status = "disabled"
     elif account.is_expired:
         status = "expired"
-    else:
-        status = "active"
+    elif state.exhausted_until is not None:
+        status, reset_at = "exhausted", state.exhausted_until
+    elif state.cooldowns:
+        status, reset_at = "cooling", min(c.until for c in state.cooldowns)
     quota_limit = account.quota_limit
     if quota_limit is None and platform is not None and platform.quota_config:
         quota_limit = platform.quota_config.get("daily_limit")
@@ -51,12 +59,17 @@ def account_out(account: OAuthAccount, platform: PlatformConfig | None) -> Accou
         account_name=account.account_name,
         auth_method=account.auth_method,
         credential_hint=account.credential_hint,
-        quota_used=account.quota_used,
+        quota_used=state.used_today,
         quota_limit=quota_limit,
         is_active=account.is_active,
         is_expired=account.is_expired,
         status=status,
         status_reason=account.status_reason,
+        reset_at=reset_at,
+        cooldowns=[
+            CooldownOut(model=c.model, reason=c.reason, until=c.until, message=c.message)
+            for c in state.cooldowns
+        ],
         expires_at=account.expires_at,
         last_used_at=account.last_used_at,
         created_at=account.created_at,

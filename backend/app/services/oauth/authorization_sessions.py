@@ -22,6 +22,7 @@ from app.core.database import session_scope, utcnow
 from app.core.errors import AppError, BadRequest, NotFound
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult, SessionOut
+from app.services import audit
 from app.services.oauth import oauth2_client
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
@@ -178,6 +179,12 @@ async def get_status(session: AsyncSession, user: User, state: str) -> SessionOu
         verification_uri_complete=detail.get("verification_uri_complete"),
         interval=row.interval_s,
         prompt=detail.get("prompt"),
+        step=detail.get("step"),
+        queue_position=detail.get("queue_position"),
+        reason=detail.get("reason"),
+        code_kind=detail.get("code_kind"),
+        has_screenshot=bool(detail.get("screenshot")),
+        blocked=detail.get("blocked") or [],
         error=row.error,
         account=account,
     )
@@ -230,7 +237,7 @@ async def handle_callback(
         user_id, account_name = row.user_id, row.account_name
 
     if platform is None:
-        return await _finish(
+        return await fail(
             ctx, state, failure="The platform of this authorization no longer exists."
         )
     if error:
@@ -239,21 +246,21 @@ async def handle_callback(
             if error == "access_denied"
             else (f"{platform.platform_name} reported an error: {error}.")
         )
-        return await _finish(ctx, state, failure=reason)
+        return await fail(ctx, state, failure=reason)
     if not code:
-        return await _finish(ctx, state, failure="The callback carried no authorization code.")
+        return await fail(ctx, state, failure="The callback carried no authorization code.")
     try:
         tokens = await oauth2_client.exchange_code(
             _client_config(ctx, platform, "oauth"), ctx.settings.oauth_callback_url, code, verifier
         )
     except oauth2_client.ProviderError as exc:
-        return await _finish(
+        return await fail(
             ctx,
             state,
             failure=f"{platform.platform_name} refused the authorization code ({exc.error}).",
         )
     except AppError as exc:
-        return await _finish(ctx, state, failure=exc.message)
+        return await fail(ctx, state, failure=exc.message)
     return await _bind_tokens(
         ctx, state, platform, user_id, account_name, "oauth", tokens, settings
     )
@@ -269,18 +276,32 @@ async def _bind_tokens(
     tokens: oauth2_client.TokenSet,
     settings: dict[str, Any],
 ) -> CallbackOutcome:
-    """Validate the tokens with the platform, then save the account and finish the session."""
-    settings = settings | {"oauth": True}
     bound = BoundCredential(
         AccountSecrets(access_token=tokens.access_token, refresh_token=tokens.refresh_token),
-        settings=settings,
+        settings=settings | {"oauth": True},
         expires_at=tokens.expires_at,
         hint=mask(tokens.access_token),
     )
-    try:
-        bound = await create_adapter(platform, ctx.http).validate(bound)
-    except AppError as exc:
-        return await _finish(ctx, state, failure=exc.message)
+    return await complete(ctx, state, platform, user_id, account_name, method, bound)
+
+
+async def complete(
+    ctx: OAuthContext,
+    state: str,
+    platform: PlatformConfig,
+    user_id: int,
+    account_name: str,
+    method: str,
+    bound: BoundCredential,
+    *,
+    validate: bool = True,
+) -> CallbackOutcome:
+    """Validate the credential with the platform, then save the account and finish the session."""
+    if validate:
+        try:
+            bound = await create_adapter(platform, ctx.http).validate(bound)
+        except AppError as exc:
+            return await fail(ctx, state, failure=exc.message)
     async with session_scope(ctx.factory) as session:
         account = await create_account(
             session, ctx.store, user_id, platform, account_name, method, bound
@@ -288,18 +309,27 @@ async def _bind_tokens(
         row = await session.get(AuthorizationSession, state)
         if row is not None:
             row.status, row.account_id, row.secret = "completed", account.id, None
+        audit.record(
+            session, "account.create", user_id=user_id, target=f"account:{account.id}",
+            detail={"platform": platform.platform_id, "method": method},
+        )  # fmt: skip
     return CallbackOutcome(
         True, f"{platform.platform_name} account “{account_name}” is bound.", account.id
     )
 
 
-async def _finish(
+async def fail(
     ctx: OAuthContext, state: str, *, failure: str, status: str = "failed"
 ) -> CallbackOutcome:
     async with session_scope(ctx.factory) as session:
         row = await session.get(AuthorizationSession, state)
         if row is not None:
             row.status, row.error, row.secret = status, failure[:500], None
+            audit.record(
+                session, "authorization.end", user_id=row.user_id,
+                target=f"platform:{row.platform_id}", outcome=status,
+                detail={"method": row.method, "reason": failure[:200]},
+            )  # fmt: skip
     return CallbackOutcome(False, failure)
 
 
@@ -352,10 +382,10 @@ async def _poll_one(ctx: OAuthContext, state: str) -> None:
         user_id, account_name = row.user_id, row.account_name
         settings = dict((row.detail or {}).get("settings") or {})
     if platform is None:
-        await _finish(ctx, state, failure="The platform of this authorization no longer exists.")
+        await fail(ctx, state, failure="The platform of this authorization no longer exists.")
         return
     if expired:
-        await _finish(ctx, state, failure="The code was not entered in time.", status="expired")
+        await fail(ctx, state, failure="The code was not entered in time.", status="expired")
         return
     try:
         tokens = await oauth2_client.poll_device_token(
@@ -383,10 +413,8 @@ async def _device_error(
                 row.next_poll_at = utcnow() + timedelta(seconds=row.interval_s)
         return
     if exc.error == "expired_token":
-        await _finish(
-            ctx, state, failure="The code expired before it was entered.", status="expired"
-        )
+        await fail(ctx, state, failure="The code expired before it was entered.", status="expired")
     elif exc.error == "access_denied":
-        await _finish(ctx, state, failure="You declined the authorization.")
+        await fail(ctx, state, failure="You declined the authorization.")
     else:
-        await _finish(ctx, state, failure=f"{platform.platform_name} answered {exc.error}.")
+        await fail(ctx, state, failure=f"{platform.platform_name} answered {exc.error}.")

@@ -9,18 +9,25 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import utcnow
 from app.core.errors import NotFound, UnsupportedMethod
 from app.models import OAuthAccount, PlatformConfig, User
 from app.schemas.oauth import AccountOut, InitiateRequest, InitiateResult, RefreshResult
-from app.services import platforms
+from app.services import audit, platforms
+from app.services.calls.account_state import load_states
 from app.services.oauth import authorization_sessions
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
+from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
 
 
 async def initiate(
-    ctx: OAuthContext, session: AsyncSession, user: User, request: InitiateRequest
+    ctx: OAuthContext,
+    session: AsyncSession,
+    user: User,
+    request: InitiateRequest,
+    browser: BrowserLogins,
 ) -> InitiateResult:
     platform = await platforms.get_platform(session, request.platform)
     offered = platforms.login_methods(platform)
@@ -36,11 +43,17 @@ async def initiate(
         account = await create_account(
             session, ctx.store, user.id, platform, request.account_name, "api_key", bound
         )
+        audit.record(
+            session, "account.create", user_id=user.id, target=f"account:{account.id}",
+            detail={"platform": platform.platform_id, "method": "api_key"},
+        )  # fmt: skip
         return InitiateResult(account=account_out(account, platform))
     if method == "oauth":
         return await authorization_sessions.start_oauth(ctx, session, user, platform, request)
     if method == "device":
         return await authorization_sessions.start_device(ctx, session, user, platform, request)
+    if method == "browser":
+        return await browser.start(user, platform, request)
     raise UnsupportedMethod(f"Binding by {method!r} is not available on this service yet.")
 
 
@@ -51,7 +64,9 @@ async def list_accounts(session: AsyncSession, user: User) -> list[AccountOut]:
         .where(OAuthAccount.user_id == user.id)
         .order_by(OAuthAccount.id)
     )
-    return [account_out(account, platform) for account, platform in rows]
+    pairs = [(account, platform) for account, platform in rows]
+    states = await load_states(session, pairs, utcnow())
+    return [account_out(account, platform, states.get(account.id)) for account, platform in pairs]
 
 
 async def get_owned(session: AsyncSession, user: User, account_id: int) -> OAuthAccount:
@@ -69,6 +84,10 @@ async def refresh(
     """Renew the credential where it can be renewed, else check it with the platform."""
     await get_owned(session, user, account_id)
     outcome = await ctx.renewer.renew(account_id, revalidate=True)
+    audit.record(
+        session, "account.refresh", user_id=user.id, target=f"account:{account_id}",
+        outcome=outcome.outcome,
+    )  # fmt: skip
     account = await get_owned(session, user, account_id)
     await session.refresh(account)
     return RefreshResult(
@@ -79,6 +98,8 @@ async def refresh(
 async def toggle(session: AsyncSession, user: User, account_id: int) -> AccountOut:
     account = await get_owned(session, user, account_id)
     account.is_active = not account.is_active
+    action = "account.enable" if account.is_active else "account.disable"
+    audit.record(session, action, user_id=user.id, target=f"account:{account_id}")
     await session.flush()
     return await _out(session, account)
 
@@ -86,6 +107,10 @@ async def toggle(session: AsyncSession, user: User, account_id: int) -> AccountO
 async def delete(session: AsyncSession, user: User, account_id: int) -> int:
     account = await get_owned(session, user, account_id)
     await session.delete(account)
+    audit.record(
+        session, "account.delete", user_id=user.id, target=f"account:{account_id}",
+        detail={"platform": account.platform_id},
+    )  # fmt: skip
     await session.flush()
     return account_id
 
@@ -94,4 +119,5 @@ async def _out(session: AsyncSession, account: OAuthAccount) -> AccountOut:
     platform = await session.scalar(
         select(PlatformConfig).where(PlatformConfig.platform_id == account.platform_id)
     )
-    return account_out(account, platform)
+    states = await load_states(session, [(account, platform)], utcnow())
+    return account_out(account, platform, states.get(account.id))

@@ -32,6 +32,13 @@ from app.services.oauth.adapters.base import (
     PlatformUnreachable,
     RefreshRejected,
 )
+from app.services.oauth.browser_automation import (
+    BrowserPool,
+    LoginFailed,
+    NeedsNewLogin,
+    recapture,
+)
+from app.services.oauth.browser_credentials import bound_from, recipe_for
 from app.services.oauth.credential_store import AccountSecrets, CredentialStore
 
 logger = logging.getLogger(__name__)
@@ -53,11 +60,13 @@ class CredentialRenewer:
         factory: async_sessionmaker[AsyncSession],
         store: CredentialStore,
         http: httpx.AsyncClient,
+        browser_pool: BrowserPool | None = None,
     ) -> None:
         self.settings = settings
         self.factory = factory
         self.store = store
         self.http = http
+        self.browser_pool = browser_pool
         self._local: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last: dict[int, tuple[float, RenewalOutcome]] = {}
 
@@ -183,6 +192,8 @@ class CredentialRenewer:
                 secrets.refresh_token = tokens.refresh_token
                 await self._save(account_id, secrets, tokens.expires_at)
                 return RenewalOutcome("refreshed", "The access token was renewed.")
+            if account.auth_method == "browser" and self.browser_pool is not None:
+                return await self._recapture(account_id, platform, secrets)
             if adapter.supports_refresh and account.expires_at is not None:
                 renewed = await adapter.refresh_token(secrets, settings)
                 await self._save(account_id, renewed.secrets, renewed.expires_at)
@@ -210,8 +221,36 @@ class CredentialRenewer:
         except PlatformUnreachable as exc:
             return RenewalOutcome("unreachable", exc.message)
 
+    async def _recapture(
+        self, account_id: int, platform: PlatformConfig, secrets: AccountSecrets
+    ) -> RenewalOutcome:
+        """Reopen the console with the saved browser session and capture the credential again."""
+        assert self.browser_pool is not None
+        saved = secrets.extra.get("storage_state")
+        if not saved:
+            return await self._mark_expired(account_id, "No saved browser session: log in again.")
+        try:
+            result = await recapture(
+                self.browser_pool, recipe_for(platform), saved, secrets.extra.get("user_agent")
+            )
+        except LoginFailed as exc:
+            return RenewalOutcome("unreachable", exc.message)
+        if isinstance(result, NeedsNewLogin):
+            return await self._mark_expired(
+                account_id, f"The {platform.platform_name} console session ended: log in again."
+            )
+        bound = bound_from(result)
+        if bound.secrets.access_token:
+            await create_adapter(platform, self.http).validate(bound)
+        await self._save(account_id, bound.secrets, None, bound.hint)
+        return RenewalOutcome("refreshed", "The credential was captured again from the console.")
+
     async def _save(
-        self, account_id: int, secrets: AccountSecrets | None, expires_at: datetime | None
+        self,
+        account_id: int,
+        secrets: AccountSecrets | None,
+        expires_at: datetime | None,
+        hint: str | None = None,
     ) -> None:
         async with session_scope(self.factory) as session:
             account = await session.get(OAuthAccount, account_id)
@@ -219,6 +258,8 @@ class CredentialRenewer:
                 return
             if secrets is not None:
                 await self.store.store(session, account, secrets)
+            if hint is not None:
+                account.credential_hint = hint
             account.expires_at = expires_at
             account.is_expired = False
             account.status_reason = None

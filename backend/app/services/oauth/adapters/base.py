@@ -20,6 +20,11 @@ What each method must do and may raise:
         The platform's own view of the quota, where it offers one; None means "ask the ledger".
     call_target(secrets, settings, model) -> CallTarget
         The litellm model string, `api_base`, credential and headers for one call.
+    classify_error(error) -> Classified
+        Sort a failed call into the classes of platforms.md §2 (auth_expired, quota_exhausted,
+        rate_limited, overloaded, network, bad_request) with its retry or reset hints. The
+        default reads the shared code table plus the platform's `litellm_config.error_codes`;
+        override only for what a table cannot say.
     login(page, credentials) -> dict
         The seed's browser login hook; the default runs the platform's login recipe.
 
@@ -38,6 +43,8 @@ import httpx
 from app.core.errors import AppError, BadRequest
 from app.core.logging import redact
 from app.models import PlatformConfig
+from app.services.calls.classification import Classified, classify
+from app.services.calls.upstream_error import UpstreamError
 from app.services.oauth.credential_store import AccountSecrets, mask
 
 
@@ -139,6 +146,10 @@ class BasePlatformAdapter:
         self, secrets: AccountSecrets, settings: dict[str, Any], model: str
     ) -> CallTarget:
         raise NotImplementedError
+
+    def classify_error(self, error: UpstreamError) -> Classified:
+        overrides = self.litellm.get("error_codes")
+        return classify(error, overrides if isinstance(overrides, dict) else None)
 
     async def login(self, page: Any, credentials: dict[str, str]) -> dict[str, Any]:
         raise NotImplementedError(f"{self.name} has no browser login recipe")

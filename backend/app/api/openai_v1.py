@@ -1,0 +1,41 @@
+"""The OpenAI-compatible API under /v1: what OpenAI's SDKs and tools call, unmodified.
+
+Authenticated by an API key (`Authorization: Bearer op-…`) or a JWT; errors in OpenAI's shape.
+"""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter
+from fastapi.responses import Response, StreamingResponse
+
+from app.api.deps import Caller, LLMProxyDep, SessionDep
+from app.schemas.chat import ChatCompletionOut, ChatCompletionRequest, ModelList, ModelOut
+from app.services.calls import routing
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletionOut,
+    summary="Chat completion (OpenAI's API); `stream: true` answers server-sent events",
+)
+async def chat_completions(
+    body: ChatCompletionRequest, caller: Caller, proxy: LLMProxyDep
+) -> Response:
+    call = await proxy.prepare(caller.id, body)
+    if body.stream:
+        events = await proxy.open_stream(call)
+        return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+    return Response(orjson.dumps(await proxy.complete(call)), media_type="application/json")
+
+
+@router.get("/models", response_model=ModelList, summary="The models of your platforms")
+async def list_models(session: SessionDep, caller: Caller) -> ModelList:
+    entries = await routing.list_models(session, caller.id)
+    return ModelList(
+        data=[ModelOut(id=e.id, created=e.created, owned_by=e.platform_id) for e in entries]
+    )

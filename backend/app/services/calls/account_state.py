@@ -1,0 +1,177 @@
+"""What a failed call does to its account, and how the account looks to its owner afterwards.
+
+    quota_exhausted  account-wide: `oauth_accounts.exhausted_until`; one model: a cooldown row
+                     with reason quota_exhausted; until the platform's reset hint, else the next
+                     midnight of the platform's quota day
+    rate_limited     cooldown row for (account, model) until the retry hint, else backoff
+    overloaded       a short cooldown row for (account, model)
+    auth_expired     the account is marked expired (after the one refresh failed)
+
+Every state ends by itself when its time passes: the call path simply stops skipping the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import utcnow
+from app.models import AccountCooldown, OAuthAccount, PlatformConfig
+from app.services.calls import usage
+from app.services.calls.classification import Classified
+from app.services.calls.quota_clock import next_reset, quota_day
+from app.services.calls.upsert import upsert
+
+OVERLOAD_COOLDOWN_S = 10.0
+BACKOFF_BASE_S = 5.0
+BACKOFF_MAX_S = 300.0
+
+
+@dataclass(frozen=True)
+class Cooldown:
+    model: str
+    reason: str
+    until: datetime
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class CallState:
+    """An account's call-path state for its owner: today's tokens and what it is resting from."""
+
+    used_today: int = 0
+    exhausted_until: datetime | None = None
+    cooldowns: list[Cooldown] = field(default_factory=list)
+
+
+def backoff_s(failures: int) -> float:
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, failures - 1))
+
+
+async def apply_failure(
+    session: AsyncSession,
+    account_id: int,
+    model: str,
+    platform: PlatformConfig,
+    failure: Classified,
+    now: datetime,
+) -> None:
+    """Put the account in the state the failure's class asks for (auth: see mark_expired)."""
+    if failure.kind == "quota_exhausted":
+        reset = failure.reset_at if failure.reset_at and failure.reset_at > now else None
+        until = reset or next_reset(platform, now)
+        if failure.scope == "model":
+            await _rest(session, account_id, model, "quota_exhausted", until, failure.message)
+        else:
+            await session.execute(
+                update(OAuthAccount)
+                .where(OAuthAccount.id == account_id)
+                .values(exhausted_until=until, status_reason=_reason(platform, failure))
+                .execution_options(synchronize_session=False)
+            )
+    elif failure.kind in ("rate_limited", "overloaded"):
+        previous = await session.scalar(
+            select(AccountCooldown.failures).where(
+                AccountCooldown.account_id == account_id, AccountCooldown.model == model[:100]
+            )
+        )
+        failures = (previous or 0) + 1
+        default = OVERLOAD_COOLDOWN_S if failure.kind == "overloaded" else backoff_s(failures)
+        wait = failure.retry_after_s if failure.retry_after_s else default
+        until = now + timedelta(seconds=wait)
+        await _rest(session, account_id, model, failure.kind, until, failure.message, failures)
+
+
+async def mark_expired(session: AsyncSession, account_id: int, reason: str) -> None:
+    await session.execute(
+        update(OAuthAccount)
+        .where(OAuthAccount.id == account_id)
+        .values(is_expired=True, status_reason=reason[:255])
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def clear_after_success(
+    session: AsyncSession, account_id: int, model: str, *, cooldown: bool, exhausted: bool
+) -> None:
+    """An answered call ends the backoff streak and any stale exhaustion note."""
+    if cooldown:
+        await session.execute(
+            delete(AccountCooldown).where(
+                AccountCooldown.account_id == account_id, AccountCooldown.model == model[:100]
+            )
+        )
+    if exhausted:
+        await session.execute(
+            update(OAuthAccount)
+            .where(OAuthAccount.id == account_id)
+            .values(exhausted_until=None, status_reason=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def load_states(
+    session: AsyncSession,
+    accounts: Sequence[tuple[OAuthAccount, PlatformConfig | None]],
+    now: datetime,
+) -> dict[int, CallState]:
+    """Today's usage and active rests of each account, in two queries for the whole list."""
+    days = {a.id: quota_day(p, now) for a, p in accounts if p is not None}
+    ids = [a.id for a, _ in accounts]
+    used = await usage.tokens_on(session, ids, set(days.values()))
+    rests: dict[int, list[Cooldown]] = {}
+    if ids:
+        rows = await session.scalars(
+            select(AccountCooldown)
+            .where(AccountCooldown.account_id.in_(ids), AccountCooldown.until > now)
+            .order_by(AccountCooldown.until)
+        )
+        for row in rows:
+            rests.setdefault(row.account_id, []).append(
+                Cooldown(row.model, row.reason, row.until, row.message)
+            )
+    states = {}
+    for account, _ in accounts:
+        day = days.get(account.id)
+        exhausted = account.exhausted_until
+        states[account.id] = CallState(
+            used_today=used.get((account.id, day), 0) if day else 0,
+            exhausted_until=exhausted if exhausted and exhausted > now else None,
+            cooldowns=rests.get(account.id, []),
+        )
+    return states
+
+
+async def _rest(
+    session: AsyncSession,
+    account_id: int,
+    model: str,
+    reason: str,
+    until: datetime,
+    message: str,
+    failures: int = 1,
+) -> None:
+    row = {
+        "account_id": account_id,
+        "model": model[:100],
+        "reason": reason,
+        "until": until,
+        "failures": failures,
+        "message": message[:255],
+        "updated_at": utcnow(),
+    }
+    changing = ("reason", "until", "failures", "message", "updated_at")
+    await upsert(
+        session,
+        AccountCooldown.__table__,  # type: ignore[arg-type]
+        row,
+        lambda new: {name: new[name] for name in changing},
+    )
+
+
+def _reason(platform: PlatformConfig, failure: Classified) -> str:
+    return f"{platform.platform_name} says the account is out of quota: {failure.message}"[:255]

@@ -1,0 +1,109 @@
+"""What the caller is told when a call cannot be answered: in the user's terms, naming the
+platform and the reason, with the status an OpenAI client acts on.
+
+    the platform refused the request itself   its status (400, 404, 413, 422) and words
+    every account out of quota or resting      429 with Retry-After (until the first is back)
+    every attempt failed otherwise             503
+    no usable account at all                   400: bind, enable or refresh one
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from app.core.errors import (
+    AppError,
+    BadRequest,
+    PlatformUnavailable,
+    QuotaExhausted,
+    TooManyRequests,
+    UpstreamRejected,
+)
+from app.services.calls.classification import Classified
+from app.services.calls.selection import Availability
+
+REJECTED_STATUSES = (400, 404, 413, 422)
+WORDS = {
+    "auth_expired": "rejected the account's credential",
+    "quota_exhausted": "is out of quota",
+    "rate_limited": "is rate-limiting the account",
+    "overloaded": "is overloaded",
+    "network": "could not be reached",
+    "bad_request": "refused the request",
+}
+
+
+def rejected(name: str, failure: Classified) -> UpstreamRejected:
+    status = failure.status if failure.status in REJECTED_STATUSES else 400
+    return UpstreamRejected(
+        f"{name} refused the request: {failure.message}",
+        status_code=status or 400,
+        code=failure.code or "upstream_bad_request",
+    )
+
+
+def nothing_left(
+    name: str, found: Availability, failures: list[Classified], now: datetime
+) -> AppError:
+    """The answer once no attempt is left (`found`: the accounts as they are now)."""
+    retry_s = _seconds_until(found.waiting_until, now)
+    if not failures:
+        if found.waiting_until is not None:
+            return _resting(name, found, retry_s, found.waiting_until)
+        return _no_account(name, found)
+    last = failures[-1]
+    waiting = not found.usable and found.waiting_until is not None
+    if waiting and found.waiting_until and last.kind in ("quota_exhausted", "rate_limited"):
+        return _resting(name, found, retry_s, found.waiting_until, last)
+    headers = {"Retry-After": str(retry_s)} if retry_s is not None else None
+    return PlatformUnavailable(
+        f"{name} {WORDS[last.kind]} on every attempt ({len(failures)} of them): "
+        f"{last.message or 'no details'}. Try again later.",
+        headers=headers,
+    )
+
+
+def _seconds_until(when: datetime | None, now: datetime) -> int | None:
+    if when is None:
+        return None
+    return max(1, math.ceil((when - now).total_seconds()))
+
+
+def _resting(
+    name: str,
+    found: Availability,
+    retry_s: int | None,
+    until: datetime,
+    last: Classified | None = None,
+) -> TooManyRequests:
+    said = f" ({name} said: {last.message})" if last and last.message else ""
+    when = f"{until:%Y-%m-%d %H:%M} UTC, in {retry_s} s"
+    if found.waiting_reasons == {"quota_exhausted"}:
+        return QuotaExhausted(
+            f"All your {name} accounts are out of quota{said}; the first comes back at {when}.",
+            retry_after_s=retry_s,
+        )
+    return TooManyRequests(
+        f"All your {name} accounts are rate-limited or resting{said}; try again at {when}.",
+        retry_after_s=retry_s,
+    )
+
+
+def _no_account(name: str, found: Availability) -> BadRequest:
+    if found.total == 0:
+        return BadRequest(
+            f"You have no {name} account: bind one with POST /api/v1/oauth/initiate.",
+            code="no_account",
+        )
+    parts = []
+    if found.disabled:
+        parts.append(f"{found.disabled} disabled")
+    if found.expired:
+        reason = found.expired[0].status_reason
+        parts.append(f"{len(found.expired)} expired" + (f" ({reason})" if reason else ""))
+    return BadRequest(
+        f"None of your {name} accounts can be used now: {', '.join(parts)}. "
+        "Enable, refresh or bind one.",
+        code="no_usable_account",
+    )

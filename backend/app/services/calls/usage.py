@@ -1,0 +1,94 @@
+"""Recording what each call used: tokens per account, model and quota day, and `last_used_at`.
+
+Counters are bumped with one upsert (INSERT … ON CONFLICT / ON DUPLICATE KEY UPDATE adding to the
+stored values), so concurrent calls on one account never lose an increment and no row needs to
+exist beforehand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import AccountUsage, OAuthAccount
+from app.services.calls.upsert import upsert
+
+_COUNTERS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "failures")
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def usage_of(obj: Any) -> TokenUsage | None:
+    """The usage litellm reports on a response or a stream's last chunk (None if absent or 0)."""
+    usage = getattr(obj, "usage", None)
+    if usage is None:
+        return None
+    prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+    completion = int(getattr(usage, "completion_tokens", 0) or 0)
+    if prompt == 0 and completion == 0:
+        return None
+    return TokenUsage(prompt, completion)
+
+
+async def add(
+    session: AsyncSession,
+    account_id: int,
+    model: str,
+    day: date,
+    now: datetime,
+    *,
+    usage: TokenUsage | None = None,
+    requests: int = 0,
+    failures: int = 0,
+) -> None:
+    """Add tokens, answered requests and failed attempts to the (account, model, day) row."""
+    values = {
+        "prompt_tokens": usage.prompt_tokens if usage else 0,
+        "completion_tokens": usage.completion_tokens if usage else 0,
+        "total_tokens": usage.total_tokens if usage else 0,
+        "requests": requests,
+        "failures": failures,
+    }
+    table = AccountUsage.__table__
+    row = {"account_id": account_id, "model": model[:100], "day": day, "updated_at": now}
+    await upsert(
+        session,
+        table,  # type: ignore[arg-type]
+        row | values,
+        lambda new: {c: table.c[c] + new[c] for c in _COUNTERS} | {"updated_at": now},
+    )
+
+
+async def mark_used(session: AsyncSession, account_id: int, now: datetime) -> None:
+    await session.execute(
+        update(OAuthAccount)
+        .where(OAuthAccount.id == account_id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def tokens_on(
+    session: AsyncSession, account_ids: list[int], days: set[date]
+) -> dict[tuple[int, date], int]:
+    """Total tokens per (account, day) over every model."""
+    if not account_ids or not days:
+        return {}
+    rows = await session.execute(
+        select(AccountUsage.account_id, AccountUsage.day, func.sum(AccountUsage.total_tokens))
+        .where(AccountUsage.account_id.in_(account_ids), AccountUsage.day.in_(days))
+        .group_by(AccountUsage.account_id, AccountUsage.day)
+    )
+    return {(account_id, day): int(total or 0) for account_id, day, total in rows}

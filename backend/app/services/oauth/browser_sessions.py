@@ -1,0 +1,188 @@
+"""Binding an account by browser login: authorization sessions driven by the browser engine.
+
+The worker that starts a login runs it to the end; its progress (queue position, step, the
+question the page asks, a screenshot) is written to the authorization session row, so any
+worker can answer `GET /sessions/{state}`. A code the user types is written to the row too
+(encrypted) and picked up by the running login, so `POST /sessions/{state}/input` may land on
+any worker or instance. The live view streams from the worker that holds the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import session_scope, utcnow
+from app.core.errors import Conflict, NotFound
+from app.models import AuthorizationSession, PlatformConfig, User
+from app.schemas.oauth import InitiateRequest, InitiateResult
+from app.services.oauth import authorization_sessions
+from app.services.oauth.browser_automation import (
+    BrowserPool,
+    LoginFailed,
+    LoginHandle,
+    LoginStatus,
+    start_login,
+)
+from app.services.oauth.browser_credentials import bound_from, recipe_for
+from app.services.oauth.context import OAuthContext
+
+logger = logging.getLogger(__name__)
+
+INPUT_POLL_S = 0.3
+LOGIN_INPUTS = ("username", "password", "phone", "email", "code")
+
+
+def _aad(state: str) -> str:
+    return f"authorization_sessions.secret:{state}"
+
+
+class BrowserLogins:
+    """The browser logins this process runs, by authorization state (owned by the lifespan)."""
+
+    def __init__(self, ctx: OAuthContext, pool: BrowserPool) -> None:
+        self.ctx = ctx
+        self.pool = pool
+        self._handles: dict[str, LoginHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def handle(self, state: str) -> LoginHandle | None:
+        return self._handles.get(state)
+
+    async def start(
+        self, user: User, platform: PlatformConfig, request: InitiateRequest
+    ) -> InitiateResult:
+        recipe = recipe_for(platform)
+        credentials = {k: v for k, v in request.credentials.items() if k in LOGIN_INPUTS}
+        state = secrets.token_urlsafe(32)
+        expires_at = utcnow() + timedelta(
+            seconds=max(self.ctx.settings.oauth_state_expire, self.pool.login_deadline_s)
+        )
+        # Committed before the login starts: its progress updates write to this row.
+        async with session_scope(self.ctx.factory) as session:
+            session.add(
+                AuthorizationSession(
+                    state=state, user_id=user.id, platform_id=platform.platform_id,
+                    account_name=request.account_name, method="browser", status="pending",
+                    expires_at=expires_at, detail={"step": "queued"},
+                )
+            )  # fmt: skip
+        try:
+            handle = start_login(
+                self.pool, recipe, credentials, on_update=lambda s: self._record(state, s)
+            )
+        except Exception:
+            await authorization_sessions.fail(self.ctx, state, failure="The login did not start.")
+            raise
+        self._handles[state] = handle
+        task = asyncio.create_task(
+            self._follow(state, handle, platform, user.id, request.account_name)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return InitiateResult(state=state)
+
+    async def close(self) -> None:
+        for handle in list(self._handles.values()):
+            await handle.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _record(self, state: str, status: LoginStatus) -> None:
+        """Write a login's progress to its session (never a secret: statuses hold none)."""
+        if status.finished:
+            return  # `_follow` records the ending, with the account
+        detail: dict[str, Any] = {
+            "step": status.step or status.state,
+            "queue_position": status.queue_position,
+            "reason": status.reason,
+            "prompt": status.prompt,
+            "code_kind": status.code_kind,
+            "blocked": list(status.blocked),
+        }
+        if status.screenshot_png:
+            detail["screenshot"] = base64.b64encode(status.screenshot_png).decode()
+        async with session_scope(self.ctx.factory) as session:
+            row = await session.get(AuthorizationSession, state)
+            if row is not None and row.status in ("pending", "needs_user_action"):
+                row.status = (
+                    "needs_user_action" if status.state == "needs_user_action" else "pending"
+                )
+                row.detail = detail
+
+    async def _follow(
+        self, state: str, handle: LoginHandle, platform: PlatformConfig, user_id: int, name: str
+    ) -> None:
+        watcher = asyncio.create_task(self._relay_input(state, handle))
+        try:
+            result = await handle.result()
+        except LoginFailed as exc:
+            await authorization_sessions.fail(self.ctx, state, failure=exc.message)
+        except Exception:  # the engine failed unexpectedly: the session must still end
+            logger.exception("browser login for %s failed", platform.platform_id)
+            await authorization_sessions.fail(self.ctx, state, failure="The browser login failed.")
+        else:
+            bound = bound_from(result)
+            # A captured key or token is proven with the platform before it is saved; a login
+            # that captured only session cookies has nothing the API would accept.
+            await authorization_sessions.complete(
+                self.ctx, state, platform, user_id, name, "browser", bound,
+                validate=bound.secrets.access_token is not None,
+            )  # fmt: skip
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            self._handles.pop(state, None)
+
+    async def _relay_input(self, state: str, handle: LoginHandle) -> None:
+        """Deliver codes typed by the user (stored on the session row) to the running login;
+        cancel the login when its session expires."""
+        while not handle.done:
+            await asyncio.sleep(INPUT_POLL_S)
+            async with session_scope(self.ctx.factory) as session:
+                row = await session.get(AuthorizationSession, state)
+                if row is None or row.expires_at < utcnow():
+                    await handle.cancel()
+                    return
+                if not row.secret:
+                    continue
+                sealed, row.secret = row.secret, None
+            code = orjson.loads(self.ctx.store.cipher.decrypt(sealed, _aad(state)))["input"]
+            await handle.provide_input(code)
+
+
+async def submit_input(
+    ctx: OAuthContext, session: AsyncSession, user: User, state: str, code: str
+) -> None:
+    """Give the code the page asks for (SMS or e-mail) to the running login, on any worker."""
+    row = await session.scalar(
+        select(AuthorizationSession).where(
+            AuthorizationSession.state == state, AuthorizationSession.user_id == user.id
+        )
+    )
+    if row is None or row.method != "browser":
+        raise NotFound("No such browser login.")
+    if row.status != "needs_user_action" or (row.detail or {}).get("reason") != "code":
+        raise Conflict("This login is not waiting for a code.")
+    row.secret = ctx.store.cipher.encrypt(orjson.dumps({"input": code}).decode(), _aad(state))
+
+
+async def screenshot(session: AsyncSession, user: User, state: str) -> bytes:
+    row = await session.scalar(
+        select(AuthorizationSession).where(
+            AuthorizationSession.state == state, AuthorizationSession.user_id == user.id
+        )
+    )
+    encoded = (row.detail or {}).get("screenshot") if row is not None else None
+    if not encoded:
+        raise NotFound("This authorization has no screenshot.")
+    return base64.b64decode(encoded)

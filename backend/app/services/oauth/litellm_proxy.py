@@ -1,0 +1,401 @@
+"""The call path (the seed's `litellm_proxy.py`): pick an account, call the platform through
+litellm, answer, record usage — and when a call fails, classify it, act on it, and fail over.
+
+    up to CALL_MAX_ATTEMPTS attempts, each on another account where one exists:
+        choose a usable account, round-robin             (one short transaction)
+        call litellm with that account's credential      (no transaction open)
+        answered → tokens and last_used_at recorded      (one short transaction)
+        failed   → classified (platforms.md §2) and acted on (one short transaction):
+                   bad_request straight back to the caller; auth_expired one refresh and the
+                   same account again, else the account is marked expired; the rest fail over
+    nothing left → 429 with Retry-After (every account out of quota or resting) or 503
+
+A stream fails over only until its first byte reaches the caller (empty role chunks are held back
+until then); a failure after that ends the stream with an OpenAI error event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+
+from app.core.crypto import DecryptionError
+from app.core.database import session_scope, utcnow
+from app.core.errors import AppError
+from app.core.llm import LLM
+from app.models import OAuthAccount, PlatformConfig
+from app.schemas.chat import ChatCompletionRequest
+from app.services.calls import account_state, refusals, responses, routing, usage
+from app.services.calls.answer_cache import AnswerCache
+from app.services.calls.classification import Classified
+from app.services.calls.quota_clock import quota_day
+from app.services.calls.selection import RoundRobin, availability
+from app.services.calls.upstream_error import from_exception
+from app.services.calls.usage import TokenUsage
+from app.services.oauth.adapters import create_adapter
+from app.services.oauth.adapters.base import BasePlatformAdapter, CallTarget, CredentialRejected
+from app.services.oauth.context import OAuthContext
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_HELD_CHUNKS = 8
+_OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
+
+
+@dataclass(frozen=True)
+class ChatCall:
+    """One chat completion for one user on one platform."""
+
+    user_id: int
+    platform: PlatformConfig
+    model: str
+    messages: list[dict[str, Any]]
+    params: dict[str, Any] = field(default_factory=dict)
+    """OpenAI parameters litellm translates per platform (temperature, tools, …)."""
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    """Parameters OpenAI does not define, passed to OpenAI-format platforms as they are."""
+    include_usage: bool = False
+    """Streams: the caller asked for the final usage chunk."""
+
+
+@dataclass
+class _Attempt:
+    account: OAuthAccount
+    adapter: BasePlatformAdapter
+    target: CallTarget
+    clear_cooldown: bool
+    clear_exhaustion: bool
+
+
+@dataclass
+class _Relayed:
+    usage: TokenUsage | None = None
+    texts: list[str] = field(default_factory=list)
+    failure: Classified | None = None
+
+
+class LiteLLMProxy:
+    def __init__(self, ctx: OAuthContext, llm: LLM) -> None:
+        self.ctx = ctx
+        self.llm = llm
+        self.settings = ctx.settings
+        self._turns = RoundRobin()
+        self.answers = (
+            AnswerCache(self.settings.litellm_cache_ttl)
+            if self.settings.litellm_cache_enabled
+            else None
+        )
+
+    async def prepare(
+        self, user_id: int, request: ChatCompletionRequest, platform_id: str | None = None
+    ) -> ChatCall:
+        """Resolve the request's platform and model (raises NotFound/BadRequest)."""
+        async with self.ctx.factory() as session:
+            found = await routing.route(session, user_id, request.model, platform_id)
+        return ChatCall(
+            user_id=user_id,
+            platform=found.platform,
+            model=found.model,
+            messages=request.messages,
+            params=request.litellm_params(),
+            extra_body=request.extra_body(),
+            include_usage=request.wants_usage,
+        )
+
+    # --- the two ways to call ---
+
+    async def complete(self, call: ChatCall) -> dict[str, Any]:
+        """A whole `chat.completion` (from the answer cache when an identical one is there)."""
+        cache_key = None
+        if self.answers is not None:
+            request = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
+            cache_key = self.answers.key(
+                call.user_id, call.platform.platform_id, call.model, request
+            )
+            cached = self.answers.get(cache_key)
+            if cached is not None:
+                return cached
+        litellm = await self.llm.module()
+
+        async def attempt(chosen: _Attempt) -> Any:
+            return await litellm.acompletion(**self._arguments(call, chosen, stream=False))
+
+        chosen, response = await self._with_failover(call, attempt)
+        tokens = usage.usage_of(response) or await self._estimate(
+            call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
+        )
+        await self._settle(call, chosen, tokens)
+        body = responses.completion_body(response, tokens)
+        if cache_key is not None and self.answers is not None:
+            self.answers.put(cache_key, body)
+        return body
+
+    async def open_stream(self, call: ChatCall) -> AsyncIterator[bytes]:
+        """Server-sent `chat.completion.chunk` events. Fails over (and raises AppError) until an
+        upstream has produced its first byte of answer; returns the events from then on."""
+        litellm = await self.llm.module()
+
+        async def attempt(chosen: _Attempt) -> tuple[Any, list[Any], bool]:
+            stream = await litellm.acompletion(**self._arguments(call, chosen, stream=True))
+            held: list[Any] = []
+            try:
+                while len(held) < MAX_HELD_CHUNKS:
+                    chunk = await stream.__anext__()
+                    held.append(chunk)
+                    if responses.carries_answer(chunk):
+                        break
+            except StopAsyncIteration:
+                return stream, held, True
+            except BaseException:
+                await stream.aclose()
+                raise
+            return stream, held, False
+
+        chosen, (stream, held, ended) = await self._with_failover(call, attempt)
+        return self._relay(call, chosen, stream, held, ended)
+
+    # --- attempts and failover ---
+
+    async def _with_failover(
+        self, call: ChatCall, attempt: Callable[[_Attempt], Awaitable[T]]
+    ) -> tuple[_Attempt, T]:
+        tried: set[int] = set()
+        renewed: set[int] = set()
+        failures: list[Classified] = []
+        again: int | None = None
+        for _ in range(self.settings.call_max_attempts):
+            chosen = await self._choose(call, tried, again)
+            again = None
+            if chosen is None:
+                break
+            account_id = chosen.account.id
+            try:
+                return chosen, await attempt(chosen)
+            except Exception as exc:
+                failure = chosen.adapter.classify_error(from_exception(exc))
+            logger.info(
+                "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",
+                call.platform.platform_id,
+                call.model,
+                account_id,
+                failure.kind,
+                failure.status,
+                failure.code,
+                failure.message,
+            )
+            if failure.kind == "bad_request":
+                raise refusals.rejected(call.platform.platform_name, failure)
+            await self._record_failure(call, account_id, failure)
+            if failure.kind == "auth_expired":
+                if account_id not in renewed:
+                    renewed.add(account_id)
+                    if await self.ctx.renewer.refresh_after_unauthorized(account_id):
+                        again = account_id  # the same account, with its renewed credential
+                        continue
+                await self._mark_expired(call, account_id, failure)
+            tried.add(account_id)
+            failures.append(failure)
+        raise await self._give_up(call, failures)
+
+    async def _choose(
+        self, call: ChatCall, tried: set[int], again: int | None = None
+    ) -> _Attempt | None:
+        async with session_scope(self.ctx.factory) as session:
+            found = await availability(session, call.user_id, call.platform, call.model, utcnow())
+            while True:
+                account = next((a for a in found.usable if a.id == again), None)
+                account = account or self._turns.pick(
+                    call.user_id, call.platform.platform_id, found.usable, tried
+                )
+                if account is None:
+                    return None
+                adapter = create_adapter(call.platform, self.ctx.http)
+                try:
+                    secrets = self.ctx.store.load(account)
+                    target = adapter.call_target(secrets, dict(account.settings or {}), call.model)
+                    if not target.api_key:
+                        # Never let litellm fall back to a key of its own choosing.
+                        raise CredentialRejected("The account has no usable credential.")
+                except (DecryptionError, CredentialRejected) as exc:
+                    reason = getattr(exc, "message", None) or "The stored credential is unreadable."
+                    await account_state.mark_expired(
+                        session, account.id, f"{reason} Bind the account again."
+                    )
+                    found.usable.remove(account)
+                    continue
+                return _Attempt(
+                    account,
+                    adapter,
+                    target,
+                    clear_cooldown=account.id in found.stale_cooldowns,
+                    clear_exhaustion=account.id in found.stale_exhaustion,
+                )
+
+    def _arguments(self, call: ChatCall, chosen: _Attempt, *, stream: bool) -> dict[str, Any]:
+        target = chosen.target
+        arguments: dict[str, Any] = {
+            **call.params,
+            "model": target.model,
+            "api_base": target.api_base,
+            "api_key": target.api_key,
+            "messages": call.messages,
+            "timeout": self.settings.call_timeout,
+            "max_retries": 0,  # our own retries go to another account, never the same one
+            "drop_params": True,
+        }
+        if target.extra_headers:
+            arguments["extra_headers"] = dict(target.extra_headers)
+        litellm_config = call.platform.litellm_config
+        if call.extra_body and litellm_config.get("provider") not in _OWN_WIRE:
+            arguments["extra_body"] = dict(call.extra_body)
+        if stream:
+            arguments["stream"] = True
+            if litellm_config.get("stream_usage", True):
+                arguments["stream_options"] = {"include_usage": True}
+        return arguments
+
+    # --- streams ---
+
+    async def _relay(
+        self, call: ChatCall, chosen: _Attempt, stream: Any, held: list[Any], ended: bool
+    ) -> AsyncIterator[bytes]:
+        relayed = _Relayed()
+        settled = False
+        try:
+            try:
+                for chunk in held:
+                    data = self._event(call, chunk, relayed)
+                    if data:
+                        yield data
+                while not ended:
+                    try:
+                        chunk = await stream.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    data = self._event(call, chunk, relayed)
+                    if data:
+                        yield data
+            except Exception as exc:  # after the first byte: no failover, an error event
+                relayed.failure = chosen.adapter.classify_error(from_exception(exc))
+            # The books close before the last events: a caller that has read them sees its usage
+            # and the account's new state.
+            settled = True
+            await self._close_stream(call, chosen, stream, relayed)
+            if relayed.failure is not None:
+                failure = relayed.failure
+                what = refusals.WORDS[failure.kind]
+                message = (
+                    f"{call.platform.platform_name} {what} during the answer: {failure.message}"
+                )
+                yield responses.error_event(message, "server_error", failure.kind)
+            yield responses.DONE
+        finally:
+            if not settled:  # the caller hung up (or was cancelled) mid-answer
+                await self._close_stream(call, chosen, stream, relayed)
+
+    async def _close_stream(
+        self, call: ChatCall, chosen: _Attempt, stream: Any, relayed: _Relayed
+    ) -> None:
+        # Shielded: when the caller hangs up the task is cancelled, and the books must still close.
+        with anyio.CancelScope(shield=True):
+            try:
+                await stream.aclose()
+                await self._settle_stream(call, chosen, relayed)
+            except Exception:
+                logger.exception("settling a stream on account %s failed", chosen.account.id)
+
+    def _event(self, call: ChatCall, chunk: Any, relayed: _Relayed) -> bytes | None:
+        reported = usage.usage_of(chunk)
+        if reported is not None:
+            relayed.usage = reported
+        text = responses.chunk_text(chunk)
+        if text:
+            relayed.texts.append(text)
+        body = responses.chunk_body(chunk, with_usage=call.include_usage)
+        return responses.sse(body) if body is not None else None
+
+    async def _settle_stream(self, call: ChatCall, chosen: _Attempt, relayed: _Relayed) -> None:
+        tokens = relayed.usage or await self._estimate(
+            call, chosen.target.model, "".join(relayed.texts)
+        )
+        if relayed.failure is None:
+            await self._settle(call, chosen, tokens)
+            return
+        # Failed mid-answer: what was delivered was used; the account takes the failure's state.
+        now = utcnow()
+        async with session_scope(self.ctx.factory) as session:
+            day = quota_day(call.platform, now)
+            await usage.add(
+                session, chosen.account.id, call.model, day, now, usage=tokens, failures=1
+            )
+            await usage.mark_used(session, chosen.account.id, now)
+            await account_state.apply_failure(
+                session, chosen.account.id, call.model, call.platform, relayed.failure, now
+            )
+
+    # --- books ---
+
+    async def _settle(self, call: ChatCall, chosen: _Attempt, tokens: TokenUsage) -> None:
+        now = utcnow()
+        account_id = chosen.account.id
+        async with session_scope(self.ctx.factory) as session:
+            day = quota_day(call.platform, now)
+            await usage.add(session, account_id, call.model, day, now, usage=tokens, requests=1)
+            await usage.mark_used(session, account_id, now)
+            if chosen.clear_cooldown or chosen.clear_exhaustion:
+                await account_state.clear_after_success(
+                    session,
+                    account_id,
+                    call.model,
+                    cooldown=chosen.clear_cooldown,
+                    exhausted=chosen.clear_exhaustion,
+                )
+
+    async def _record_failure(self, call: ChatCall, account_id: int, failure: Classified) -> None:
+        now = utcnow()
+        async with session_scope(self.ctx.factory) as session:
+            day = quota_day(call.platform, now)
+            await usage.add(session, account_id, call.model, day, now, failures=1)
+            await account_state.apply_failure(
+                session, account_id, call.model, call.platform, failure, now
+            )
+
+    async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
+        reason = (
+            f"{call.platform.platform_name} rejected the credential ({failure.message}); "
+            "refresh the account or bind it again."
+        )
+        async with session_scope(self.ctx.factory) as session:
+            await account_state.mark_expired(session, account_id, reason)
+
+    async def _estimate(self, call: ChatCall, model: str, completion: str) -> TokenUsage:
+        """Count tokens locally when the platform reported none."""
+        litellm = await self.llm.module()
+
+        def count() -> TokenUsage:
+            try:
+                prompt = litellm.token_counter(model=model, messages=call.messages)
+                answer = (
+                    litellm.token_counter(model=model, text=completion, count_response_tokens=True)
+                    if completion
+                    else 0
+                )
+            except Exception:  # an unknown tokenizer must not fail a call that succeeded
+                text = " ".join(str(m.get("content") or "") for m in call.messages)
+                return TokenUsage(max(1, len(text) // 4), len(completion) // 4)
+            return TokenUsage(int(prompt), int(answer))
+
+        return await anyio.to_thread.run_sync(count)
+
+    # --- what the caller is told ---
+
+    async def _give_up(self, call: ChatCall, failures: list[Classified]) -> AppError:
+        now = utcnow()
+        async with self.ctx.factory() as session:
+            found = await availability(session, call.user_id, call.platform, call.model, now)
+        return refusals.nothing_left(call.platform.platform_name, found, failures, now)

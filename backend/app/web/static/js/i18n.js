@@ -1,0 +1,64 @@
+// Chinese and English: `t("key", {name})` looks the key up in the chosen language.
+
+import en from "./locales/en.js";
+import zh from "./locales/zh.js";
+
+const LANG_KEY = "oauth-proxy.lang";
+const dictionaries = { en, zh };
+const htmlLang = { en: "en", zh: "zh-CN" };
+
+function initial() {
+  const saved = localStorage.getItem(LANG_KEY);
+  if (saved in dictionaries) return saved;
+  return (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+let lang = initial();
+
+export function getLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  lang = next in dictionaries ? next : "en";
+  localStorage.setItem(LANG_KEY, lang);
+  document.documentElement.lang = htmlLang[lang];
+}
+
+export function t(key, vars = {}) {
+  const text = dictionaries[lang][key] ?? dictionaries.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+const locales = { en: "en-GB", zh: "zh-CN" };
+
+export function formatNumber(value) {
+  return new Intl.NumberFormat(locales[lang]).format(value ?? 0);
+}
+
+export function formatDateTime(value) {
+  if (!value) return "";
+  return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium", timeStyle: "short" }).format(
+    new Date(value),
+  );
+}
+
+/** "3 minutes ago", "in 2 hours". */
+export function formatRelative(value) {
+  if (!value) return "";
+  const seconds = (new Date(value).getTime() - Date.now()) / 1000;
+  const units = [
+    ["year", 31536000],
+    ["month", 2592000],
+    ["day", 86400],
+    ["hour", 3600],
+    ["minute", 60],
+  ];
+  const format = new Intl.RelativeTimeFormat(locales[lang], { numeric: "auto" });
+  for (const [unit, size] of units) {
+    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
+  }
+  return format.format(Math.round(seconds), "second");
+}
+
+setLang(lang);

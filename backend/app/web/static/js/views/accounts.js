@@ -1,0 +1,197 @@
+// Your accounts: status, quota, last use; refresh, enable/disable, delete. Kept current by polling.
+
+import { api } from "../api.js";
+import { h, fill, uid } from "../dom.js";
+import { t, formatRelative } from "../i18n.js";
+import {
+  confirmDialog,
+  emptyState,
+  errorText,
+  notice,
+  pageHeader,
+  quotaBar,
+  statusBadge,
+  timeText,
+  toast,
+} from "../ui.js";
+
+const POLL_MS = 10000;
+export const ACCOUNTS_CHANGED = "oauth-proxy:accounts-changed";
+
+/** active, disabled, expired, cooling or exhausted (the API says; older versions lack the last two). */
+export function accountStatus(account) {
+  if (account.status && account.status !== "active") return account.status;
+  if (account.quota_limit && account.quota_used >= account.quota_limit) return "exhausted";
+  return "active";
+}
+
+const COOLDOWN_REASONS = new Set(["rate_limited", "overloaded", "quota_exhausted"]);
+
+function cooldownList(account) {
+  const now = Date.now();
+  const resting = (account.cooldowns || []).filter((c) => new Date(c.until).getTime() > now);
+  if (!resting.length) return null;
+  return h(
+    "ul",
+    { class: "cooldowns" },
+    resting.map((c) =>
+      h(
+        "li",
+        {},
+        t(`cooldown.${COOLDOWN_REASONS.has(c.reason) ? c.reason : "other"}`, { model: c.model }),
+        " ",
+        t("cooldown.until", { when: formatRelative(c.until) }),
+        c.message ? h("span", { class: "muted" }, ` — ${c.message}`) : null,
+      ),
+    ),
+  );
+}
+
+function methodText(method) {
+  return t(`method.${method}`);
+}
+
+function accountCard(account, actions) {
+  const titleId = uid("account");
+  const name = account.account_name || t("accounts.unnamed");
+  const status = accountStatus(account);
+  const button = (key, label, named, onClick, cls = "secondary small") =>
+    h(
+      "button",
+      { type: "button", class: cls, "data-key": `${key}-${account.id}`, "aria-label": named, onClick },
+      label,
+    );
+  return h(
+    "li",
+    { class: `card account status-${status}`, "data-account-id": account.id, "aria-labelledby": titleId },
+    h(
+      "div",
+      { class: "account-head" },
+      h(
+        "div",
+        {},
+        h("p", { class: "platform" }, account.platform_name || account.platform_id),
+        h("h2", { id: titleId }, name),
+      ),
+      statusBadge(status),
+    ),
+    h(
+      "p",
+      { class: "meta" },
+      methodText(account.auth_method),
+      account.credential_hint ? h("code", {}, account.credential_hint) : null,
+    ),
+    quotaBar(account.quota_used, account.quota_limit, account.reset_at),
+    cooldownList(account),
+    account.status_reason ? h("p", { class: "reason" }, account.status_reason) : null,
+    h(
+      "dl",
+      { class: "facts" },
+      h("div", {}, h("dt", {}, t("accounts.last_used")), h("dd", {}, timeText(account.last_used_at, t("accounts.never")))),
+      account.expires_at
+        ? h("div", {}, h("dt", {}, t("accounts.expires")), h("dd", {}, timeText(account.expires_at)))
+        : null,
+    ),
+    h(
+      "div",
+      { class: "actions" },
+      button("refresh", t("accounts.refresh"), t("accounts.refresh_named", { name }), (event) =>
+        actions.refresh(account, event.currentTarget),
+      ),
+      button(
+        "toggle",
+        t(account.is_active ? "accounts.disable" : "accounts.enable"),
+        t(account.is_active ? "accounts.disable_named" : "accounts.enable_named", { name }),
+        (event) => actions.toggle(account, event.currentTarget),
+      ),
+      button("delete", t("accounts.delete"), t("accounts.delete_named", { name }), () => actions.remove(account), "danger small"),
+    ),
+  );
+}
+
+export async function render(main) {
+  const list = h("div", { class: "account-list" });
+  const addLink = h("a", { class: "button primary", href: "#/add" }, t("accounts.add"));
+  fill(main, pageHeader(t("accounts.title"), addLink), list);
+  let shown = "";
+
+  async function load() {
+    const accounts = await api.get("/api/v1/oauth/accounts");
+    const signature = JSON.stringify(accounts);
+    if (signature === shown) return;
+    shown = signature;
+    const focusedKey = document.activeElement?.dataset?.key;
+    if (!accounts.length) {
+      fill(
+        list,
+        emptyState(
+          t("accounts.empty_title"),
+          t("accounts.empty_text"),
+          h("a", { class: "button primary", href: "#/add" }, t("accounts.add_first")),
+        ),
+      );
+      return;
+    }
+    fill(list, h("ul", { class: "cards", "aria-label": t("accounts.list_label") }, accounts.map((a) => accountCard(a, actions))));
+    if (focusedKey) list.querySelector(`[data-key="${focusedKey}"]`)?.focus();
+  }
+
+  // The clicked button is disabled while its action runs (no double submits); the list is then
+  // redrawn from the service.
+  async function act(button, work) {
+    if (button) button.disabled = true;
+    try {
+      await work();
+      shown = "";
+      await load();
+    } catch (error) {
+      toast(errorText(error), "error");
+      if (button?.isConnected) button.disabled = false;
+    }
+  }
+
+  const actions = {
+    refresh: (account, button) =>
+      act(button, async () => {
+        const result = await api.post(`/api/v1/oauth/accounts/${account.id}/refresh`);
+        toast(t(`refresh.${result.outcome}`, { message: result.message }), result.outcome === "refreshed" || result.outcome === "valid" ? "info" : "error");
+      }),
+    toggle: (account, button) =>
+      act(button, async () => {
+        const updated = await api.put(`/api/v1/oauth/accounts/${account.id}/toggle`);
+        const name = updated.account_name || t("accounts.unnamed");
+        toast(t(updated.is_active ? "accounts.enabled" : "accounts.disabled", { name }));
+      }),
+    remove: async (account) => {
+      const name = account.account_name || t("accounts.unnamed");
+      const confirmed = await confirmDialog({
+        title: t("accounts.delete_title", { name }),
+        text: t("accounts.delete_text"),
+        confirm: t("accounts.delete"),
+        danger: true,
+      });
+      if (!confirmed) return;
+      await act(null, async () => {
+        await api.delete(`/api/v1/oauth/accounts/${account.id}`);
+        toast(t("accounts.deleted", { name }));
+      });
+      document.getElementById("page-title")?.focus();
+    },
+  };
+
+  try {
+    await load();
+  } catch (error) {
+    fill(list, notice(errorText(error), { kind: "error" }));
+  }
+  const reload = () => load().catch(() => {});
+  const timer = setInterval(reload, POLL_MS);
+  const onVisible = () => document.visibilityState === "visible" && reload();
+  document.addEventListener("visibilitychange", onVisible);
+  window.addEventListener(ACCOUNTS_CHANGED, reload);
+  return () => {
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+    window.removeEventListener(ACCOUNTS_CHANGED, reload);
+  };
+}

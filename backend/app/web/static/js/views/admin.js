@@ -1,0 +1,216 @@
+// Administration: platform configs (enable/disable, edit with validation), users and alerts.
+
+import { api } from "../api.js";
+import { h, fill } from "../dom.js";
+import { t, formatNumber } from "../i18n.js";
+import { emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
+
+/** What the service requires of a platform config (app/schemas/platform.py), checked here first. */
+export function validatePlatform(config, platformId) {
+  const problems = [];
+  if (!config || typeof config !== "object" || Array.isArray(config)) return [t("admin.v_object")];
+  if (config.platform_id !== undefined && config.platform_id !== platformId) problems.push(t("admin.v_id"));
+  if (!config.platform_name || typeof config.platform_name !== "string") problems.push(t("admin.v_name"));
+  if (!config.oauth_config || typeof config.oauth_config !== "object") problems.push(t("admin.v_oauth"));
+  const llm = config.litellm_config;
+  if (!llm || typeof llm !== "object") problems.push(t("admin.v_llm"));
+  else {
+    for (const key of ["provider", "api_base", "default_model"]) {
+      if (!llm[key] || typeof llm[key] !== "string") problems.push(t("admin.v_llm_field", { field: key }));
+    }
+    if (!Array.isArray(llm.available_models) || !llm.available_models.length) problems.push(t("admin.v_models"));
+  }
+  const quota = config.quota_config;
+  for (const key of ["daily_limit", "rate_limit"]) {
+    const value = quota?.[key];
+    if (value !== undefined && value !== null && !(Number.isInteger(value) && value >= 0)) problems.push(t("admin.v_quota", { field: key }));
+  }
+  return problems;
+}
+
+/** The editable config: what the admin API answers, without its bookkeeping. */
+function configOf(platform) {
+  const config = { ...platform };
+  delete config.updated_at;
+  return config;
+}
+
+function editPlatform(platform, path, onSaved) {
+  const opener = document.activeElement;
+  const { platform_id: id, ...editable } = configOf(platform);
+  const text = h("textarea", { class: "code-input", rows: 18, spellcheck: "false" });
+  text.value = JSON.stringify(editable, null, 2);
+  const error = errorLine();
+  const dialog = h("dialog", { class: "dialog wide", "aria-labelledby": "edit-title" });
+  const close = () => dialog.close();
+  const onSubmit = async (event) => {
+    event.preventDefault();
+    let config;
+    try {
+      config = JSON.parse(text.value);
+    } catch (problem) {
+      error.show(t("admin.v_json", { message: problem.message }));
+      text.focus();
+      return;
+    }
+    const problems = validatePlatform(config, id);
+    if (problems.length) {
+      error.show(problems.join(" "));
+      text.focus();
+      return;
+    }
+    try {
+      await api.put(path.replace("{platform_id}", encodeURIComponent(id)), { ...config, platform_id: id });
+      toast(t("admin.saved", { name: config.platform_name }));
+      close();
+      onSaved();
+    } catch (failure) {
+      error.show(failure);
+    }
+  };
+  fill(
+    dialog,
+    h(
+      "form",
+      { onSubmit },
+      h("h2", { id: "edit-title" }, t("admin.edit_title", { name: platform.platform_name })),
+      field(t("admin.config_json"), text, t("admin.config_hint")),
+      error,
+      h(
+        "div",
+        { class: "dialog-actions" },
+        h("button", { type: "button", class: "secondary", onClick: close }, t("action.cancel")),
+        h("button", { type: "submit", class: "primary" }, t("action.save")),
+      ),
+    ),
+  );
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    if (opener?.isConnected) opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  text.focus();
+}
+
+async function platformsSection(ctx, section) {
+  const editable = Boolean(ctx.features.admin_platforms && ctx.features.admin_platform);
+  const platforms = editable ? await api.get(ctx.features.admin_platforms) : await api.get("/api/v1/oauth/platforms");
+  const reload = () => platformsSection(ctx, section).catch((e) => toast(errorText(e), "error"));
+  const toggle = async (platform) => {
+    try {
+      await api.put(ctx.features.admin_platform.replace("{platform_id}", encodeURIComponent(platform.platform_id)), {
+        ...configOf(platform),
+        is_enabled: !platform.is_enabled,
+      });
+      toast(t(platform.is_enabled ? "admin.platform_disabled" : "admin.platform_enabled", { name: platform.platform_name }));
+      reload();
+    } catch (failure) {
+      toast(errorText(failure), "error");
+    }
+  };
+  const rows = platforms.map((p) => {
+    const models = p.available_models || p.litellm_config?.available_models || [];
+    return h(
+      "tr",
+      {},
+      h("th", { scope: "row" }, p.platform_name, h("br"), h("code", { class: "muted" }, p.platform_id)),
+      h("td", {}, h("span", { class: `badge badge-${p.is_enabled ? "active" : "disabled"}` }, t(p.is_enabled ? "admin.enabled" : "admin.disabled"))),
+      h("td", {}, formatNumber(models.length)),
+      h("td", {}, (p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)).join(", ")),
+      editable
+        ? h(
+            "td",
+            {},
+            h(
+              "div",
+              { class: "row-actions" },
+              h("button", { type: "button", class: "secondary small", "aria-label": t(p.is_enabled ? "admin.disable_named" : "admin.enable_named", { name: p.platform_name }), onClick: () => toggle(p) }, t(p.is_enabled ? "admin.disable" : "admin.enable")),
+            h("button", { type: "button", class: "secondary small", "aria-label": t("admin.edit_named", { name: p.platform_name }), onClick: () => editPlatform(p, ctx.features.admin_platform, reload) }, t("admin.edit")),
+            ),
+          )
+        : null,
+    );
+  });
+  fill(
+    section,
+    h("h2", { id: "admin-platforms" }, t("admin.platforms")),
+    editable ? null : notice(t("admin.platforms_readonly"), { kind: "info" }),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("caption", { class: "sr-only" }, t("admin.platforms")),
+        h("thead", {}, h("tr", {}, [t("admin.platform"), t("admin.state"), t("admin.models"), t("admin.methods"), editable ? t("admin.actions") : null].filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
+async function usersSection(ctx, section) {
+  fill(section, h("h2", {}, t("admin.users")));
+  if (!ctx.features.admin_users) return section.append(notice(t("admin.users_coming"), { kind: "info", title: t("common.coming") }));
+  const users = await api.get(ctx.features.admin_users);
+  if (!users.length) return section.append(emptyState(t("admin.users_empty"), ""));
+  return section.append(
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, [t("admin.username"), t("admin.role"), t("admin.accounts"), t("admin.joined")].map((c) => h("th", { scope: "col" }, c)))),
+        h(
+          "tbody",
+          {},
+          users.map((u) =>
+            h(
+              "tr",
+              {},
+              h("th", { scope: "row" }, u.username),
+              h("td", {}, t(u.is_admin ? "admin.role_admin" : "admin.role_user")),
+              h("td", {}, formatNumber(u.account_count ?? 0)),
+              h("td", {}, timeText(u.created_at)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function alertsSection(ctx, section) {
+  fill(section, h("h2", {}, t("admin.alerts")));
+  if (!ctx.features.admin_alerts) return section.append(notice(t("admin.alerts_coming"), { kind: "info", title: t("common.coming") }));
+  const alerts = await api.get(ctx.features.admin_alerts);
+  if (!alerts.length) return section.append(emptyState(t("admin.alerts_empty"), t("admin.alerts_empty_text")));
+  return section.append(
+    h(
+      "ul",
+      { class: "alerts" },
+      alerts.map((a) =>
+        h("li", { class: `alert alert-${a.level || "warning"}` }, h("strong", {}, a.title || a.kind || t("admin.alert")), " ", a.message, " ", timeText(a.created_at || a.at)),
+      ),
+    ),
+  );
+}
+
+export async function render(main, ctx) {
+  const header = pageHeader(t("admin.title"));
+  if (!ctx.user.is_admin) {
+    fill(main, header, notice(t("admin.only"), { kind: "warning" }));
+    return null;
+  }
+  const sections = [1, 2, 3].map(() => h("section", { class: "card" }, h("p", { class: "loading" }, t("common.loading"))));
+  fill(main, header, sections);
+  const loaders = [platformsSection, usersSection, alertsSection];
+  await Promise.all(
+    loaders.map((load, i) =>
+      load(ctx, sections[i]).catch((error) => fill(sections[i], notice(errorText(error), { kind: "error" }))),
+    ),
+  );
+  return null;
+}

@@ -1,0 +1,186 @@
+// API keys for the OpenAI-compatible API: create (shown once), list, revoke; a ready snippet.
+
+import { api } from "../api.js";
+import { h, fill } from "../dom.js";
+import { t } from "../i18n.js";
+import {
+  confirmDialog,
+  copyButton,
+  emptyState,
+  errorLine,
+  errorText,
+  field,
+  notice,
+  pageHeader,
+  timeText,
+  toast,
+} from "../ui.js";
+
+function snippet(key, model) {
+  return [
+    "from openai import OpenAI",
+    "",
+    "client = OpenAI(",
+    `    base_url="${location.origin}/v1",`,
+    `    api_key="${key || "YOUR_API_KEY"}",`,
+    ")",
+    "reply = client.chat.completions.create(",
+    `    model="${model}",`,
+    '    messages=[{"role": "user", "content": "Hello!"}],',
+    ")",
+    "print(reply.choices[0].message.content)",
+  ].join("\n");
+}
+
+function snippetBlock(key, model) {
+  const text = snippet(key, model);
+  return h(
+    "section",
+    { class: "card snippet", "aria-labelledby": "snippet-title" },
+    h("div", { class: "section-head" }, h("h2", { id: "snippet-title" }, t("keys.snippet_title")), copyButton(() => text, t("keys.copy_snippet"))),
+    h("p", { class: "muted" }, t("keys.snippet_text")),
+    h("pre", { tabindex: "0", "aria-label": t("keys.snippet_title") }, h("code", {}, text)),
+  );
+}
+
+/** The snippet's model, `platform/model`: a platform you have an account on, if any. */
+async function defaultModel() {
+  const [platforms, accounts] = await Promise.all([
+    api.get("/api/v1/oauth/platforms"),
+    api.get("/api/v1/oauth/accounts"),
+  ]);
+  const enabled = platforms.filter((p) => p.is_enabled && p.available_models?.length);
+  const owned = enabled.find((p) => accounts.some((a) => a.platform_id === p.platform_id));
+  const platform = owned || enabled[0];
+  return platform ? `${platform.platform_id}/${platform.available_models[0]}` : "qwen/qwen-turbo";
+}
+
+export async function render(main, ctx) {
+  const header = pageHeader(t("keys.title"));
+  if (!ctx.features.api_keys) {
+    fill(main, header, notice(t("keys.unavailable"), { kind: "warning", title: t("common.coming") }), snippetBlock(null, await defaultModel()));
+    return null;
+  }
+  const path = ctx.features.api_keys;
+  const model = await defaultModel();
+  const created = h("div", {});
+  const list = h("div", {});
+  const name = h("input", { name: "name", required: true, maxlength: 100, autocomplete: "off" });
+  const error = errorLine();
+  const submit = h("button", { type: "submit", class: "primary" }, t("keys.create"));
+  const snippetBox = h("div", {}, snippetBlock(null, model));
+
+  async function load() {
+    const keys = (await api.get(path)).filter((k) => !k.revoked_at);
+    if (!keys.length) {
+      fill(list, emptyState(t("keys.empty_title"), t("keys.empty_text")));
+      return;
+    }
+    fill(
+      list,
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "keys" },
+          h("caption", { class: "sr-only" }, t("keys.list_caption")),
+          h("thead", {}, h("tr", {}, [t("keys.name"), t("keys.key"), t("keys.created"), t("keys.last_used"), ""].map((c) => h("th", { scope: "col" }, c)))),
+          h(
+            "tbody",
+            {},
+            keys.map((key) =>
+              h(
+                "tr",
+                {},
+                h("th", { scope: "row" }, key.name),
+                h("td", {}, h("code", {}, key.prefix || key.hint || "")),
+                h("td", {}, timeText(key.created_at)),
+                h("td", {}, timeText(key.last_used_at, t("accounts.never"))),
+                h(
+                  "td",
+                  {},
+                  h(
+                    "button",
+                    { type: "button", class: "danger small", "aria-label": t("keys.revoke_named", { name: key.name }), onClick: () => revoke(key) },
+                    t("keys.revoke"),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  async function revoke(key) {
+    const confirmed = await confirmDialog({
+      title: t("keys.revoke_title", { name: key.name }),
+      text: t("keys.revoke_text"),
+      confirm: t("keys.revoke"),
+      danger: true,
+    });
+    if (!confirmed) return;
+    try {
+      await api.delete(`${path}/${key.id}`);
+      toast(t("keys.revoked", { name: key.name }));
+      await load();
+      document.getElementById("page-title")?.focus();
+    } catch (failure) {
+      toast(errorText(failure), "error");
+    }
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    error.show(null);
+    if (!name.value.trim()) {
+      error.show(t("keys.name_required"));
+      name.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const key = await api.post(path, { name: name.value.trim() });
+      const secret = key.key || key.api_key || key.secret;
+      name.value = "";
+      const shown = h("input", { class: "secret", readOnly: true, value: secret, "aria-label": t("keys.new_key") });
+      fill(
+        created,
+        h(
+          "div",
+          { class: "notice notice-success", role: "region", "aria-labelledby": "new-key-title" },
+          h("strong", { id: "new-key-title", class: "notice-title" }, t("keys.created_title", { name: key.name })),
+          h("p", {}, t("keys.shown_once")),
+          h("div", { class: "secret-row" }, shown, copyButton(() => secret)),
+        ),
+      );
+      fill(snippetBox, snippetBlock(secret, model));
+      shown.focus();
+      shown.select();
+      await load();
+    } catch (failure) {
+      error.show(failure);
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  fill(
+    main,
+    header,
+    h(
+      "form",
+      { class: "card inline-form", onSubmit, novalidate: true },
+      field(t("keys.name"), name, t("keys.name_hint")),
+      error,
+      h("div", { class: "form-actions" }, submit),
+    ),
+    created,
+    list,
+    snippetBox,
+  );
+  await load();
+  return null;
+}
