@@ -4,6 +4,11 @@
 # (when running as root with apt-get). Playwright's download does not work on every machine.
 set -u
 PY="${1:-python3}"
+# Xvfb lets the headed-mode test open a real window on a machine without a screen (optional).
+if ! command -v Xvfb >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y -qq xvfb >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq xvfb >/dev/null 2>&1; } || true
+fi
 if [ -n "${PLAYWRIGHT_BROWSER_PATH:-}" ] && [ -x "$PLAYWRIGHT_BROWSER_PATH" ]; then exit 0; fi
 for name in chromium chromium-browser google-chrome; do
   command -v "$name" >/dev/null 2>&1 && exit 0
