@@ -161,6 +161,18 @@ async def test_a_key_read_from_the_console_is_validated_then_recaptured_on_refre
     account_id = done["account"]["id"]
     assert done["account"]["credential_hint"].endswith(first_key[-4:])
 
+    # The captured key serves a chat call through the call path.
+    answer = await http.post(
+        "/api/v1/oauth/chat/completions",
+        json={"platform": "keyconsole", "model": "console-1",
+              "messages": [{"role": "user", "content": "hello there"}]},
+        headers=auth,
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["choices"][0]["message"]["content"]
+    calls = [r for r in platform_fakes.openai.requests if r.path == "/keys/v1/chat/completions"]
+    assert calls and calls[-1].credential == first_key
+
     # The saved console session still lives: refresh captures again without the user.
     refreshed = await http.post(f"/api/v1/oauth/accounts/{account_id}/refresh", headers=auth)
     assert refreshed.json()["data"]["outcome"] == "refreshed", refreshed.text
