@@ -8,7 +8,7 @@ PY := $(abspath $(VENV))/bin/python
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck lock install browser clean
+.PHONY: run test lint typecheck lock install browser bench clean
 
 # The venv is rebuilt from the lock whenever the lock changes.
 $(VENV)/.installed-dev: $(BACKEND)/requirements-dev.lock
@@ -32,6 +32,10 @@ test: install lint browser
 
 lint: install
 	cd $(BACKEND) && $(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+# The call path against a fast local upstream: req/s and latency, service next to upstream.
+bench: install
+	cd $(BACKEND) && $(PY) bench/bench_call_path.py
 
 typecheck: install
 	cd $(BACKEND) && $(PY) -m mypy app

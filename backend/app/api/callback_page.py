@@ -33,6 +33,9 @@ _HEADERS = {
     ),
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
+    # The page must reach the settings page that opened it (postMessage, then close itself);
+    # the service's default opener policy would cut the popup off from its opener.
+    "Cross-Origin-Opener-Policy": "unsafe-none",
 }
 
 

@@ -608,3 +608,64 @@ async def test_identical_requests_are_answered_once_from_the_cache(client, auth,
     assert first.json()["data"]["choices"] == second.json()["data"]["choices"]
     assert credentials_seen(platform_fakes.openai, bound["key"]) == [bound["key"]]
     assert (await accounts_by_id(client, auth))[bound["id"]]["quota_used"] == 4  # charged once
+
+
+async def test_a_platform_without_stream_usage_is_counted_locally(
+    client, auth, app, platform_fakes
+):
+    from sqlalchemy import update
+
+    from app.core.database import session_scope
+    from app.models import PlatformConfig
+
+    async with session_scope(app.state.session_factory) as session:
+        shipped = await session.get(PlatformConfig, await spark_id(session))
+        config = dict(shipped.litellm_config) | {"stream_usage": False}
+        await session.execute(
+            update(PlatformConfig)
+            .where(PlatformConfig.id == shipped.id)
+            .values(litellm_config=config)
+        )
+    try:
+        bound = await account(client, auth, "spark")
+        body = {"stream": True, "stream_options": {"include_usage": True}}
+        response = await seed_call(client, auth, "spark", **body)
+        events = sse_events(response.text)
+        assert "stream_options" not in platform_fakes.openai.model_requests[-1].json
+        usage = events[-2]["usage"]
+        assert events[-2]["choices"] == [] and usage["completion_tokens"] >= 1
+        used = (await accounts_by_id(client, auth))[bound["id"]]["quota_used"]
+        assert used == usage["total_tokens"]
+    finally:
+        async with session_scope(app.state.session_factory) as session:
+            config.pop("stream_usage")
+            await session.execute(
+                update(PlatformConfig)
+                .where(PlatformConfig.id == shipped.id)
+                .values(litellm_config=config)
+            )
+
+
+async def spark_id(session: Any) -> int:
+    from sqlalchemy import select
+
+    from app.models import PlatformConfig
+
+    found = await session.scalar(
+        select(PlatformConfig.id).where(PlatformConfig.platform_id == "spark")
+    )
+    assert found is not None
+    return int(found)
+
+
+async def test_usage_by_day_shows_answers_and_failed_attempts(client, auth, platform_fakes):
+    first, second, fake = await two_accounts(client, auth, platform_fakes, "openai")
+    fake.script(errors.openai_rate_limited(retry_after=7), credential=first["key"])
+    assert (await seed_call(client, auth, "openai")).status_code == 200
+    response = await client.get("/api/v1/oauth/usage?days=7", headers=auth)
+    assert response.status_code == 200
+    rows = {r["account_id"]: r for r in response.json()["data"]}
+    assert rows[first["id"]]["failures"] == 1 and rows[first["id"]]["total_tokens"] == 0
+    served = rows[second["id"]]
+    assert (served["requests"], served["total_tokens"], served["model"]) == (1, 4, "gpt-4.1-mini")
+    assert served["platform_name"] == "OpenAI" and served["account_name"] == second["account_name"]

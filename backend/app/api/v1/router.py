@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from app.api.v1 import admin, api_keys, auth, browser_login, chat, oauth
+from app.api.v1 import admin, api_keys, auth, browser_login, chat, oauth, usage
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth.router)
@@ -8,4 +8,5 @@ api_router.include_router(api_keys.router)
 api_router.include_router(oauth.router)
 api_router.include_router(browser_login.router)
 api_router.include_router(chat.router)
+api_router.include_router(usage.router)
 api_router.include_router(admin.router)

@@ -88,6 +88,18 @@ def chunk_body(chunk: Any, *, with_usage: bool) -> dict[str, Any] | None:
     return body
 
 
+def usage_chunk(last: Any, usage: TokenUsage) -> dict[str, Any]:
+    """The final usage chunk OpenAI sends when asked (`stream_options.include_usage`)."""
+    return {
+        "id": getattr(last, "id", None),
+        "object": "chat.completion.chunk",
+        "created": getattr(last, "created", None),
+        "model": getattr(last, "model", None),
+        "choices": [],
+        "usage": usage_body(usage),
+    }
+
+
 def carries_answer(chunk: Any) -> bool:
     """Whether the chunk holds anything of the answer (an empty role chunk does not: holding it
     back keeps failover possible until the first real byte)."""

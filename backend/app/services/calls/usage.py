@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import AccountUsage, OAuthAccount
+from app.models import AccountUsage, OAuthAccount, PlatformConfig
 from app.services.calls.upsert import upsert
 
 _COUNTERS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "failures")
@@ -92,3 +92,45 @@ async def tokens_on(
         .group_by(AccountUsage.account_id, AccountUsage.day)
     )
     return {(account_id, day): int(total or 0) for account_id, day, total in rows}
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    day: date
+    account_id: int
+    account_name: str | None
+    platform_id: str
+    platform_name: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    requests: int
+    failures: int
+
+
+async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[UsageRow]:
+    """The user's usage per account, model and day from `since` on, oldest first."""
+    rows = await session.execute(
+        select(AccountUsage, OAuthAccount.account_name, OAuthAccount.platform_id, PlatformConfig)
+        .join(OAuthAccount, OAuthAccount.id == AccountUsage.account_id)
+        .outerjoin(PlatformConfig, PlatformConfig.platform_id == OAuthAccount.platform_id)
+        .where(OAuthAccount.user_id == user_id, AccountUsage.day >= since)
+        .order_by(AccountUsage.day, AccountUsage.account_id, AccountUsage.model)
+    )
+    return [
+        UsageRow(
+            day=row.day,
+            account_id=row.account_id,
+            account_name=account_name,
+            platform_id=platform_id,
+            platform_name=platform.platform_name if platform else platform_id,
+            model=row.model,
+            prompt_tokens=row.prompt_tokens,
+            completion_tokens=row.completion_tokens,
+            total_tokens=row.total_tokens,
+            requests=row.requests,
+            failures=row.failures,
+        )
+        for row, account_name, platform_id, platform in rows
+    ]

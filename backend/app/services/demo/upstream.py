@@ -6,12 +6,11 @@ process, and the benchmark runs one as the upstream it measures against. It answ
 usage chunk when asked and `data: [DONE]`) to any non-empty Bearer key; the answer echoes the last
 user message unless a fixed `reply` is given.
 
-    python -m app.services.demo.upstream --port 8100 --chunks 20
+    python -m app.services.demo --port 8100 --chunks 20
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import itertools
@@ -206,26 +205,3 @@ def _echo(messages: list[Any]) -> str:
         content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     said = " ".join(str(content or "").split())[:200]
     return f"This is the demo platform. You said: {said}" if said else "This is the demo platform."
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8100)
-    parser.add_argument("--chunks", type=int, default=20)
-    parser.add_argument("--reply", default=None, help="a fixed answer (default: echo)")
-    args = parser.parse_args()
-
-    async def run() -> None:
-        upstream = await DemoUpstream(reply=args.reply, chunks=args.chunks).start(
-            args.host, args.port
-        )
-        print(f"listening on {upstream.url}", flush=True)
-        await upstream.serve_forever()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
-
-
-if __name__ == "__main__":
-    main()

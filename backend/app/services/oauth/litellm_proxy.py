@@ -75,8 +75,12 @@ class _Attempt:
 @dataclass
 class _Relayed:
     usage: TokenUsage | None = None
+    """What the platform reported."""
+    charged: TokenUsage | None = None
+    """What was recorded (the report, else a local count)."""
     texts: list[str] = field(default_factory=list)
     failure: Classified | None = None
+    last: Any = None
 
 
 class LiteLLMProxy:
@@ -293,6 +297,9 @@ class LiteLLMProxy:
                     f"{call.platform.platform_name} {what} during the answer: {failure.message}"
                 )
                 yield responses.error_event(message, "server_error", failure.kind)
+            elif call.include_usage and relayed.usage is None and relayed.charged is not None:
+                # The platform reported no usage: the caller who asked gets our count.
+                yield responses.sse(responses.usage_chunk(relayed.last, relayed.charged))
             yield responses.DONE
         finally:
             if not settled:  # the caller hung up (or was cancelled) mid-answer
@@ -316,6 +323,7 @@ class LiteLLMProxy:
         text = responses.chunk_text(chunk)
         if text:
             relayed.texts.append(text)
+        relayed.last = chunk
         body = responses.chunk_body(chunk, with_usage=call.include_usage)
         return responses.sse(body) if body is not None else None
 
@@ -323,6 +331,7 @@ class LiteLLMProxy:
         tokens = relayed.usage or await self._estimate(
             call, chosen.target.model, "".join(relayed.texts)
         )
+        relayed.charged = tokens
         if relayed.failure is None:
             await self._settle(call, chosen, tokens)
             return

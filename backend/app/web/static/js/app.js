@@ -36,6 +36,7 @@ export function navigate(name) {
 
 function renderNav(current) {
   const nav = document.getElementById("nav");
+  nav.setAttribute("aria-label", t("nav.main"));
   if (!state.user) return fill(nav);
   const items = Object.entries(ROUTES)
     .filter(([, route]) => !route.admin || state.user.is_admin)
@@ -147,6 +148,11 @@ async function boot() {
       auth.clear();
     }
   }
+  // The skip link moves the focus without touching the address (the hash is the route).
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    (document.getElementById("page-title") || document.getElementById("main")).focus();
+  });
   window.addEventListener("hashchange", () => {
     if (location.hash.startsWith("#/")) render({ focus: true });
   });

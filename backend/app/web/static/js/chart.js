@@ -26,7 +26,8 @@ function drawSvg(width, { days, series, label }) {
   const band = plotW / days.length;
   const barW = Math.max(1, band * 0.7);
   const svg = h("svg:svg", { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, class: "chart-svg", "aria-hidden": "true" });
-  for (const tick of [0, top / 2, top]) {
+  const ticks = Number.isInteger(top / 2) ? [0, top / 2, top] : [0, top];
+  for (const tick of ticks) {
     svg.append(
       h("svg:line", { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(tick), y2: y(tick), class: "grid" }),
       h("svg:text", { x: MARGIN.left - 6, y: y(tick) + 4, class: "axis", "text-anchor": "end" }, formatNumber(tick)),
@@ -48,8 +49,10 @@ function drawSvg(width, { days, series, label }) {
       );
       base += value;
     });
-    if (i % every === 0 || i === days.length - 1) {
-      svg.append(h("svg:text", { x: x + barW / 2, y: HEIGHT - 6, class: "axis", "text-anchor": "middle" }, shortDay(day)));
+    // Counted from the last day, so today always has its label and none crowd it.
+    if ((days.length - 1 - i) % every === 0) {
+      const centre = Math.min(x + barW / 2, width - 18); // the last label stays inside
+      svg.append(h("svg:text", { x: centre, y: HEIGHT - 6, class: "axis", "text-anchor": "middle" }, shortDay(day)));
     }
   });
   return svg;

@@ -13,6 +13,7 @@ export default {
   "lang.other": "中文",
   "lang.switch_label": "切换到中文 (Switch to Chinese)",
 
+  "nav.main": "Main",
   "nav.skip": "Skip to content",
   "nav.accounts": "Accounts",
   "nav.add": "Add account",

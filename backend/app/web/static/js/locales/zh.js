@@ -13,6 +13,7 @@ export default {
   "lang.other": "English",
   "lang.switch_label": "Switch to English（切换到英文）",
 
+  "nav.main": "主导航",
   "nav.skip": "跳到正文",
   "nav.accounts": "账号",
   "nav.add": "添加账号",

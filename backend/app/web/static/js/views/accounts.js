@@ -15,7 +15,7 @@ import {
   toast,
 } from "../ui.js";
 
-const POLL_MS = 10000;
+const POLL_MS = 5000;
 export const ACCOUNTS_CHANGED = "oauth-proxy:accounts-changed";
 
 /** active, disabled, expired, cooling or exhausted (the API says; older versions lack the last two). */

@@ -96,7 +96,13 @@ function codeForm(current, ctx, redraw) {
     current.codeFocused = true;
     queueMicrotask(() => input.focus());
   }
-  return h("form", { class: "code-form", onSubmit }, field(current.prompt || t("flow.code_prompt"), input), error, submit);
+  return h(
+    "form",
+    { class: "code-form", onSubmit },
+    field(current.prompt || t("flow.code_prompt"), input),
+    error,
+    h("div", { class: "form-actions" }, submit),
+  );
 }
 
 function codeSentNote(current, redraw) {
@@ -115,13 +121,22 @@ function codeSentNote(current, redraw) {
 
 /** The page the login browser was on when it asked (fetched with the bearer token). */
 function screenshot(current) {
-  const image = h("img", { class: "login-shot", alt: t("flow.screenshot_alt") });
-  api.blob(`/api/v1/oauth/sessions/${encodeURIComponent(current.state)}/screenshot`)
-    .then((blob) => {
-      image.src = URL.createObjectURL(blob);
-    })
-    .catch(() => image.remove());
-  return h("details", { class: "shot" }, h("summary", {}, t("flow.screenshot_show")), image);
+  const image = h("img", { class: "login-shot", alt: t("flow.screenshot_alt"), hidden: true });
+  const details = h("details", { class: "shot" }, h("summary", {}, t("flow.screenshot_show")), image);
+  // Fetched when asked for: the login may move on (and drop the picture) at any moment.
+  details.addEventListener(
+    "toggle",
+    () => {
+      api.blob(`/api/v1/oauth/sessions/${encodeURIComponent(current.state)}/screenshot`)
+        .then((blob) => {
+          image.src = URL.createObjectURL(blob);
+          image.hidden = false;
+        })
+        .catch((error) => details.append(h("p", { class: "hint" }, errorText(error))));
+    },
+    { once: true },
+  );
+  return details;
 }
 
 function browserPart(current, ctx, live, redraw) {

@@ -108,7 +108,7 @@ export async function render(main, ctx) {
       h(
         "div",
         { class: "tiles" },
-        tile(t("usage.requests"), formatNumber(requests)),
+        tile(t("usage.requests"), formatNumber(requests + failures)),
         tile(t("usage.tokens"), formatNumber(tokens)),
         tile(t("usage.success_rate"), rate(requests, failures)),
       ),
