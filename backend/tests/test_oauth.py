@@ -245,3 +245,36 @@ async def test_unknown_route_answers_in_the_envelope(client, auth):
     response = await client.get("/api/v1/oauth/nothing-here", headers=auth)
     assert response.status_code == 404
     assert response.json() == {"code": 404, "message": "No such endpoint.", "data": None}
+
+
+async def test_accounts_show_when_todays_quota_starts_again(client, auth):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    account = await bind(client, auth)
+    reset = datetime.fromisoformat(account["quota_reset_at"].replace("Z", "+00:00"))
+    local = reset.astimezone(ZoneInfo("Asia/Shanghai"))  # qwen's reset time zone
+    assert (local.hour, local.minute, local.second) == (0, 0, 0)
+    assert 0 < (reset - datetime.now(ZoneInfo("UTC"))).total_seconds() <= 86400
+
+
+async def test_an_accounts_quota_comes_from_the_ledger(client, auth, platform_fakes):
+    account = await bind(client, auth)
+    quota = await client.get(f"/api/v1/oauth/accounts/{account['id']}/quota", headers=auth)
+    assert quota.status_code == 200
+    data = quota.json()["data"]
+    assert data == {
+        "used": 0, "limit": 1000000, "reset_at": account["quota_reset_at"], "source": "ledger"
+    }  # fmt: skip
+    await client.post(
+        "/api/v1/oauth/chat/completions",
+        json={"platform": "qwen", "model": "qwen-turbo",
+              "messages": [{"role": "user", "content": "count these four words"}]},
+        headers=auth,
+    )  # fmt: skip
+    after = (await client.get(f"/api/v1/oauth/accounts/{account['id']}/quota", headers=auth)).json()
+    reported = platform_fakes.openai.model_requests[-1]
+    assert reported.path == "/compatible-mode/v1/chat/completions"
+    assert after["data"]["used"] > 0
+    other = await client.get(f"/api/v1/oauth/accounts/{account['id']}/quota", headers={})
+    assert other.status_code == 401

@@ -59,6 +59,8 @@ class AccountOut(BaseModel):
     status: AccountStatus
     status_reason: str | None
     reset_at: datetime | None = None
+    quota_reset_at: datetime | None = None
+    """When today's quota starts again (midnight in the platform's reset time zone)."""
     cooldowns: list[CooldownOut] = Field(default_factory=list)
     expires_at: datetime | None
     last_used_at: datetime | None
@@ -106,6 +108,15 @@ class InitiateResult(BaseModel):
     expires_in: int | None = None
     interval: int | None = None
     account: AccountOut | None = None
+
+
+class QuotaOut(BaseModel):
+    used: int
+    """Tokens used today."""
+    limit: int | None
+    reset_at: datetime | None
+    source: Literal["platform", "ledger"]
+    """`platform`: the platform's own quota API; `ledger`: this service's count of today's usage."""
 
 
 class RefreshResult(BaseModel):

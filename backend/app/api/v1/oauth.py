@@ -20,6 +20,7 @@ from app.schemas.oauth import (
     DeletedOut,
     InitiateRequest,
     InitiateResult,
+    QuotaOut,
     RefreshResult,
     SessionOut,
 )
@@ -95,6 +96,15 @@ async def get_session(state: State, session: SessionDep, user: CurrentUser) -> E
 @router.get("/accounts", response_model=Envelope[list[AccountOut]], summary="Your accounts")
 async def list_accounts(session: SessionDep, user: CurrentUser) -> Envelope[list[AccountOut]]:
     return ok(await oauth_service.list_accounts(session, user))
+
+
+@router.get(
+    "/accounts/{account_id}/quota", response_model=Envelope[QuotaOut], summary="An account's quota"
+)
+async def account_quota(
+    session: SessionDep, ctx: OAuthContextDep, user: CurrentUser, account_id: int = AccountId
+) -> Envelope[QuotaOut]:
+    return ok(await oauth_service.quota(ctx, session, user, account_id))
 
 
 @router.post(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import utcnow
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.oauth import AccountOut, AccountStatus, CooldownOut
 from app.services.calls.account_state import CallState
+from app.services.calls.quota_clock import next_reset
 from app.services.oauth.adapters.base import BoundCredential
 from app.services.oauth.credential_store import CredentialStore
 
@@ -66,6 +68,7 @@ def account_out(
         status=status,
         status_reason=account.status_reason,
         reset_at=reset_at,
+        quota_reset_at=next_reset(platform, utcnow()) if platform is not None else None,
         cooldowns=[
             CooldownOut(model=c.model, reason=c.reason, until=c.until, message=c.message)
             for c in state.cooldowns

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.database import utcnow
 from app.core.errors import NotFound, UnsupportedMethod
 from app.models import OAuthAccount, PlatformConfig, User
-from app.schemas.oauth import AccountOut, InitiateRequest, InitiateResult, RefreshResult
+from app.schemas.oauth import (
+    AccountOut,
+    InitiateRequest,
+    InitiateResult,
+    QuotaOut,
+    RefreshResult,
+)
 from app.services import audit, platforms
 from app.services.calls.account_state import load_states
 from app.services.oauth import authorization_sessions
@@ -76,6 +82,28 @@ async def get_owned(session: AsyncSession, user: User, account_id: int) -> OAuth
     if account is None:
         raise NotFound(f"Account {account_id} not found.")
     return account
+
+
+async def quota(ctx: OAuthContext, session: AsyncSession, user: User, account_id: int) -> QuotaOut:
+    """The platform's own quota view where it offers one, else the service's ledger of today."""
+    account = await get_owned(session, user, account_id)
+    platform = await session.scalar(
+        select(PlatformConfig).where(PlatformConfig.platform_id == account.platform_id)
+    )
+    if platform is not None:
+        adapter = create_adapter(platform, ctx.http)
+        if adapter.supports_quota_query:
+            info = await adapter.get_quota(ctx.store.load(account), dict(account.settings or {}))
+            if info is not None:
+                return QuotaOut(
+                    used=info.used, limit=info.limit, reset_at=info.reset_at, source="platform"
+                )
+    states = await load_states(session, [(account, platform)], utcnow())
+    shown = account_out(account, platform, states.get(account.id))
+    return QuotaOut(
+        used=shown.quota_used, limit=shown.quota_limit, reset_at=shown.quota_reset_at,
+        source="ledger",
+    )  # fmt: skip
 
 
 async def refresh(

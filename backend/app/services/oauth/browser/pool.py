@@ -64,6 +64,8 @@ LAUNCH_ARGS = (
     # Everything goes through the context's allow-list proxy: no direct UDP for WebRTC, no QUIC.
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--disable-quic",
+    # Chromium's own calls home (autofill lookups) would only show up as blocked requests.
+    "--disable-features=AutofillServerCommunication",
 )
 
 
