@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -24,4 +23,4 @@ async def list_usage(
 ) -> Envelope[list[UsageRowOut]]:
     since = datetime.now(UTC).date() - timedelta(days=days - 1)
     rows = await usage.usage_rows(session, user.id, since)
-    return ok([UsageRowOut(**asdict(row)) for row in rows])
+    return ok(rows)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AccountUsage, OAuthAccount, PlatformConfig
+from app.schemas.usage import UsageRowOut
 from app.services.calls.upsert import upsert
 
 _COUNTERS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "failures")
@@ -94,22 +95,7 @@ async def tokens_on(
     return {(account_id, day): int(total or 0) for account_id, day, total in rows}
 
 
-@dataclass(frozen=True)
-class UsageRow:
-    day: date
-    account_id: int
-    account_name: str | None
-    platform_id: str
-    platform_name: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    requests: int
-    failures: int
-
-
-async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[UsageRow]:
+async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[UsageRowOut]:
     """The user's usage per account, model and day from `since` on, oldest first."""
     rows = await session.execute(
         select(AccountUsage, OAuthAccount.account_name, OAuthAccount.platform_id, PlatformConfig)
@@ -119,7 +105,7 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
         .order_by(AccountUsage.day, AccountUsage.account_id, AccountUsage.model)
     )
     return [
-        UsageRow(
+        UsageRowOut(
             day=row.day,
             account_id=row.account_id,
             account_name=account_name,
