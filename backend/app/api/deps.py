@@ -18,7 +18,6 @@ from app.models import User
 from app.services import api_keys, users
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
-from app.services.oauth.credential_store import CredentialStore
 from app.services.oauth.litellm_proxy import LiteLLMProxy
 
 
@@ -36,11 +35,6 @@ def get_settings(request: Request) -> Settings:
 def get_token_service(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
-
-
-def get_credential_store(request: Request) -> CredentialStore:
-    store: CredentialStore = request.app.state.credential_store
-    return store
 
 
 def get_limiter(request: Request) -> RateLimiter:
@@ -66,7 +60,6 @@ def get_oauth_context(request: Request) -> OAuthContext:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[TokenService, Depends(get_token_service)]
-CredentialStoreDep = Annotated[CredentialStore, Depends(get_credential_store)]
 OAuthContextDep = Annotated[OAuthContext, Depends(get_oauth_context)]
 BrowserLoginsDep = Annotated[BrowserLogins, Depends(get_browser_logins)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]

@@ -174,15 +174,6 @@ class CaptureRecipe(_Model):
     response_json: ResponseJsonCapture | None = None
     api_key: ApiKeyCapture | None = None
 
-    @property
-    def network_patterns(self) -> tuple[str, ...]:
-        patterns = []
-        if self.request_header:
-            patterns.append(self.request_header.url_pattern)
-        if self.response_json:
-            patterns.append(self.response_json.url_pattern)
-        return tuple(patterns)
-
 
 class ValidateRequest(_Model):
     """A cheap authenticated request that confirms the captured session is accepted."""
