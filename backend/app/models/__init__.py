@@ -1,6 +1,7 @@
 """Every table, importable from one place (Alembic's env.py imports `Base` from here)."""
 
 from app.models.account_cooldown import AccountCooldown
+from app.models.account_quota_day import AccountQuotaDay
 from app.models.account_usage import AccountUsage
 from app.models.api_key import ApiKey
 from app.models.audit_event import AuditEvent
@@ -8,10 +9,12 @@ from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
+from app.models.quota_hold import QuotaHold
 from app.models.user import User
 
 __all__ = [
     "AccountCooldown",
+    "AccountQuotaDay",
     "AccountUsage",
     "ApiKey",
     "AuditEvent",
@@ -19,5 +22,6 @@ __all__ = [
     "Base",
     "OAuthAccount",
     "PlatformConfig",
+    "QuotaHold",
     "User",
 ]
