@@ -20,9 +20,11 @@ from app.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from app.api.v1.router import api_router
+from app.core.cache import Generations
 from app.core.config import BACKEND_DIR, Settings, get_settings
 from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
+from app.core.inflight import InFlight
 from app.core.llm import LLM
 from app.core.logging import configure_logging
 from app.core.metrics import HttpMetricsMiddleware
@@ -30,6 +32,8 @@ from app.core.rate_limit import RateLimiter
 from app.core.security import TokenService
 from app.services.background import BackgroundJobs
 from app.services.demo import retire_demo, start_demo
+from app.services.calls.account_cache import CallCache
+from app.services.calls.admission import Admission
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
@@ -58,11 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.effective_database_url, pool_size=settings.database_pool_size
         )
         app.state.engine = engine
-        app.state.session_factory = create_session_factory(engine)
         app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         # One pooled client for every outbound request to platforms and OAuth servers.
         app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
         # One Chromium per process, started on the first browser login.
+        generations = Generations(app.state.redis)
+        app.state.session_factory = create_session_factory(engine, generations)
         browser_pool = BrowserPool.from_settings(settings)
         app.state.oauth = OAuthContext(
             settings=settings,
@@ -77,7 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # litellm loads on a background thread; the first call waits for it.
         llm = LLM(log_level=settings.litellm_log_level)
         llm.start()
-        app.state.llm_proxy = LiteLLMProxy(app.state.oauth, llm)
+        admission = Admission(
+            CallCache(generations, enabled=settings.cache_enabled),
+            InFlight(app.state.redis, ttl_s=settings.call_hold_seconds),
+            app.state.limiter,
+            hold_s=settings.call_hold_seconds,
+        )
+        app.state.llm_proxy = LiteLLMProxy(app.state.oauth, llm, admission)
         demo = await start_demo(app.state.session_factory) if settings.demo_mode else None
         if demo is None:
             await retire_demo(app.state.session_factory)

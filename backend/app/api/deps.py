@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.database import session_scope
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.rate_limit import RateLimiter
 from app.core.security import InvalidToken, TokenService
 from app.models import User
@@ -121,10 +121,28 @@ async def get_caller(
         return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
 
 
+async def get_model_caller(
+    caller: Annotated[User, Depends(get_caller)], limiter: LimiterDep, settings: SettingsDep
+) -> User:
+    """The caller of a model, within CALL_USER_RATE_LIMIT (counted across workers with Redis)."""
+    if settings.call_user_rate_limit:
+        limit = limiter.item(settings.call_user_rate_limit)
+        key = str(caller.id)
+        if not await limiter.hit(limit, "user-calls", key):
+            retry_s = await limiter.retry_after_s(limit, "user-calls", key)
+            raise TooManyRequests(
+                f"Too many calls: at most {settings.call_user_rate_limit} per user. "
+                f"Try again in {retry_s} s.",
+                retry_after_s=retry_s,
+            )
+    return caller
+
+
 def get_llm_proxy(request: Request) -> LiteLLMProxy:
     proxy: LiteLLMProxy = request.app.state.llm_proxy
     return proxy
 
 
 Caller = Annotated[User, Depends(get_caller)]
+ModelCaller = Annotated[User, Depends(get_model_caller)]
 LLMProxyDep = Annotated[LiteLLMProxy, Depends(get_llm_proxy)]

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from app.api.deps import Caller, LLMProxyDep, SessionDep
+from app.api.deps import Caller, LLMProxyDep, ModelCaller, SessionDep
 from app.schemas.chat import ChatCompletionOut, ChatCompletionRequest, ModelList, ModelOut
 from app.services.calls import routing
 
@@ -24,7 +24,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     summary="Chat completion (OpenAI's API); `stream: true` answers server-sent events",
 )
 async def chat_completions(
-    body: ChatCompletionRequest, caller: Caller, proxy: LLMProxyDep
+    body: ChatCompletionRequest, caller: ModelCaller, proxy: LLMProxyDep
 ) -> Response:
     call = await proxy.prepare(caller.id, body)
     if body.stream:

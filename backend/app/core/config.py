@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     """Seconds to wait on a platform: to connect, and between bytes of its answer."""
     call_max_attempts: int = Field(default=3, ge=1, le=10)
     """Attempts per call in all, each on another account of the platform where one exists."""
+    call_hold_seconds: float = Field(default=600.0, gt=0)
+    """Seconds a call's quota reservation and concurrency slot outlive a worker that died
+    mid-call; a live call that runs longer simply settles without its hold."""
+    call_user_rate_limit: str | None = "600/minute"
+    """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
+    cache_enabled: bool = True
+    """Cache platform configs (1 h) and account lists (5 min) for the call path; every change
+    drops them in every worker and instance (through Redis when REDIS_URL is set)."""
     demo_mode: bool = False
     """Start an in-process fake platform, `demo`, that answers any key (refused in production)."""
 

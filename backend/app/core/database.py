@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from app.core.cache import Generations, announce
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in Python, naive UTC in the database (portable across all three)."""
@@ -75,8 +77,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_session_factory(
+    engine: AsyncEngine, generations: Generations | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that know the cache generations, so that committed changes reach every cache."""
+    info = {"generations": generations} if generations is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 @asynccontextmanager
@@ -88,3 +94,4 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+        await announce(session)

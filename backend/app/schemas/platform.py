@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class PlatformOut(BaseModel):
@@ -29,7 +30,25 @@ class QuotaConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     daily_limit: int | None = Field(default=None, ge=0)
+    """Tokens per account and quota day (an account's `quota_limit` overrides it)."""
     rate_limit: int | None = Field(default=None, ge=0)
+    """Requests per minute per account."""
+    strategy: Literal["most_remaining", "round_robin", "least_busy", "fill_first"] | None = None
+    """How calls are spread over a user's accounts (default most_remaining)."""
+    max_concurrency: int | None = Field(default=None, ge=1)
+    """Calls in flight per account."""
+    reset_timezone: str | None = None
+    """The time zone whose midnight starts the quota day (default Asia/Shanghai)."""
+
+    @field_validator("reset_timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{name!r} is not a time zone name such as Asia/Shanghai") from exc
+        return name
 
 
 class PlatformConfigIn(BaseModel):

@@ -268,10 +268,10 @@ RATE_LIMITS = [
     pytest.param("claude", errors.anthropic_rate_limited(retry_after=30), 30, id="anthropic"),
     pytest.param("gemini", errors.gemini_quota_exhausted(daily=False, retry_delay="37s"), 37,
                  id="gemini-retry-delay"),
-    pytest.param("qwen", errors.dashscope_rate_limited(), 5, id="dashscope-backoff"),
-    pytest.param("zhipu", errors.zhipu("1302"), 5, id="zhipu-1302"),
-    pytest.param("spark", errors.spark("11202"), 5, id="spark-11202"),
-    pytest.param("doubao", errors.ark_rate_limited(), 5, id="ark-rpm"),
+    pytest.param("qwen", errors.dashscope_rate_limited(), 1, id="dashscope-backoff"),
+    pytest.param("zhipu", errors.zhipu("1302"), 1, id="zhipu-1302"),
+    pytest.param("spark", errors.spark("11202"), 1, id="spark-11202"),
+    pytest.param("doubao", errors.ark_rate_limited(), 1, id="ark-rpm"),
 ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from app.api.deps import Caller, LLMProxyDep
+from app.api.deps import LLMProxyDep, ModelCaller
 from app.api.openai_v1 import SSE_HEADERS
 from app.schemas.chat import ChatCompletionOut, SeedChatRequest
 from app.schemas.common import Envelope
@@ -23,7 +23,9 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
     response_model=Envelope[ChatCompletionOut],
     summary="Call a model with your accounts (fails over between them)",
 )
-async def chat_completions(body: SeedChatRequest, caller: Caller, proxy: LLMProxyDep) -> Response:
+async def chat_completions(
+    body: SeedChatRequest, caller: ModelCaller, proxy: LLMProxyDep
+) -> Response:
     call = await proxy.prepare(caller.id, body, platform_id=body.platform)
     if body.stream:
         events = await proxy.open_stream(call)

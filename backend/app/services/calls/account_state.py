@@ -4,10 +4,14 @@
                      with reason quota_exhausted; until the platform's reset hint, else the next
                      midnight of the platform's quota day
     rate_limited     cooldown row for (account, model) until the retry hint, else backoff
+                     (1 s, 2 s, 4 s … for consecutive failures, at most 30 min)
     overloaded       a short cooldown row for (account, model)
     auth_expired     the account is marked expired (after the one refresh failed)
 
-Every state ends by itself when its time passes: the call path simply stops skipping the account.
+Every state ends by itself when its time passes: the call path simply stops skipping the account,
+and the next call that succeeds on it clears the state. The states live in the database, so every
+worker, instance and restart sees the same deadline; each change drops the owner's cached
+accounts everywhere.
 """
 
 from __future__ import annotations
@@ -21,14 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls import usage
+from app.services.calls import ledger
+from app.services.calls.account_cache import accounts_changed
 from app.services.calls.classification import Classified
 from app.services.calls.quota_clock import next_reset, quota_day
 from app.services.calls.upsert import upsert
 
 OVERLOAD_COOLDOWN_S = 10.0
-BACKOFF_BASE_S = 5.0
-BACKOFF_MAX_S = 300.0
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 1800.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ def backoff_s(failures: int) -> float:
 
 async def apply_failure(
     session: AsyncSession,
+    user_id: int,
     account_id: int,
     model: str,
     platform: PlatformConfig,
@@ -61,6 +67,7 @@ async def apply_failure(
     now: datetime,
 ) -> None:
     """Put the account in the state the failure's class asks for (auth: see mark_expired)."""
+    accounts_changed(session, user_id)
     if failure.kind == "quota_exhausted":
         reset = failure.reset_at if failure.reset_at and failure.reset_at > now else None
         until = reset or next_reset(platform, now)
@@ -86,7 +93,8 @@ async def apply_failure(
         await _rest(session, account_id, model, failure.kind, until, failure.message, failures)
 
 
-async def mark_expired(session: AsyncSession, account_id: int, reason: str) -> None:
+async def mark_expired(session: AsyncSession, user_id: int, account_id: int, reason: str) -> None:
+    accounts_changed(session, user_id)
     await session.execute(
         update(OAuthAccount)
         .where(OAuthAccount.id == account_id)
@@ -96,9 +104,16 @@ async def mark_expired(session: AsyncSession, account_id: int, reason: str) -> N
 
 
 async def clear_after_success(
-    session: AsyncSession, account_id: int, model: str, *, cooldown: bool, exhausted: bool
+    session: AsyncSession,
+    user_id: int,
+    account_id: int,
+    model: str,
+    *,
+    cooldown: bool,
+    exhausted: bool,
 ) -> None:
     """An answered call ends the backoff streak and any stale exhaustion note."""
+    accounts_changed(session, user_id)
     if cooldown:
         await session.execute(
             delete(AccountCooldown).where(
@@ -122,7 +137,7 @@ async def load_states(
     """Today's usage and active rests of each account, in two queries for the whole list."""
     days = {a.id: quota_day(p, now) for a, p in accounts if p is not None}
     ids = [a.id for a, _ in accounts]
-    used = await usage.tokens_on(session, ids, set(days.values()))
+    used = await ledger.totals(session, ids, set(days.values()))
     rests: dict[int, list[Cooldown]] = {}
     if ids:
         rows = await session.scalars(
@@ -139,7 +154,7 @@ async def load_states(
         day = days.get(account.id)
         exhausted = account.exhausted_until
         states[account.id] = CallState(
-            used_today=used.get((account.id, day), 0) if day else 0,
+            used_today=used[(account.id, day)].used if (account.id, day) in used else 0,
             exhausted_until=exhausted if exhausted and exhausted > now else None,
             cooldowns=rests.get(account.id, []),
         )

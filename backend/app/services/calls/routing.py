@@ -54,9 +54,13 @@ async def bound_platforms(session: AsyncSession, user_id: int) -> set[str]:
 
 
 async def route(
-    session: AsyncSession, user_id: int, model: str | None, platform_id: str | None = None
+    session: AsyncSession,
+    user_id: int,
+    model: str | None,
+    platforms: dict[str, PlatformConfig],
+    platform_id: str | None = None,
 ) -> Route:
-    platforms = await load_platforms(session)
+    """The route of a request, given the platform configs (the call path caches them)."""
     head = (model or "").partition("/")[0]
     named = platform_id is not None or head in platforms
     # Only a plain model name needs to know where the user has accounts.

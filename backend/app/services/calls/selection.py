@@ -1,8 +1,17 @@
-"""Which of the caller's accounts may serve a call now, and which one does.
+"""Which of the caller's accounts may serve a call now, and in what order they are tried.
 
 An account may serve when it is enabled, not expired, not exhausted (account-wide, or for this
-model), not cooling down for this model, and under its daily token limit. Among those the choice
-is round-robin per (user, platform) in this process, until the quota work brings its policy.
+model), not cooling down for this model, and has some of its daily tokens left (used + held by
+calls in flight under its limit). The platform's `quota_config.strategy` orders the candidates:
+
+    most_remaining  (default) the most tokens left first; unlimited accounts count as full
+    round_robin     in turn
+    least_busy      the fewest calls in flight first
+    fill_first      the oldest account until it is spent, then the next
+
+Ties are broken in turn, so equal accounts share the load. The per-account checks that count
+something — requests per minute, the concurrency cap, the reservation — happen when an account is
+actually tried (see litellm_proxy), so an account is never charged for a call it did not serve.
 """
 
 from __future__ import annotations
@@ -12,23 +21,53 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Literal
 
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls import usage
-from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
+from app.services.calls.ledger import DayTotals
+from app.services.calls.quota_clock import daily_limit, next_reset
+
+Strategy = Literal["most_remaining", "round_robin", "least_busy", "fill_first"]
+STRATEGIES: tuple[Strategy, ...] = ("most_remaining", "round_robin", "least_busy", "fill_first")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a platform's accounts are shared, from its `quota_config`."""
+
+    strategy: Strategy = "most_remaining"
+    rate_limit: int | None = None
+    """Requests per minute per account."""
+    max_concurrency: int | None = None
+    """Calls in flight per account."""
+
+    @classmethod
+    def of(cls, platform: PlatformConfig) -> Policy:
+        config = platform.quota_config or {}
+        strategy = config.get("strategy")
+        return cls(
+            strategy=strategy if strategy in STRATEGIES else "most_remaining",
+            rate_limit=_positive(config.get("rate_limit")),
+            max_concurrency=_positive(config.get("max_concurrency")),
+        )
+
+    @property
+    def counts_in_flight(self) -> bool:
+        return self.max_concurrency is not None or self.strategy == "least_busy"
 
 
 @dataclass
 class Availability:
     usable: list[OAuthAccount] = field(default_factory=list)
     """Accounts that may serve now, by id."""
+    remaining: dict[int, int | None] = field(default_factory=dict)
+    """Tokens left today per usable account (None: no limit)."""
     waiting_until: datetime | None = None
-    """The earliest time an exhausted or cooling account may serve again."""
+    """The earliest time an exhausted, resting or busy account may serve again."""
     waiting_reasons: set[str] = field(default_factory=set)
-    """Why accounts wait: quota_exhausted, rate_limited, overloaded."""
+    """Why accounts wait: quota_exhausted, rate_limited, overloaded, busy."""
+    waits: dict[int, tuple[datetime, str]] = field(default_factory=dict)
+    """Each waiting account's end of wait and reason."""
     waiting: int = 0
     disabled: int = 0
     expired: list[OAuthAccount] = field(default_factory=list)
@@ -41,78 +80,91 @@ class Availability:
     def total(self) -> int:
         return len(self.usable) + self.disabled + len(self.expired) + self.waiting
 
+    def wait(self, account: OAuthAccount, until: datetime, reason: str) -> None:
+        """Move an account out of the usable ones until `until`."""
+        if account in self.usable:
+            self.usable.remove(account)
+        self.waits[account.id] = (until, reason)
+        self.waiting += 1
+        self.waiting_reasons.add(reason)
+        if self.waiting_until is None or until < self.waiting_until:
+            self.waiting_until = until
 
-async def availability(
-    session: AsyncSession, user_id: int, platform: PlatformConfig, model: str, now: datetime
+
+def availability(
+    accounts: list[OAuthAccount],
+    cooldowns: dict[int, list[AccountCooldown]],
+    totals: dict[int, DayTotals],
+    platform: PlatformConfig,
+    model: str,
+    now: datetime,
 ) -> Availability:
-    accounts = list(
-        await session.scalars(
-            select(OAuthAccount)
-            .where(
-                OAuthAccount.user_id == user_id,
-                OAuthAccount.platform_id == platform.platform_id,
-            )
-            .order_by(OAuthAccount.id)
-        )
-    )
+    """Sort the accounts of one platform by whether they may serve `model` now; `totals` are
+    today's ledger figures of the accounts that have a daily limit."""
     found = Availability()
-    candidates = []
     for account in accounts:
+        limit = daily_limit(platform, account.quota_limit)
+        day = totals.get(account.id, DayTotals())
+        rest = next((c for c in cooldowns.get(account.id, ()) if c.model == model[:100]), None)
         if not account.is_active:
             found.disabled += 1
         elif account.is_expired:
             found.expired.append(account)
         elif account.exhausted_until is not None and account.exhausted_until > now:
-            _wait(found, account.exhausted_until, "quota_exhausted")
+            found.wait(account, account.exhausted_until, "quota_exhausted")
+        elif rest is not None and rest.until > now:
+            found.wait(account, rest.until, rest.reason)
+        elif limit is not None and day.used >= limit:
+            found.wait(account, next_reset(platform, now), "quota_exhausted")
         else:
             if account.exhausted_until is not None:
                 found.stale_exhaustion.add(account.id)
-            candidates.append(account)
-    if not candidates:
-        return found
-    ids = [a.id for a in candidates]
-    rests = {
-        row.account_id: row
-        for row in await session.scalars(
-            select(AccountCooldown).where(
-                AccountCooldown.account_id.in_(ids), AccountCooldown.model == model[:100]
-            )
-        )
-    }
-    day = quota_day(platform, now)
-    used = await usage.tokens_on(session, ids, {day})
-    for account in candidates:
-        rest = rests.get(account.id)
-        limit = daily_limit(platform, account.quota_limit)
-        if rest is not None and rest.until > now:
-            _wait(found, rest.until, rest.reason)
-        elif limit is not None and used.get((account.id, day), 0) >= limit:
-            _wait(found, next_reset(platform, now), "quota_exhausted")
-        else:
             if rest is not None:
                 found.stale_cooldowns.add(account.id)
             found.usable.append(account)
+            found.remaining[account.id] = (
+                None if limit is None else max(0, limit - day.used - day.reserved)
+            )
     return found
 
 
-def _wait(found: Availability, until: datetime, reason: str) -> None:
-    found.waiting += 1
-    found.waiting_reasons.add(reason)
-    if found.waiting_until is None or until < found.waiting_until:
-        found.waiting_until = until
-
-
-class RoundRobin:
-    """Turns through the usable accounts of each (user, platform), skipping those already tried
-    in this call (unless every usable one was: then a network retry may reuse one)."""
+class Turns:
+    """A counter per (user, platform) for taking turns in this process."""
 
     def __init__(self) -> None:
         self._turns: defaultdict[tuple[int, str], Iterator[int]] = defaultdict(itertools.count)
 
-    def pick(
-        self, user_id: int, platform_id: str, usable: list[OAuthAccount], tried: set[int]
-    ) -> OAuthAccount | None:
-        fresh = [a for a in usable if a.id not in tried] or usable
-        if not fresh:
-            return None
-        return fresh[next(self._turns[(user_id, platform_id)]) % len(fresh)]
+    def next(self, user_id: int, platform_id: str) -> int:
+        return next(self._turns[(user_id, platform_id)])
+
+
+def order(
+    strategy: Strategy,
+    usable: list[OAuthAccount],
+    remaining: dict[int, int | None],
+    busy: dict[int, int],
+    turn: int,
+    tried: set[int],
+) -> list[OAuthAccount]:
+    """The usable accounts in the order to try them; those already tried in this call go last
+    (a network retry may still reuse one when nothing else is left)."""
+    if not usable:
+        return []
+    if strategy == "fill_first":
+        ranked = sorted(usable, key=lambda a: a.id)
+    else:
+        start = turn % len(usable)
+        ranked = usable[start:] + usable[:start]
+        if strategy == "most_remaining":
+            ranked.sort(key=lambda a: -_left(remaining.get(a.id)))
+        elif strategy == "least_busy":
+            ranked.sort(key=lambda a: busy.get(a.id, 0))
+    return [a for a in ranked if a.id not in tried] + [a for a in ranked if a.id in tried]
+
+
+def _left(remaining: int | None) -> float:
+    return float("inf") if remaining is None else float(remaining)
+
+
+def _positive(value: object) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AccountUsage, OAuthAccount, PlatformConfig
@@ -81,20 +81,6 @@ async def mark_used(session: AsyncSession, account_id: int, now: datetime) -> No
     )
 
 
-async def tokens_on(
-    session: AsyncSession, account_ids: list[int], days: set[date]
-) -> dict[tuple[int, date], int]:
-    """Total tokens per (account, day) over every model."""
-    if not account_ids or not days:
-        return {}
-    rows = await session.execute(
-        select(AccountUsage.account_id, AccountUsage.day, func.sum(AccountUsage.total_tokens))
-        .where(AccountUsage.account_id.in_(account_ids), AccountUsage.day.in_(days))
-        .group_by(AccountUsage.account_id, AccountUsage.day)
-    )
-    return {(account_id, day): int(total or 0) for account_id, day, total in rows}
-
-
 async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[UsageRowOut]:
     """The user's usage per account, model and day from `since` on, oldest first."""
     rows = await session.execute(
@@ -120,3 +106,16 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
         )
         for row, account_name, platform_id, platform in rows
     ]
+
+
+DEFAULT_COMPLETION_ESTIMATE = 1024
+"""Tokens reserved for an answer when the caller sets no `max_tokens`."""
+
+
+def estimate(messages: list[dict[str, Any]], params: dict[str, Any]) -> int:
+    """A generous guess of a call's tokens, reserved before it runs: half a token per byte of
+    the prompt (over-counting English and Chinese alike) plus the longest answer allowed."""
+    prompt = sum(len(str(m.get("content") or "").encode()) // 2 + 4 for m in messages)
+    answer = params.get("max_completion_tokens") or params.get("max_tokens")
+    per_choice = int(answer) if answer else DEFAULT_COMPLETION_ESTIMATE
+    return prompt + per_choice * int(params.get("n") or 1)

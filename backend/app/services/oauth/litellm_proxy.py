@@ -2,10 +2,14 @@
 litellm, answer, record usage — and when a call fails, classify it, act on it, and fail over.
 
     up to CALL_MAX_ATTEMPTS attempts, each on another account where one exists:
-        choose a usable account, round-robin             (one short transaction)
+        choose and admit an account (calls/admission.py): the platform's strategy, the
+        concurrency cap, requests per minute, a reservation of the estimate
+                                                         (one short transaction)
         call litellm with that account's credential      (no transaction open)
-        answered → tokens and last_used_at recorded      (one short transaction)
-        failed   → classified (platforms.md §2) and acted on (one short transaction):
+        answered → the reservation settled to the real tokens, usage and last_used_at
+                   recorded                              (one short transaction)
+        failed   → the reservation released; classified (platforms.md §2) and acted on
+                   (one short transaction):
                    bad_request straight back to the caller; auth_expired one refresh and the
                    same account again, else the account is marked expired; the rest fail over
     nothing left → 429 with Retry-After (every account out of quota or resting) or 503
@@ -29,11 +33,11 @@ from app.core.errors import AppError
 from app.core.llm import LLM
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.chat import ChatCompletionRequest
-from app.services.calls import account_state, refusals, responses, routing, usage
+from app.services.calls import account_state, ledger, refusals, responses, routing, usage
+from app.services.calls.admission import Admission, Admitted
 from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.classification import Classified
-from app.services.calls.quota_clock import quota_day
-from app.services.calls.selection import RoundRobin, availability
+from app.services.calls.selection import Availability
 from app.services.calls.upstream_error import from_exception
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters import create_adapter
@@ -65,11 +69,15 @@ class ChatCall:
 
 @dataclass
 class _Attempt:
-    account: OAuthAccount
+    admitted: Admitted
     adapter: BasePlatformAdapter
     target: CallTarget
     clear_cooldown: bool
     clear_exhaustion: bool
+
+    @property
+    def account(self) -> OAuthAccount:
+        return self.admitted.account
 
 
 @dataclass
@@ -84,11 +92,11 @@ class _Relayed:
 
 
 class LiteLLMProxy:
-    def __init__(self, ctx: OAuthContext, llm: LLM) -> None:
+    def __init__(self, ctx: OAuthContext, llm: LLM, admission: Admission) -> None:
         self.ctx = ctx
         self.llm = llm
+        self.admission = admission
         self.settings = ctx.settings
-        self._turns = RoundRobin()
         self.answers = (
             AnswerCache(self.settings.litellm_cache_ttl)
             if self.settings.litellm_cache_enabled
@@ -100,7 +108,8 @@ class LiteLLMProxy:
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
         async with self.ctx.factory() as session:
-            found = await routing.route(session, user_id, request.model, platform_id)
+            platforms = await self.admission.cache.platforms(session)
+            found = await routing.route(session, user_id, request.model, platforms, platform_id)
         return ChatCall(
             user_id=user_id,
             platform=found.platform,
@@ -133,7 +142,7 @@ class LiteLLMProxy:
         tokens = usage.usage_of(response) or await self._estimate(
             call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
         )
-        await self._settle(call, chosen, tokens)
+        await self._book(call, chosen, tokens)
         body = responses.completion_body(response, tokens)
         if cache_key is not None and self.answers is not None:
             self.answers.put(cache_key, body)
@@ -172,8 +181,9 @@ class LiteLLMProxy:
         renewed: set[int] = set()
         failures: list[Classified] = []
         again: int | None = None
+        transient = Availability()  # accounts found busy or rate-limited along the way
         for _ in range(self.settings.call_max_attempts):
-            chosen = await self._choose(call, tried, again)
+            chosen = await self._choose(call, tried, again, transient)
             again = None
             if chosen is None:
                 break
@@ -182,6 +192,11 @@ class LiteLLMProxy:
                 return chosen, await attempt(chosen)
             except Exception as exc:
                 failure = chosen.adapter.classify_error(from_exception(exc))
+            except BaseException:  # cancelled: the caller is gone, give back what was taken
+                with anyio.CancelScope(shield=True):
+                    async with session_scope(self.ctx.factory) as session:
+                        await self.admission.withdraw(session, chosen.admitted)
+                raise
             logger.info(
                 "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",
                 call.platform.platform_id,
@@ -194,7 +209,7 @@ class LiteLLMProxy:
             )
             if failure.kind == "bad_request":
                 raise refusals.rejected(call.platform.platform_name, failure)
-            await self._record_failure(call, account_id, failure)
+            await self._book(call, chosen, None, failure)
             if failure.kind == "auth_expired":
                 if account_id not in renewed:
                     renewed.add(account_id)
@@ -204,20 +219,25 @@ class LiteLLMProxy:
                 await self._mark_expired(call, account_id, failure)
             tried.add(account_id)
             failures.append(failure)
-        raise await self._give_up(call, failures)
+        raise await self._give_up(call, failures, transient)
 
     async def _choose(
-        self, call: ChatCall, tried: set[int], again: int | None = None
+        self, call: ChatCall, tried: set[int], again: int | None, transient: Availability
     ) -> _Attempt | None:
+        now = utcnow()
+        estimate = usage.estimate(call.messages, call.params)
         async with session_scope(self.ctx.factory) as session:
-            found = await availability(session, call.user_id, call.platform, call.model, utcnow())
-            while True:
-                account = next((a for a in found.usable if a.id == again), None)
-                account = account or self._turns.pick(
-                    call.user_id, call.platform.platform_id, found.usable, tried
+            found = await self.admission.survey(
+                session, call.user_id, call.platform, call.model, now
+            )
+            ordered = await self.admission.candidates(call.user_id, call.platform, found, tried)
+            ordered.sort(key=lambda a: a.id != again)  # a renewed account goes again first
+            for account in ordered:
+                admitted = await self.admission.admit(
+                    session, account, call.platform, found, estimate, now
                 )
-                if account is None:
-                    return None
+                if admitted is None:
+                    continue
                 adapter = create_adapter(call.platform, self.ctx.http)
                 try:
                     secrets = self.ctx.store.load(account)
@@ -226,19 +246,21 @@ class LiteLLMProxy:
                         # Never let litellm fall back to a key of its own choosing.
                         raise CredentialRejected("The account has no usable credential.")
                 except (DecryptionError, CredentialRejected) as exc:
+                    await self.admission.withdraw(session, admitted)
                     reason = getattr(exc, "message", None) or "The stored credential is unreadable."
                     await account_state.mark_expired(
-                        session, account.id, f"{reason} Bind the account again."
+                        session, call.user_id, account.id, f"{reason} Bind the account again."
                     )
-                    found.usable.remove(account)
                     continue
                 return _Attempt(
-                    account,
+                    admitted,
                     adapter,
                     target,
                     clear_cooldown=account.id in found.stale_cooldowns,
                     clear_exhaustion=account.id in found.stale_exhaustion,
                 )
+            transient.waits.update(found.waits)
+            return None
 
     def _arguments(self, call: ChatCall, chosen: _Attempt, *, stream: bool) -> dict[str, Any]:
         target = chosen.target
@@ -332,47 +354,58 @@ class LiteLLMProxy:
             call, chosen.target.model, "".join(relayed.texts)
         )
         relayed.charged = tokens
-        if relayed.failure is None:
-            await self._settle(call, chosen, tokens)
-            return
-        # Failed mid-answer: what was delivered was used; the account takes the failure's state.
-        now = utcnow()
-        async with session_scope(self.ctx.factory) as session:
-            day = quota_day(call.platform, now)
-            await usage.add(
-                session, chosen.account.id, call.model, day, now, usage=tokens, failures=1
-            )
-            await usage.mark_used(session, chosen.account.id, now)
-            await account_state.apply_failure(
-                session, chosen.account.id, call.model, call.platform, relayed.failure, now
-            )
+        await self._book(call, chosen, tokens, relayed.failure)
 
     # --- books ---
 
-    async def _settle(self, call: ChatCall, chosen: _Attempt, tokens: TokenUsage) -> None:
+    async def _book(
+        self,
+        call: ChatCall,
+        chosen: _Attempt,
+        tokens: TokenUsage | None,
+        failure: Classified | None = None,
+    ) -> None:
+        """One transaction: the reservation settled to `tokens` (released when none were used),
+        the usage row, and the account's new state; then the concurrency ticket is given back.
+        `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
         now = utcnow()
-        account_id = chosen.account.id
-        async with session_scope(self.ctx.factory) as session:
-            day = quota_day(call.platform, now)
-            await usage.add(session, account_id, call.model, day, now, usage=tokens, requests=1)
-            await usage.mark_used(session, account_id, now)
-            if chosen.clear_cooldown or chosen.clear_exhaustion:
-                await account_state.clear_after_success(
+        admitted = chosen.admitted
+        account_id = admitted.account.id
+        try:
+            async with session_scope(self.ctx.factory) as session:
+                if tokens is None:
+                    if admitted.hold is not None:
+                        await ledger.release(session, admitted.hold)
+                else:
+                    await ledger.settle(
+                        session, account_id, admitted.day, tokens.total_tokens, admitted.hold
+                    )
+                    await usage.mark_used(session, account_id, now)
+                await usage.add(
                     session,
                     account_id,
                     call.model,
-                    cooldown=chosen.clear_cooldown,
-                    exhausted=chosen.clear_exhaustion,
+                    admitted.day,
+                    now,
+                    usage=tokens,
+                    requests=1 if failure is None else 0,
+                    failures=0 if failure is None else 1,
                 )
-
-    async def _record_failure(self, call: ChatCall, account_id: int, failure: Classified) -> None:
-        now = utcnow()
-        async with session_scope(self.ctx.factory) as session:
-            day = quota_day(call.platform, now)
-            await usage.add(session, account_id, call.model, day, now, failures=1)
-            await account_state.apply_failure(
-                session, account_id, call.model, call.platform, failure, now
-            )
+                if failure is not None:
+                    await account_state.apply_failure(
+                        session, call.user_id, account_id, call.model, call.platform, failure, now
+                    )
+                elif chosen.clear_cooldown or chosen.clear_exhaustion:
+                    await account_state.clear_after_success(
+                        session,
+                        call.user_id,
+                        account_id,
+                        call.model,
+                        cooldown=chosen.clear_cooldown,
+                        exhausted=chosen.clear_exhaustion,
+                    )
+        finally:
+            await self.admission.leave(admitted)
 
     async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
         reason = (
@@ -380,7 +413,7 @@ class LiteLLMProxy:
             "refresh the account or bind it again."
         )
         async with session_scope(self.ctx.factory) as session:
-            await account_state.mark_expired(session, account_id, reason)
+            await account_state.mark_expired(session, call.user_id, account_id, reason)
 
     async def _estimate(self, call: ChatCall, model: str, completion: str) -> TokenUsage:
         """Count tokens locally when the platform reported none."""
@@ -403,8 +436,16 @@ class LiteLLMProxy:
 
     # --- what the caller is told ---
 
-    async def _give_up(self, call: ChatCall, failures: list[Classified]) -> AppError:
+    async def _give_up(
+        self, call: ChatCall, failures: list[Classified], transient: Availability
+    ) -> AppError:
         now = utcnow()
         async with self.ctx.factory() as session:
-            found = await availability(session, call.user_id, call.platform, call.model, now)
+            found = await self.admission.survey(
+                session, call.user_id, call.platform, call.model, now
+            )
+        for account in list(found.usable):  # still waiting for what this call found
+            until, reason = transient.waits.get(account.id, (None, ""))
+            if until is not None and until > now:
+                found.wait(account, until, reason)
         return refusals.nothing_left(call.platform.platform_name, found, failures, now)

@@ -1,5 +1,5 @@
-"""Usage counters and rests are upserts written per dialect: exercise them on SQLite,
-PostgreSQL and MariaDB (the latter two when they run)."""
+"""The call path's books are written per dialect (upserts, conditional updates): exercise them on
+SQLite, PostgreSQL and MariaDB (the latter two when they run)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from app.core.database import create_engine, create_session_factory, session_scope, utcnow
-from app.models import OAuthAccount, PlatformConfig, User
-from app.services.calls import account_state, usage
+from app.models import AccountQuotaDay, OAuthAccount, PlatformConfig, QuotaHold, User
+from app.services.calls import account_state, ledger, usage
+from app.services.calls.account_cache import _load_accounts
 from app.services.calls.classification import Classified
 from app.services.calls.quota_clock import quota_day
 from app.services.calls.selection import availability
@@ -21,6 +22,7 @@ BACKENDS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),
 ]
+LIMIT = 100
 
 
 async def _exercise(url: str) -> None:
@@ -33,7 +35,7 @@ async def _exercise(url: str) -> None:
         platform_name="P",
         oauth_config={},
         litellm_config={"provider": "openai", "api_base": "http://x", "default_model": "m"},
-        quota_config={"daily_limit": 100},
+        quota_config={"daily_limit": LIMIT},
     )
     async with session_scope(factory) as session:
         user = User(username="u", password_hash=None)
@@ -43,37 +45,65 @@ async def _exercise(url: str) -> None:
         session.add(account)
         await session.flush()
     day = quota_day(platform, now)
-    for _ in range(2):
-        async with session_scope(factory) as session:
-            await usage.add(
-                session, account.id, "m", day, now, usage=usage.TokenUsage(3, 2), requests=1
-            )
-            await usage.add(session, account.id, "m", day, now, failures=1)
+    later = now + timedelta(minutes=5)
+
+    async def survey(when):
+        async with factory() as session:
+            found = await _load_accounts(session, user.id, "p")
+            totals = await ledger.totals(session, [account.id], {day})
+        by_id = {a: t for (a, _), t in totals.items()}
+        return availability(found.accounts, found.cooldowns, by_id, platform, "m", when)
+
+    # Two calls reserve 40 each; one settles at 10 tokens, the other fails and releases.
+    async with session_scope(factory) as session:
+        first = await ledger.reserve(session, account.id, day, 40, LIMIT, later)
+        second = await ledger.reserve(session, account.id, day, 40, LIMIT, later)
+    assert first is not None and second is not None
+    async with session_scope(factory) as session:
+        await ledger.settle(session, account.id, day, 10, first)
+        await usage.add(session, account.id, "m", day, now, usage=usage.TokenUsage(6, 4))
+        await ledger.release(session, second)
+        await ledger.release(session, second)  # given back once only
     rate = Classified(kind="rate_limited", message="slow down", retry_after_s=30)
     for _ in range(2):
         async with session_scope(factory) as session:
-            await account_state.apply_failure(session, account.id, "m", platform, rate, now)
+            await account_state.apply_failure(
+                session, user.id, account.id, "m", platform, rate, now
+            )
     async with factory() as session:
         states = await account_state.load_states(session, [(account, platform)], now)
-        found = await availability(session, user.id, platform, "m", now)
-        later = await availability(session, user.id, platform, "m", now + timedelta(minutes=5))
+        quota_row = await session.get(AccountQuotaDay, (account.id, day))
     state = states[account.id]
+    assert (quota_row.used_tokens, quota_row.reserved_tokens) == (10, 0)
     assert state.used_today == 10
     [rest] = state.cooldowns
     assert rest.reason == "rate_limited" and rest.until == now + timedelta(seconds=30)
-    assert found.usable == [] and found.waiting_until == rest.until
-    assert [a.id for a in later.usable] == [account.id] and later.stale_cooldowns == {account.id}
+    resting = await survey(now)
+    assert resting.usable == [] and resting.waiting_until == rest.until
+    recovered = await survey(later)
+    assert [a.id for a in recovered.usable] == [account.id]
+    assert recovered.stale_cooldowns == {account.id} and recovered.remaining[account.id] == 90
+
+    # A hold left by a crashed worker blocks the last tokens until it expires, then is swept.
     async with session_scope(factory) as session:
-        for _ in range(10):  # the daily limit (100 tokens) is reached
-            await usage.add(session, account.id, "m", day, now, usage=usage.TokenUsage(5, 5))
+        crashed = await ledger.reserve(session, account.id, day, 95, LIMIT, now - timedelta(1))
+        assert crashed is not None  # 10 used: 90 left, so 95 is admitted (one estimate over)
+        revived = await ledger.reserve(session, account.id, day, 5, LIMIT, later)
+    assert revived is not None  # the expired hold was given back to make room
+    async with session_scope(factory) as session:
+        await ledger.settle(session, account.id, day, 95, revived)
+        assert await ledger.reserve(session, account.id, day, 1, LIMIT, later) is None
     async with factory() as session:
-        capped = await availability(session, user.id, platform, "m", now + timedelta(minutes=5))
+        quota_row = await session.get(AccountQuotaDay, (account.id, day))
+        holds = (await session.scalars(QuotaHold.__table__.select())).all()
+    assert (quota_row.used_tokens, quota_row.reserved_tokens, holds) == (105, 0, [])
+    capped = await survey(later)
     assert capped.usable == [] and capped.waiting_reasons == {"quota_exhausted"}
     await engine.dispose()
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-async def test_usage_and_rests_accumulate_on_every_database(kind, tmp_path):
+async def test_ledger_usage_and_rests_on_every_database(kind, tmp_path):
     if kind == "sqlite":
         await _exercise(f"sqlite+aiosqlite:///{tmp_path / 'books.db'}")
         return

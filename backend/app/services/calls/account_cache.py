@@ -1,0 +1,112 @@
+"""The call path's cached reads: the platform configs (an hour) and each user's accounts on a
+platform with their rests (five minutes), both dropped by any change in every worker and instance
+through the generations of `app.core.cache`.
+
+Changes to accounts and configs made through the ORM, and bulk statements on the configs, are
+noticed by listeners; bulk updates of accounts (the call path's rests, exhaustion and expiry)
+announce themselves with `accounts_changed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from app.core.cache import Generations, TTLCache, changed
+from app.models import AccountCooldown, OAuthAccount, PlatformConfig
+
+ACCOUNTS_TTL_S = 300.0
+PLATFORMS_TTL_S = 3600.0
+PLATFORMS = "platforms"
+# Columns the call path writes on every call or renewal claim; selection does not read them.
+_BOOKKEEPING = {"last_used_at", "refresh_lock_until", "updated_at"}
+
+
+@dataclass(frozen=True)
+class AccountSet:
+    accounts: list[OAuthAccount]
+    cooldowns: dict[int, list[AccountCooldown]]
+    """Every rest of those accounts, ended ones included (a success clears them)."""
+
+
+def accounts_namespace(user_id: int) -> str:
+    return f"accounts:{user_id}"
+
+
+def accounts_changed(session: AsyncSession, user_id: int) -> None:
+    changed(session, accounts_namespace(user_id))
+
+
+class CallCache:
+    def __init__(self, generations: Generations, *, enabled: bool = True) -> None:
+        self.generations = generations
+        self._accounts: TTLCache[tuple[int, str], AccountSet] = TTLCache(
+            ACCOUNTS_TTL_S if enabled else 0
+        )
+        self._platforms: TTLCache[str, dict[str, PlatformConfig]] = TTLCache(
+            PLATFORMS_TTL_S if enabled else 0
+        )
+
+    async def platforms(self, session: AsyncSession) -> dict[str, PlatformConfig]:
+        (generation,) = await self.generations.read(PLATFORMS)
+        found = self._platforms.get(PLATFORMS, generation)
+        if found is None:
+            rows = await session.scalars(select(PlatformConfig).order_by(PlatformConfig.id))
+            found = {row.platform_id: row for row in rows}
+            self._platforms.put(PLATFORMS, generation, found)
+        return found
+
+    async def accounts(self, session: AsyncSession, user_id: int, platform_id: str) -> AccountSet:
+        (generation,) = await self.generations.read(accounts_namespace(user_id))
+        key = (user_id, platform_id)
+        found = self._accounts.get(key, generation)
+        if found is None:
+            found = await _load_accounts(session, user_id, platform_id)
+            self._accounts.put(key, generation, found)
+        return found
+
+
+async def _load_accounts(session: AsyncSession, user_id: int, platform_id: str) -> AccountSet:
+    accounts = list(
+        await session.scalars(
+            select(OAuthAccount)
+            .where(OAuthAccount.user_id == user_id, OAuthAccount.platform_id == platform_id)
+            .order_by(OAuthAccount.id)
+        )
+    )
+    cooldowns: dict[int, list[AccountCooldown]] = {}
+    if accounts:
+        rows = await session.scalars(
+            select(AccountCooldown).where(AccountCooldown.account_id.in_([a.id for a in accounts]))
+        )
+        for row in rows:
+            cooldowns.setdefault(row.account_id, []).append(row)
+    return AccountSet(accounts, cooldowns)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, OAuthAccount) and (obj not in session.dirty or _matters(obj)):
+            changed(session, accounts_namespace(obj.user_id))
+        elif isinstance(obj, PlatformConfig):
+            changed(session, PLATFORMS)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and _targets(state, PlatformConfig):
+        changed(state.session, PLATFORMS)
+
+
+def _targets(state: ORMExecuteState, entity: type) -> bool:
+    return any(m.entity is entity for m in state.all_mappers)
+
+
+def _matters(obj: OAuthAccount) -> bool:
+    state = inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _BOOKKEEPING)

@@ -1,0 +1,135 @@
+"""Admitting a call to an account: the survey of the caller's accounts, the order to try them in,
+and the three checks that count something, made only for the account actually tried:
+
+    concurrency   a ticket among the account's calls in flight (when capped or least_busy)
+    rate limit    one request in the account's requests-per-minute window (the limits library)
+    quota         a reservation of the call's estimate in the ledger (when it has a daily limit)
+
+An account that fails a check waits (busy, rate_limited, quota_exhausted) and the next is tried.
+What was taken is given back by `withdraw` when the call is not made, and the ticket by `leave`
+once it is over; the reservation is settled or released with the call's books.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.inflight import InFlight
+from app.core.rate_limit import RateLimiter
+from app.models import OAuthAccount, PlatformConfig
+from app.services.calls import ledger
+from app.services.calls.account_cache import CallCache
+from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
+from app.services.calls.selection import Availability, Policy, Turns, availability, order
+
+BUSY_RETRY_S = 1.0
+
+
+@dataclass(frozen=True)
+class Admitted:
+    account: OAuthAccount
+    day: date
+    """The quota day the call is counted on."""
+    hold: ledger.Hold | None
+    ticket: str | None
+
+
+class Admission:
+    def __init__(
+        self, cache: CallCache, inflight: InFlight, limiter: RateLimiter, hold_s: float
+    ) -> None:
+        self.cache = cache
+        self.inflight = inflight
+        self.limiter = limiter
+        self.hold_s = hold_s
+        self._turns = Turns()
+
+    async def survey(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        platform: PlatformConfig,
+        model: str,
+        now: datetime,
+    ) -> Availability:
+        found = await self.cache.accounts(session, user_id, platform.platform_id)
+        limited = [a.id for a in found.accounts if daily_limit(platform, a.quota_limit) is not None]
+        day = quota_day(platform, now)
+        totals = await ledger.totals(session, limited, {day})
+        return availability(
+            found.accounts,
+            found.cooldowns,
+            {account_id: t for (account_id, _), t in totals.items()},
+            platform,
+            model,
+            now,
+        )
+
+    async def candidates(
+        self, user_id: int, platform: PlatformConfig, found: Availability, tried: set[int]
+    ) -> list[OAuthAccount]:
+        policy = Policy.of(platform)
+        busy = (
+            await self._busy([a.id for a in found.usable])
+            if policy.strategy == "least_busy"
+            else {}
+        )
+        turn = self._turns.next(user_id, platform.platform_id)
+        return order(policy.strategy, found.usable, found.remaining, busy, turn, tried)
+
+    async def admit(
+        self,
+        session: AsyncSession,
+        account: OAuthAccount,
+        platform: PlatformConfig,
+        found: Availability,
+        estimate: int,
+        now: datetime,
+    ) -> Admitted | None:
+        """Take a ticket, a request and a reservation on `account`, or None (it now waits)."""
+        policy = Policy.of(platform)
+        key = str(account.id)
+        ticket = None
+        if policy.counts_in_flight:
+            ticket = await self.inflight.acquire(key, policy.max_concurrency)
+            if ticket is None:
+                found.wait(account, now + timedelta(seconds=BUSY_RETRY_S), "busy")
+                return None
+        if policy.rate_limit is not None:
+            per_minute = self.limiter.item(f"{policy.rate_limit}/minute")
+            if not await self.limiter.hit(per_minute, "account", key):
+                retry_s = await self.limiter.retry_after_s(per_minute, "account", key)
+                await self._give_back_ticket(key, ticket)
+                found.wait(account, now + timedelta(seconds=retry_s), "rate_limited")
+                return None
+        day = quota_day(platform, now)
+        limit = daily_limit(platform, account.quota_limit)
+        hold = None
+        if limit is not None:
+            expires = now + timedelta(seconds=self.hold_s)
+            hold = await ledger.reserve(session, account.id, day, estimate, limit, expires)
+            if hold is None:
+                await self._give_back_ticket(key, ticket)
+                found.wait(account, next_reset(platform, now), "quota_exhausted")
+                return None
+        return Admitted(account, day, hold, ticket)
+
+    async def withdraw(self, session: AsyncSession, admitted: Admitted) -> None:
+        """The call will not be made after all: give back the reservation and the ticket."""
+        if admitted.hold is not None:
+            await ledger.release(session, admitted.hold)
+        await self.leave(admitted)
+
+    async def leave(self, admitted: Admitted) -> None:
+        await self._give_back_ticket(str(admitted.account.id), admitted.ticket)
+
+    async def _give_back_ticket(self, key: str, ticket: str | None) -> None:
+        if ticket is not None:
+            await self.inflight.release(key, ticket)
+
+    async def _busy(self, account_ids: list[int]) -> dict[int, int]:
+        counts = await self.inflight.counts([str(i) for i in account_ids])
+        return {int(key): count for key, count in counts.items()}

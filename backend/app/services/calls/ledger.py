@@ -1,0 +1,161 @@
+"""The quota ledger: reserve before a call, settle or release after it, atomically.
+
+    reserve   one conditional UPDATE: reserved += estimate where used + reserved < limit, plus a
+              hold row that expires; no row updated means the account has no quota left
+    settle    the hold is deleted and its estimate moved to `used` as the real usage, in the
+              transaction that records the call's usage, so usage is never half-recorded
+    release   the hold is deleted and its estimate given back (the call failed)
+    sweep     holds of crashed workers are given back once they expire, when their account
+              next looks full
+
+A hold is given back only by whoever deletes its row, so no estimate is returned twice. Every
+statement is plain SQL that SQLite, PostgreSQL and MariaDB run atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import utcnow
+from app.models import AccountQuotaDay, QuotaHold
+from app.services.calls.upsert import upsert
+
+SWEEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: int
+    account_id: int
+    day: date
+    tokens: int
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    used: int = 0
+    reserved: int = 0
+
+
+async def reserve(
+    session: AsyncSession,
+    account_id: int,
+    day: date,
+    tokens: int,
+    limit: int,
+    expires_at: datetime,
+) -> Hold | None:
+    """Hold `tokens` of the account's day while any of its `limit` is left; None when none is."""
+    if not await _take(session, account_id, day, tokens, limit):
+        await _ensure_day(session, account_id, day)
+        if not await _take(session, account_id, day, tokens, limit):
+            if not await sweep(session, utcnow(), account_id):
+                return None
+            if not await _take(session, account_id, day, tokens, limit):
+                return None
+    hold = QuotaHold(account_id=account_id, day=day, tokens=tokens, expires_at=expires_at)
+    session.add(hold)
+    await session.flush()
+    return Hold(hold.id, account_id, day, tokens)
+
+
+async def settle(
+    session: AsyncSession, account_id: int, day: date, used: int, hold: Hold | None
+) -> None:
+    """Count `used` tokens on the account's day, replacing the hold's estimate."""
+    reserved = hold.tokens if hold is not None and await _forget(session, hold) else 0
+    if reserved:
+        await _add(session, account_id, day, used=used, reserved=-reserved)
+    else:
+        await upsert(
+            session,
+            AccountQuotaDay.__table__,  # type: ignore[arg-type]
+            {"account_id": account_id, "day": day, "used_tokens": used, "updated_at": utcnow()},
+            lambda new: {"used_tokens": _TABLE.c.used_tokens + new.used_tokens},
+        )
+
+
+async def release(session: AsyncSession, hold: Hold) -> None:
+    if await _forget(session, hold):
+        await _add(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+
+
+async def sweep(session: AsyncSession, now: datetime, account_id: int | None = None) -> int:
+    """Give back the expired holds (of one account, or of all); how many were given back."""
+    query = select(QuotaHold).where(QuotaHold.expires_at < now).limit(SWEEP_BATCH)
+    if account_id is not None:
+        query = query.where(QuotaHold.account_id == account_id)
+    given_back = 0
+    for row in list(await session.scalars(query)):
+        hold = Hold(row.id, row.account_id, row.day, row.tokens)
+        session.expunge(row)
+        if await _forget(session, hold):
+            await _add(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+            given_back += 1
+    return given_back
+
+
+async def totals(
+    session: AsyncSession, account_ids: list[int], days: set[date]
+) -> dict[tuple[int, date], DayTotals]:
+    if not account_ids or not days:
+        return {}
+    rows = await session.execute(
+        select(
+            AccountQuotaDay.account_id,
+            AccountQuotaDay.day,
+            AccountQuotaDay.used_tokens,
+            AccountQuotaDay.reserved_tokens,
+        ).where(AccountQuotaDay.account_id.in_(account_ids), AccountQuotaDay.day.in_(days))
+    )
+    return {(a, d): DayTotals(int(used), int(reserved)) for a, d, used, reserved in rows}
+
+
+_TABLE = AccountQuotaDay.__table__
+
+
+async def _take(session: AsyncSession, account_id: int, day: date, tokens: int, limit: int) -> bool:
+    result = await session.execute(
+        update(AccountQuotaDay)
+        .where(
+            AccountQuotaDay.account_id == account_id,
+            AccountQuotaDay.day == day,
+            AccountQuotaDay.used_tokens + AccountQuotaDay.reserved_tokens < limit,
+        )
+        .values(reserved_tokens=AccountQuotaDay.reserved_tokens + tokens, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def _ensure_day(session: AsyncSession, account_id: int, day: date) -> None:
+    await upsert(
+        session,
+        _TABLE,  # type: ignore[arg-type]
+        {"account_id": account_id, "day": day, "updated_at": utcnow()},
+        lambda _new: {"account_id": _TABLE.c.account_id},
+    )
+
+
+async def _forget(session: AsyncSession, hold: Hold) -> bool:
+    result = await session.execute(delete(QuotaHold).where(QuotaHold.id == hold.id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def _add(
+    session: AsyncSession, account_id: int, day: date, *, used: int, reserved: int
+) -> None:
+    await session.execute(
+        update(AccountQuotaDay)
+        .where(AccountQuotaDay.account_id == account_id, AccountQuotaDay.day == day)
+        .values(
+            used_tokens=AccountQuotaDay.used_tokens + used,
+            reserved_tokens=AccountQuotaDay.reserved_tokens + reserved,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
