@@ -26,14 +26,15 @@ from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
 from app.core.inflight import InFlight
 from app.core.llm import LLM
-from app.core.logging import configure_logging
+from app.core.logging import configure_logging, redact_literally
 from app.core.metrics import HttpMetricsMiddleware
 from app.core.rate_limit import RateLimiter
 from app.core.security import TokenService
+from app.services.alerts import webhook as alert_webhook
 from app.services.background import BackgroundJobs
-from app.services.demo import retire_demo, start_demo
 from app.services.calls.account_cache import CallCache
 from app.services.calls.admission import Admission
+from app.services.demo import retire_demo, start_demo
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
@@ -51,6 +52,8 @@ def migration_head() -> str | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    if settings.alert_webhook_url:
+        redact_literally(settings.alert_webhook_url.get_secret_value())
     # Fail at start-up, not on the first request, when the keys are unusable.
     assert settings.credential_keys is not None, "credential keys are required"
     store = CredentialStore(CredentialCipher.from_spec(settings.credential_keys.get_secret_value()))
@@ -63,11 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        generations = Generations(app.state.redis)
+        app.state.session_factory = create_session_factory(engine, generations)
         # One pooled client for every outbound request to platforms and OAuth servers.
         app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
         # One Chromium per process, started on the first browser login.
-        generations = Generations(app.state.redis)
-        app.state.session_factory = create_session_factory(engine, generations)
         browser_pool = BrowserPool.from_settings(settings)
         app.state.oauth = OAuthContext(
             settings=settings,
@@ -92,13 +95,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         demo = await start_demo(app.state.session_factory) if settings.demo_mode else None
         if demo is None:
             await retire_demo(app.state.session_factory)
-        jobs = BackgroundJobs(app.state.oauth)
+        jobs = app.state.jobs = BackgroundJobs(app.state.oauth)
         if settings.background_jobs:
             jobs.start()
         try:
             yield
         finally:
             await jobs.stop()
+            await alert_webhook.drain(timeout_s=5)
             await app.state.browser_logins.close()
             await browser_pool.close()
             if demo is not None:

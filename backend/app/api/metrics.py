@@ -1,40 +1,57 @@
-"""`GET /metrics` for Prometheus: request counters, plus account gauges read at scrape time."""
+"""`GET /metrics` for Prometheus: this process's counters (every worker's, in multiprocess mode),
+plus gauges of what the database knows, read at each scrape.
+
+Reading the database per scrape keeps those gauges right with any number of workers and
+instances (whichever process answers sees the same rows; nothing is summed twice) and costs a
+few grouped queries, once per scrape interval.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy import case, func, select
 
+from app.core.database import utcnow
 from app.core.metrics import CONTENT_TYPE, render
-from app.models import OAuthAccount
+from app.services import account_health
 
 router = APIRouter(tags=["monitoring"])
 
 
-async def _account_gauges(request: Request) -> CollectorRegistry:
+async def _database_gauges(request: Request) -> CollectorRegistry:
     registry = CollectorRegistry()
     accounts = Gauge(
-        "oauth_proxy_accounts", "Bound accounts by platform and state",
+        "oauth_proxy_accounts",
+        "Bound accounts by platform and state (active, disabled, expired, exhausted, cooling)",
         ["platform", "state"], registry=registry,
     )  # fmt: skip
-    state = case(
-        (OAuthAccount.is_active.is_(False), "disabled"),
-        (OAuthAccount.is_expired.is_(True), "expired"),
-        else_="active",
-    )
+    used = Gauge(
+        "oauth_proxy_account_quota_used_tokens",
+        "Tokens an account has used on its platform's current quota day",
+        ["platform", "account"], registry=registry,
+    )  # fmt: skip
+    remaining = Gauge(
+        "oauth_proxy_account_quota_remaining_tokens",
+        "Tokens new calls may still take from an account today (accounts with a daily limit)",
+        ["platform", "account"], registry=registry,
+    )  # fmt: skip
     async with request.app.state.session_factory() as session:
-        rows = await session.execute(
-            select(OAuthAccount.platform_id, state, func.count()).group_by(
-                OAuthAccount.platform_id, state
-            )
-        )
-        for platform, account_state, count in rows:
-            accounts.labels(platform, account_state).set(count)
+        health = await account_health.load(session, utcnow())
+    platforms = {h.platform_id for h in health}
+    counts = Counter((h.platform_id, h.state) for h in health)
+    for platform in platforms:
+        for state in account_health.ACCOUNT_STATES:
+            accounts.labels(platform, state).set(counts[(platform, state)])
+    for h in health:
+        used.labels(h.platform_id, str(h.account_id)).set(h.used_today)
+        if h.remaining_today is not None:
+            remaining.labels(h.platform_id, str(h.account_id)).set(h.remaining_today)
     return registry
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    return Response(render(await _account_gauges(request)), media_type=CONTENT_TYPE)
+    return Response(render(await _database_gauges(request)), media_type=CONTENT_TYPE)

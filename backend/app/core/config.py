@@ -80,7 +80,7 @@ class Settings(BaseSettings):
 
     # --- credential lifecycle ---
     background_jobs: bool = True
-    """Run the token refresher and the device-code poller in this process."""
+    """Run the token refresher, the device-code poller and the alert checks in this process."""
     token_refresh_interval: int = 60
     """Seconds between scans for credentials about to expire."""
     token_refresh_lead: int = 300
@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     """Seconds to wait on a platform: to connect, and between bytes of its answer."""
     call_max_attempts: int = Field(default=3, ge=1, le=10)
     """Attempts per call in all, each on another account of the platform where one exists."""
+    call_queue_seconds: float = Field(default=30.0, ge=0)
+    """Seconds a call waits for an account whose concurrency slots or last tokens are taken by
+    calls in flight, before it is refused with 429."""
     call_hold_seconds: float = Field(default=600.0, gt=0)
     """Seconds a call's quota reservation and concurrency slot outlive a worker that died
     mid-call; a live call that runs longer simply settles without its hold."""
@@ -120,6 +123,18 @@ class Settings(BaseSettings):
     drops them in every worker and instance (through Redis when REDIS_URL is set)."""
     demo_mode: bool = False
     """Start an in-process fake platform, `demo`, that answers any key (refused in production)."""
+
+    # --- monitoring and alerts ---
+    alert_webhook_url: SecretStr | None = None
+    """Where each alert raised or resolved is POSTed as JSON (a URL may carry a token: secret)."""
+    alert_check_interval: float = Field(default=60, gt=0)
+    """Seconds between alert checks (run by one process across workers and instances)."""
+    alert_success_rate_threshold: float = Field(default=0.8, ge=0, le=1)
+    """A platform whose share of answered attempts over the window falls below this alerts."""
+    alert_success_rate_window: float = Field(default=900, gt=0)
+    """Seconds of recent calls the success rate is measured over."""
+    alert_success_rate_min_requests: int = Field(default=20, ge=1)
+    """Attempts the window must hold before a platform's success rate is judged."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod

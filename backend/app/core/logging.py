@@ -53,7 +53,19 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+_literal_secrets: set[str] = set()
+
+
+def redact_literally(secret: str) -> None:
+    """Also redact this exact text wherever it appears: a secret of no recognisable shape (a
+    webhook URL whose path is its token, which httpx logs with each request)."""
+    if secret:
+        _literal_secrets.add(secret)
+
+
 def redact(text: str) -> str:
+    for secret in _literal_secrets:
+        text = text.replace(secret, REDACTED)
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

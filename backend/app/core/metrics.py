@@ -1,5 +1,11 @@
 """Prometheus metrics. With several workers (gunicorn), set PROMETHEUS_MULTIPROC_DIR to a shared
-empty folder so that every worker's counts are summed on each scrape."""
+empty folder so that every worker's counts are summed on each scrape.
+
+Counters and histograms here are per process (summed across workers by the multiprocess
+collector); gauges of a process's own state use `livesum`, so a dead worker's share drops out.
+What the database knows (accounts by state, quota per account) is read at scrape time instead
+(app/api/metrics.py): every worker answers a scrape with the same complete picture.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -33,6 +40,42 @@ AUTHORIZATION_SESSIONS = Counter(
 )
 CREDENTIAL_RENEWALS = Counter(
     "oauth_proxy_credential_renewals_total", "Credential renewals by outcome", ["outcome"]
+)
+
+# --- the call path (observed by app/services/calls) ---
+CALLS = Counter(
+    "oauth_proxy_calls_total",
+    "Model calls answered to the caller, by outcome: ok or the error class that ended the call "
+    "(auth_expired, quota_exhausted, rate_limited, overloaded, network, bad_request, no_account)",
+    ["platform", "model", "outcome"],
+)
+CALL_LATENCY = Histogram(
+    "oauth_proxy_call_duration_seconds",
+    "Time a model call took, failovers included",
+    ["platform", "stream"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
+)
+UPSTREAM_ERRORS = Counter(
+    "oauth_proxy_upstream_errors_total",
+    "Failed attempts on a platform, by error class",
+    ["platform", "kind"],
+)
+FAILOVERS = Counter(
+    "oauth_proxy_failovers_total", "Attempts moved on to another account", ["platform"]
+)
+
+# --- this process's browser pool ---
+BROWSER_LOGINS = Gauge(
+    "oauth_proxy_browser_logins",
+    "Browser logins holding a pool slot (running) or queued for one (waiting)",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+
+ALERT_NOTIFICATIONS = Counter(
+    "oauth_proxy_alert_notifications_total",
+    "Alert webhook deliveries by outcome (delivered, failed)",
+    ["outcome"],
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

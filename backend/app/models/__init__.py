@@ -3,10 +3,12 @@
 from app.models.account_cooldown import AccountCooldown
 from app.models.account_quota_day import AccountQuotaDay
 from app.models.account_usage import AccountUsage
+from app.models.alert import Alert
 from app.models.api_key import ApiKey
 from app.models.audit_event import AuditEvent
 from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
+from app.models.job_lease import JobLease
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
 from app.models.quota_hold import QuotaHold
@@ -16,10 +18,12 @@ __all__ = [
     "AccountCooldown",
     "AccountQuotaDay",
     "AccountUsage",
+    "Alert",
     "ApiKey",
     "AuditEvent",
     "AuthorizationSession",
     "Base",
+    "JobLease",
     "OAuthAccount",
     "PlatformConfig",
     "QuotaHold",

@@ -1,7 +1,9 @@
-"""Background jobs of one process: the token refresher and the device-code poller.
+"""Background jobs of one process: the token refresher, the alert checks and the device poller.
 
-Every worker may run them: each unit of work (one account's renewal, one device poll) is claimed
-in the database first, so several workers or instances never do the same work twice.
+The token refresher and the alert checks run in one process at a time across workers and
+instances: each round starts only in the process that holds (or takes over) the job's lease in
+the database. Device polls are many small units, each claimed in the database before it is done,
+so every process may run that job.
 """
 
 from __future__ import annotations
@@ -9,32 +11,45 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
+from app.services import leases
+from app.services.alerts.checks import AlertChecker
 from app.services.oauth import authorization_sessions
 from app.services.oauth.context import OAuthContext
 
 logger = logging.getLogger(__name__)
 
 DEVICE_POLL_TICK_S = 1.0
+MIN_LEASE_S = 30.0
+"""A lease outlives a few of its job's periods (and at least this), so a round that runs long
+is not taken over, while a holder that died is replaced within that time."""
+
+
+def lease_ttl(period_s: float) -> timedelta:
+    return timedelta(seconds=max(3 * period_s, MIN_LEASE_S))
 
 
 class BackgroundJobs:
     def __init__(self, ctx: OAuthContext) -> None:
         self.ctx = ctx
+        self.holder = leases.new_holder()
+        self.alerts = AlertChecker(ctx)
         self._tasks: list[asyncio.Task[None]] = []
+        self._leased: list[str] = []
 
     def start(self) -> None:
+        settings = self.ctx.settings
         self._tasks = [
             asyncio.create_task(
                 self._every(DEVICE_POLL_TICK_S, "device poller", self._poll_devices)
             ),
-            asyncio.create_task(
-                self._every(
-                    float(self.ctx.settings.token_refresh_interval),
-                    "token refresher",
-                    self.ctx.renewer.renew_due,
-                )
+            self._start_leased(
+                "token-refresher",
+                float(settings.token_refresh_interval),
+                self.ctx.renewer.renew_due,
             ),
+            self._start_leased("alert-checks", settings.alert_check_interval, self.alerts.run),
         ]
 
     async def stop(self) -> None:
@@ -42,6 +57,25 @@ class BackgroundJobs:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        for name in self._leased:
+            try:
+                await leases.release(self.ctx.factory, name, self.holder)
+            except Exception:  # shutting down: the lease simply runs out instead
+                logger.exception("releasing the %s lease failed", name)
+        self._leased = []
+
+    def _start_leased(
+        self, name: str, period_s: float, job: Callable[[], Awaitable[int]]
+    ) -> asyncio.Task[None]:
+        ttl = lease_ttl(period_s)
+
+        async def round_if_held() -> int:
+            if not await leases.hold(self.ctx.factory, name, self.holder, ttl):
+                return 0
+            return await job()
+
+        self._leased.append(name)
+        return asyncio.create_task(self._every(period_s, name, round_if_held))
 
     async def _poll_devices(self) -> int:
         return await authorization_sessions.poll_device_sessions(self.ctx)

@@ -60,6 +60,7 @@ _FEATURES: dict[str, tuple[tuple[str, str], ...]] = {
     "admin_platform": (("PUT", "/api/v1/admin/platforms/{platform_id}"),),
     "admin_users": (("GET", "/api/v1/admin/users"),),
     "admin_alerts": (("GET", "/api/v1/admin/alerts"),),
+    "alerts": (("GET", "/api/v1/oauth/alerts"),),
 }
 _PARAMETER = re.compile(r"\{[^}]+\}")
 

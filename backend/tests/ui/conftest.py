@@ -205,6 +205,8 @@ def service(
             "LOCAL_SECRETS_FILE": str(data / ".local-secrets.env"),
             "OAUTH_CALLBACK_URL": callback,
             "BACKGROUND_JOBS": "true",
+            # Alerts raised and resolved within a second of their cause (tests/ui/test_alerts.py).
+            "ALERT_CHECK_INTERVAL": "1",
             "PLAYWRIGHT_BROWSER_PATH": CHROMIUM,
             "LOG_JSON": "true",
         }

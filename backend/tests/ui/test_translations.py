@@ -1,5 +1,6 @@
 """The page's two languages stay complete: the same keys, the same placeholders, every key the
-modules use is there, and every account status and refresh outcome the API can send has words."""
+modules use is there, and every account status, refresh outcome and alert kind the API can send
+has words."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.schemas.alert import AlertKind
 from app.schemas.oauth import AccountStatus, RefreshResult
 from app.web.router import STATIC_DIR
 
@@ -54,6 +56,7 @@ def test_every_key_the_modules_name_exists() -> None:
         ("status", typing.get_args(AccountStatus)),
         ("refresh", typing.get_args(RefreshResult.model_fields["outcome"].annotation)),
         ("method", ("api_key", "oauth", "device", "browser")),
+        ("alert.kind", typing.get_args(AlertKind)),
     ],
 )
 def test_what_the_api_sends_has_words(prefix: str, values: tuple[str, ...]) -> None:

@@ -1,4 +1,5 @@
-"""Administration: platform configs and users. Every route needs an administrator."""
+"""Administration: platform configs, users, the audit log and alerts. Every route needs an
+administrator."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app.api.deps import AdminUser, SessionDep
+from app.api.v1.alerts import BeforeId, Limit, StateQuery
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import AuditEventOut, PlatformConfigOut, UserSummary, mask_oauth_config
+from app.schemas.alert import AlertOut
 from app.schemas.common import Envelope, ok
 from app.schemas.platform import PlatformConfigIn
 from app.services import audit, platforms, users
+from app.services.alerts import store as alert_store
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -69,6 +73,18 @@ async def audit_log(
 ) -> Envelope[list[AuditEventOut]]:
     events = await audit.recent(session, limit=limit, before_id=before_id, action=action)
     return ok([AuditEventOut.model_validate(e) for e in events])
+
+
+@router.get("/alerts", response_model=Envelope[list[AlertOut]], summary="Every alert")
+async def list_alerts(
+    session: SessionDep,
+    _admin: AdminUser,
+    state: StateQuery = None,
+    limit: Limit = 100,
+    before_id: BeforeId = None,
+) -> Envelope[list[AlertOut]]:
+    alerts = await alert_store.recent(session, state=state, limit=limit, before_id=before_id)
+    return ok([AlertOut.model_validate(a) for a in alerts])
 
 
 @router.get("/platforms/{platform_id}", response_model=Envelope[PlatformConfigOut])

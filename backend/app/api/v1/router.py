@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from app.api.v1 import admin, api_keys, auth, browser_login, chat, oauth, usage
+from app.api.v1 import admin, alerts, api_keys, auth, browser_login, chat, oauth, usage
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth.router)
@@ -9,4 +9,5 @@ api_router.include_router(oauth.router)
 api_router.include_router(browser_login.router)
 api_router.include_router(chat.router)
 api_router.include_router(usage.router)
+api_router.include_router(alerts.router)
 api_router.include_router(admin.router)

@@ -57,6 +57,8 @@ class CallCache:
         if found is None:
             rows = await session.scalars(select(PlatformConfig).order_by(PlatformConfig.id))
             found = {row.platform_id: row for row in rows}
+            for row in found.values():
+                session.expunge(row)  # shared between sessions from now on: belongs to none
             self._platforms.put(PLATFORMS, generation, found)
         return found
 
@@ -85,6 +87,8 @@ async def _load_accounts(session: AsyncSession, user_id: int, platform_id: str) 
         )
         for row in rows:
             cooldowns.setdefault(row.account_id, []).append(row)
+    for obj in (*accounts, *(c for rests in cooldowns.values() for c in rests)):
+        session.expunge(obj)  # shared between sessions from now on: belongs to none
     return AccountSet(accounts, cooldowns)
 
 

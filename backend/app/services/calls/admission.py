@@ -5,7 +5,8 @@ and the three checks that count something, made only for the account actually tr
     rate limit    one request in the account's requests-per-minute window (the limits library)
     quota         a reservation of the call's estimate in the ledger (when it has a daily limit)
 
-An account that fails a check waits (busy, rate_limited, quota_exhausted) and the next is tried.
+An account that fails a check waits (busy, rate_limited, held, quota_exhausted) and the next is
+tried; `busy` and `held` (its last tokens reserved by calls in flight) last only until calls end.
 What was taken is given back by `withdraw` when the call is not made, and the ticket by `leave`
 once it is over; the reservation is settled or released with the call's books.
 """
@@ -26,6 +27,8 @@ from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
 from app.services.calls.selection import Availability, Policy, Turns, availability, order
 
 BUSY_RETRY_S = 1.0
+QUEUEING = frozenset({"busy", "held"})
+"""Waits that end as soon as a call in flight ends: worth queueing for."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,10 @@ class Admission:
             hold = await ledger.reserve(session, account.id, day, estimate, limit, expires)
             if hold is None:
                 await self._give_back_ticket(key, ticket)
-                found.wait(account, next_reset(platform, now), "quota_exhausted")
+                if await ledger.used(session, account.id, day) >= limit:
+                    found.wait(account, next_reset(platform, now), "quota_exhausted")
+                else:  # what is left is held by calls in flight: it may come back soon
+                    found.wait(account, now + timedelta(seconds=BUSY_RETRY_S), "held")
                 return None
         return Admitted(account, day, hold, ticket)
 

@@ -9,7 +9,9 @@
               next looks full
 
 A hold is given back only by whoever deletes its row, so no estimate is returned twice. Every
-statement is plain SQL that SQLite, PostgreSQL and MariaDB run atomically.
+statement is plain SQL that SQLite, PostgreSQL and MariaDB run atomically. `reserve` commits the
+session it is given (its caller's transaction holds nothing else): a reservation must not hold
+one account's row while another is waited for.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
@@ -50,13 +53,17 @@ async def reserve(
     expires_at: datetime,
 ) -> Hold | None:
     """Hold `tokens` of the account's day while any of its `limit` is left; None when none is."""
-    if not await _take(session, account_id, day, tokens, limit):
+    taken = await _take(session, account_id, day, tokens, limit)
+    if not taken and await _day_exists(session, account_id, day):
+        # Full, unless holds of crashed calls can be given back.
+        taken = await sweep(session, utcnow(), account_id) > 0 and await _take(
+            session, account_id, day, tokens, limit
+        )
+    elif not taken:  # the day's first call
         await _ensure_day(session, account_id, day)
-        if not await _take(session, account_id, day, tokens, limit):
-            if not await sweep(session, utcnow(), account_id):
-                return None
-            if not await _take(session, account_id, day, tokens, limit):
-                return None
+        taken = await _take(session, account_id, day, tokens, limit)
+    if not taken:
+        return None
     hold = QuotaHold(account_id=account_id, day=day, tokens=tokens, expires_at=expires_at)
     session.add(hold)
     await session.flush()
@@ -99,6 +106,15 @@ async def sweep(session: AsyncSession, now: datetime, account_id: int | None = N
     return given_back
 
 
+async def used(session: AsyncSession, account_id: int, day: date) -> int:
+    found = await session.scalar(
+        select(AccountQuotaDay.used_tokens).where(
+            AccountQuotaDay.account_id == account_id, AccountQuotaDay.day == day
+        )
+    )
+    return int(found or 0)
+
+
 async def totals(
     session: AsyncSession, account_ids: list[int], days: set[date]
 ) -> dict[tuple[int, date], DayTotals]:
@@ -132,13 +148,34 @@ async def _take(session: AsyncSession, account_id: int, day: date, tokens: int, 
     return bool(getattr(result, "rowcount", 0))
 
 
-async def _ensure_day(session: AsyncSession, account_id: int, day: date) -> None:
-    await upsert(
-        session,
-        _TABLE,  # type: ignore[arg-type]
-        {"account_id": account_id, "day": day, "updated_at": utcnow()},
-        lambda _new: {"account_id": _TABLE.c.account_id},
+async def _day_exists(session: AsyncSession, account_id: int, day: date) -> bool:
+    found = await session.scalar(
+        select(AccountQuotaDay.account_id).where(
+            AccountQuotaDay.account_id == account_id, AccountQuotaDay.day == day
+        )
     )
+    return found is not None
+
+
+async def _ensure_day(session: AsyncSession, account_id: int, day: date) -> None:
+    """Create the day's row in a transaction of its own. A twin call may create it first, or on
+    MariaDB deadlock with this one (concurrent inserts of one key); either way the row is there
+    or the caller finds no room and queues for another try."""
+    await session.commit()
+    try:
+        await session.execute(
+            insert(AccountQuotaDay).values(account_id=account_id, day=day, updated_at=utcnow())
+        )
+        await session.commit()
+    except (IntegrityError, OperationalError) as exc:
+        await session.rollback()
+        if isinstance(exc, OperationalError) and not _deadlock(exc):
+            raise
+
+
+def _deadlock(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or (getattr(exc.orig, "args", None) or [None])[0]
+    return code in ("40P01", 1213)
 
 
 async def _forget(session: AsyncSession, hold: Hold) -> bool:

@@ -65,7 +65,7 @@ class Availability:
     waiting_until: datetime | None = None
     """The earliest time an exhausted, resting or busy account may serve again."""
     waiting_reasons: set[str] = field(default_factory=set)
-    """Why accounts wait: quota_exhausted, rate_limited, overloaded, busy."""
+    """Why accounts wait: quota_exhausted, rate_limited, overloaded, busy, held."""
     waits: dict[int, tuple[datetime, str]] = field(default_factory=dict)
     """Each waiting account's end of wait and reason."""
     waiting: int = 0

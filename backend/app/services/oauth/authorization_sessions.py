@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import session_scope, utcnow
 from app.core.errors import AppError, BadRequest, NotFound
+from app.core.metrics import AUTHORIZATION_SESSIONS
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult, SessionOut
 from app.services import audit
@@ -313,6 +314,8 @@ async def complete(
             session, "account.create", user_id=user_id, target=f"account:{account.id}",
             detail={"platform": platform.platform_id, "method": method},
         )  # fmt: skip
+    if row is not None:
+        AUTHORIZATION_SESSIONS.labels(method, "completed").inc()
     return CallbackOutcome(
         True, f"{platform.platform_name} account “{account_name}” is bound.", account.id
     )
@@ -330,6 +333,8 @@ async def fail(
                 target=f"platform:{row.platform_id}", outcome=status,
                 detail={"method": row.method, "reason": failure[:200]},
             )  # fmt: skip
+    if row is not None:
+        AUTHORIZATION_SESSIONS.labels(row.method, status).inc()
     return CallbackOutcome(False, failure)
 
 

@@ -21,6 +21,8 @@ until then); a failure after that ends the stream with an OpenAI error event.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,7 +36,7 @@ from app.core.llm import LLM
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.chat import ChatCompletionRequest
 from app.services.calls import account_state, ledger, refusals, responses, routing, usage
-from app.services.calls.admission import Admission, Admitted
+from app.services.calls.admission import QUEUEING, Admission, Admitted
 from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.classification import Classified
 from app.services.calls.selection import Availability
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_HELD_CHUNKS = 8
+QUEUE_FIRST_PAUSE_S = 0.02
+QUEUE_MAX_PAUSE_S = 0.5
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
 
 
@@ -183,7 +187,7 @@ class LiteLLMProxy:
         again: int | None = None
         transient = Availability()  # accounts found busy or rate-limited along the way
         for _ in range(self.settings.call_max_attempts):
-            chosen = await self._choose(call, tried, again, transient)
+            chosen = await self._queue_for(call, tried, again, transient)
             again = None
             if chosen is None:
                 break
@@ -221,6 +225,23 @@ class LiteLLMProxy:
             failures.append(failure)
         raise await self._give_up(call, failures, transient)
 
+    async def _queue_for(
+        self, call: ChatCall, tried: set[int], again: int | None, transient: Availability
+    ) -> _Attempt | None:
+        """`_choose`, waiting up to CALL_QUEUE_SECONDS while the only accounts left are busy
+        with calls in flight (their slots or their last tokens taken), rather than refusing."""
+        deadline = time.monotonic() + self.settings.call_queue_seconds
+        pause = QUEUE_FIRST_PAUSE_S
+        while True:
+            found = Availability()
+            chosen = await self._choose(call, tried, again, found)
+            transient.waits.update(found.waits)
+            queueing = any(reason in QUEUEING for _, reason in found.waits.values())
+            if chosen is not None or not queueing or time.monotonic() + pause > deadline:
+                return chosen
+            await anyio.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - spreads retries
+            pause = min(pause * 2, QUEUE_MAX_PAUSE_S)
+
     async def _choose(
         self, call: ChatCall, tried: set[int], again: int | None, transient: Availability
     ) -> _Attempt | None:
@@ -237,6 +258,9 @@ class LiteLLMProxy:
                     session, account, call.platform, found, estimate, now
                 )
                 if admitted is None:
+                    # Each account is tried in a transaction of its own, so no row of one is
+                    # locked while another is waited for (two calls could deadlock).
+                    await session.commit()
                     continue
                 adapter = create_adapter(call.platform, self.ctx.http)
                 try:

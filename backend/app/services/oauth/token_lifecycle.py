@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.crypto import DecryptionError
 from app.core.database import session_scope, utcnow
+from app.core.metrics import CREDENTIAL_RENEWALS
 from app.models import OAuthAccount, PlatformConfig
 from app.services.oauth import oauth2_client
 from app.services.oauth.adapters import create_adapter
@@ -85,6 +86,7 @@ class CredentialRenewer:
                     outcome = await self._renew_claimed(account_id, revalidate)
                 finally:
                     await self._release(account_id)
+                CREDENTIAL_RENEWALS.labels(outcome.outcome).inc()
             else:
                 outcome = await self._await_other_worker(account_id)
             self._last[account_id] = (time.monotonic(), outcome)

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from app.core.metrics import BROWSER_LOGINS
+
 
 @dataclass
 class _Waiter:
@@ -44,6 +46,7 @@ class LoginQueue:
         """Hold a slot for the block; `on_wait(position)` is called whenever the position moves."""
         waiter = _Waiter(run_id)
         self._waiting.append(waiter)
+        BROWSER_LOGINS.labels("waiting").inc()
         self._pump()
         try:
             while not waiter.granted:
@@ -59,6 +62,7 @@ class LoginQueue:
                 self._release(run_id)
             else:
                 self._waiting.remove(waiter)
+                BROWSER_LOGINS.labels("waiting").dec()
                 self._pump()
             raise
         try:
@@ -67,7 +71,9 @@ class LoginQueue:
             self._release(run_id)
 
     def _release(self, run_id: str) -> None:
-        self._running.discard(run_id)
+        if run_id in self._running:
+            self._running.discard(run_id)
+            BROWSER_LOGINS.labels("running").dec()
         self._pump()
 
     def _pump(self) -> None:
@@ -75,6 +81,8 @@ class LoginQueue:
             waiter = self._waiting.popleft()
             waiter.granted = True
             self._running.add(waiter.run_id)
+            BROWSER_LOGINS.labels("waiting").dec()
+            BROWSER_LOGINS.labels("running").inc()
             waiter.wake.set()
         for waiter in self._waiting:
             waiter.wake.set()

@@ -1,5 +1,6 @@
 // Your accounts: status, quota, last use; refresh, enable/disable, delete. Kept current by polling.
 
+import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill, uid } from "../dom.js";
 import { t, formatRelative } from "../i18n.js";
@@ -109,14 +110,30 @@ function accountCard(account, actions) {
   );
 }
 
-export async function render(main) {
+/** Your open alerts above your accounts (nothing when there are none, or no alerts API). */
+async function loadAlerts(ctx, box) {
+  const alerts = ctx.features.alerts ? await api.get(`${ctx.features.alerts}?state=open`) : [];
+  const signature = JSON.stringify(alerts);
+  if (box.dataset.shown === signature) return box;
+  box.dataset.shown = signature;
+  if (!alerts.length) return fill(box);
+  const titleId = "your-alerts";
+  return fill(
+    box,
+    h("section", { class: "notice notice-warning", "aria-labelledby": titleId }, h("h2", { class: "notice-title", id: titleId }, t("alerts.yours")), alertList(alerts, titleId)),
+  );
+}
+
+export async function render(main, ctx) {
   const list = h("div", { class: "account-list" });
+  const alertsBox = h("div", { class: "your-alerts" });
   const addLink = h("a", { class: "button primary", href: "#/add" }, t("accounts.add"));
-  fill(main, pageHeader(t("accounts.title"), addLink), list);
+  fill(main, pageHeader(t("accounts.title"), addLink), alertsBox, list);
   let shown = "";
 
   async function load() {
-    const accounts = await api.get("/api/v1/oauth/accounts");
+    // Alerts are secondary: when they cannot be read, the accounts still show.
+    const [accounts] = await Promise.all([api.get("/api/v1/oauth/accounts"), loadAlerts(ctx, alertsBox).catch(() => null)]);
     const signature = JSON.stringify(accounts);
     if (signature === shown) return;
     shown = signature;

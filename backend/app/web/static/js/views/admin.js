@@ -1,5 +1,6 @@
 // Administration: platform configs (enable/disable, edit with validation), users and alerts.
 
+import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill } from "../dom.js";
 import { t, formatNumber } from "../i18n.js";
@@ -182,20 +183,38 @@ async function usersSection(ctx, section) {
   );
 }
 
-async function alertsSection(ctx, section) {
-  fill(section, h("h2", {}, t("admin.alerts")));
-  if (!ctx.features.admin_alerts) return section.append(notice(t("admin.alerts_coming"), { kind: "info", title: t("common.coming") }));
-  const alerts = await api.get(ctx.features.admin_alerts);
-  if (!alerts.length) return section.append(emptyState(t("admin.alerts_empty"), t("admin.alerts_empty_text")));
-  return section.append(
-    h(
-      "ul",
-      { class: "alerts" },
-      alerts.map((a) =>
-        h("li", { class: `alert alert-${a.level || "warning"}` }, h("strong", {}, a.title || a.kind || t("admin.alert")), " ", a.message, " ", timeText(a.created_at || a.at)),
-      ),
-    ),
+const ALERT_FILTERS = ["open", "resolved", "all"];
+
+async function alertsSection(ctx, section, filter = "open") {
+  if (!ctx.features.admin_alerts) {
+    fill(section, h("h2", {}, t("admin.alerts")), notice(t("admin.alerts_coming"), { kind: "info", title: t("common.coming") }));
+    return;
+  }
+  const refocus = section.contains(document.activeElement);
+  const query = filter === "all" ? "?limit=200" : `?state=${filter}&limit=200`;
+  const alerts = await api.get(ctx.features.admin_alerts + query);
+  const select = h(
+    "select",
+    {
+      id: "alert-filter",
+      onChange: () => alertsSection(ctx, section, select.value).catch((e) => toast(errorText(e), "error")),
+    },
+    ALERT_FILTERS.map((f) => h("option", { value: f, selected: f === filter }, t(`alert.filter.${f}`))),
   );
+  fill(
+    section,
+    h(
+      "div",
+      { class: "section-head" },
+      h("h2", { id: "admin-alerts" }, t("admin.alerts")),
+      h("div", { class: "alert-filter" }, h("label", { for: "alert-filter" }, t("alert.show")), select),
+    ),
+    alerts.length
+      ? alertList(alerts, "admin-alerts")
+      : emptyState(t(`admin.alerts_none_${filter}`), t(`admin.alerts_none_${filter}_text`)),
+  );
+  // The list is redrawn under the filter: keep the keyboard where it was.
+  if (refocus) select.focus();
 }
 
 export async function render(main, ctx) {

@@ -1,0 +1,111 @@
+"""Job leases: one holder at a time on every database, and a leased job that runs in one of two
+service instances sharing a database, moving to the other when the first stops."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.database import create_engine, create_session_factory
+from app.main import create_app
+from app.services import leases
+from app.services.alerts.checks import AlertChecker
+from tests.conftest import make_settings, migrate_async
+from tests.databases import scratch_database
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),
+]
+
+
+async def migrated(kind: str, tmp_path: Path, stack: AsyncExitStack) -> str:
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'leases.db'}"
+    else:
+        url = await stack.enter_async_context(scratch_database(kind))
+    await migrate_async(url)
+    return url
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as exits:
+        yield exits
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, stack):
+    engine = create_engine(await migrated(kind, tmp_path, stack))
+    stack.push_async_callback(engine.dispose)
+    factory = create_session_factory(engine)
+    first, second = leases.new_holder(), leases.new_holder()
+    minute = timedelta(minutes=1)
+
+    # Both race for a lease nobody has held yet: exactly one gets it.
+    won = await asyncio.gather(
+        leases.hold(factory, "job", first, minute), leases.hold(factory, "job", second, minute)
+    )
+    assert sorted(won) == [False, True]
+    holder, other = (first, second) if won[0] else (second, first)
+    assert await leases.hold(factory, "job", holder, minute)  # renewal
+    assert not await leases.hold(factory, "job", other, minute)
+    assert await leases.hold(factory, "another job", other, minute)  # leases are per job
+
+    await leases.release(factory, "job", other)  # not the holder's to release: no effect
+    assert not await leases.hold(factory, "job", other, minute)
+    await leases.release(factory, "job", holder)
+    assert await leases.hold(factory, "job", other, timedelta(milliseconds=200))
+
+    # A holder that stops renewing (a dead process) is replaced once its lease lapses.
+    assert not await leases.hold(factory, "job", holder, minute)
+    await asyncio.sleep(0.3)
+    assert await leases.hold(factory, "job", holder, minute)
+
+
+async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatch):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'two-instances.db'}"
+    await migrate_async(url)
+    rounds: list[tuple[int, float, float]] = []
+
+    async def recorded(self: AlertChecker) -> int:
+        started = time.monotonic()
+        await asyncio.sleep(0.05)
+        rounds.append((id(self), started, time.monotonic()))
+        return 0
+
+    monkeypatch.setattr(AlertChecker, "run", recorded)
+    settings = make_settings(url, background_jobs=True, alert_check_interval=0.1)
+    apps = [create_app(settings), create_app(settings)]
+    stacks = [AsyncExitStack(), AsyncExitStack()]
+    try:
+        for app, exits in zip(apps, stacks, strict=True):
+            await exits.enter_async_context(app.router.lifespan_context(app))
+        checker_of: dict[int, Any] = {id(app.state.jobs.alerts): app for app in apps}
+        await asyncio.sleep(1.5)
+
+        ran = {checker for checker, _, _ in rounds}
+        assert len(ran) == 1, "both instances ran the checks"
+        assert len(rounds) >= 5
+        ordered = sorted(rounds, key=lambda r: r[1])
+        assert all(a[2] <= b[1] for a, b in itertools.pairwise(ordered))
+
+        # The running instance stops (releasing its lease): the other takes the checks over.
+        (running,) = ran
+        await stacks[apps.index(checker_of[running])].aclose()
+        before = len(rounds)
+        await asyncio.sleep(1.0)
+        later = {checker for checker, _, _ in rounds[before:]}
+        assert later and running not in later
+    finally:
+        for exits in stacks:
+            await exits.aclose()
