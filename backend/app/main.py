@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-        generations = Generations(app.state.redis)
+        generations = Generations(app.state.redis, settings.redis_key_prefix)
         app.state.session_factory = create_session_factory(engine, generations)
         # One pooled client for every outbound request to platforms and OAuth servers.
         app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         llm.start()
         admission = Admission(
             CallCache(generations, enabled=settings.cache_enabled),
-            InFlight(app.state.redis, ttl_s=settings.call_hold_seconds),
+            InFlight(app.state.redis, settings.call_hold_seconds, settings.redis_key_prefix),
             app.state.limiter,
             hold_s=settings.call_hold_seconds,
         )
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = tokens
     app.state.credential_store = store
-    app.state.limiter = RateLimiter(settings.redis_url)
+    app.state.limiter = RateLimiter(settings.redis_url, settings.redis_key_prefix)
     app.state.migration_head = migration_head()
     install_error_handlers(app)
     app.include_router(health.router)

@@ -12,8 +12,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError
+from app.schemas.chat import OpenAIErrorOut
+from app.schemas.common import ErrorEnvelope
 
 logger = logging.getLogger(__name__)
+
+# What /openapi.json says every failure looks like: the shapes the handlers below render.
+ENVELOPE_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorEnvelope, "description": "Refused; `message` says why"},
+    "5XX": {"model": ErrorEnvelope, "description": "Failed; X-Request-ID names it in the logs"},
+}
+OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": OpenAIErrorOut, "description": "Refused, in OpenAI's error shape"},
+    "5XX": {"model": OpenAIErrorOut, "description": "Failed, in OpenAI's error shape"},
+}
 
 _STATUS_MESSAGES = {
     404: "No such endpoint.",

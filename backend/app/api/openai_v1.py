@@ -5,22 +5,33 @@ Authenticated by an API key (`Authorization: Bearer op-…`) or a JWT; errors in
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import Caller, LLMProxyDep, ModelCaller, SessionDep
+from app.api.errors import OPENAI_ERRORS
 from app.schemas.chat import ChatCompletionOut, ChatCompletionRequest, ModelList, ModelOut
 from app.services.calls import routing
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(prefix="/v1", tags=["openai"], responses=OPENAI_ERRORS)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# With `stream: true` the answer is `chat.completion.chunk` events ending in `data: [DONE]`.
+STREAMED_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The answer, or with `stream: true` its event stream",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
 
 
 @router.post(
     "/chat/completions",
     response_model=ChatCompletionOut,
+    responses=STREAMED_ANSWER,
     summary="Chat completion (OpenAI's API); `stream: true` answers server-sent events",
 )
 async def chat_completions(

@@ -32,15 +32,16 @@ UNKNOWN = -1
 
 
 class Generations:
-    def __init__(self, redis: Redis | None) -> None:
+    def __init__(self, redis: Redis | None, key_prefix: str = "oauth-proxy") -> None:
         self._redis = redis
+        self._prefix = f"{key_prefix}:generation:"
         self._local: defaultdict[str, int] = defaultdict(int)
 
     async def read(self, *names: str) -> tuple[int, ...]:
         if self._redis is None:
             return tuple(self._local[name] for name in names)
         try:
-            values = await self._redis.mget([_key(name) for name in names])
+            values = await self._redis.mget([self._prefix + name for name in names])
         except (RedisError, OSError):
             logger.warning("cache generations unreadable (Redis): caches bypassed")
             return tuple(UNKNOWN for _ in names)
@@ -54,15 +55,11 @@ class Generations:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for name in names:
-                    pipe.incr(_key(name))
+                    pipe.incr(self._prefix + name)
                 await pipe.execute()
         except (RedisError, OSError):
             # Values cached elsewhere may live out their TTL; say so loudly.
             logger.error("cache invalidation of %s failed (Redis)", ", ".join(names))
-
-
-def _key(name: str) -> str:
-    return f"oauth-proxy:generation:{name}"
 
 
 class TTLCache(Generic[K, V]):

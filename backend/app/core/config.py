@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
     redis_url: str | None = None
     """Shared state across workers and instances; in-process when unset."""
+    redis_key_prefix: str = Field(default="oauth-proxy", min_length=1)
+    """Prefix of every Redis key the service writes: give each deployment sharing one Redis
+    its own."""
 
     # --- users and tokens ---
     allow_registration: bool = True

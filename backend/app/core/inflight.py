@@ -25,8 +25,9 @@ return 1
 
 
 class InFlight:
-    def __init__(self, redis: Redis | None, ttl_s: float) -> None:
+    def __init__(self, redis: Redis | None, ttl_s: float, key_prefix: str = "oauth-proxy") -> None:
         self._redis = redis
+        self._prefix = f"{key_prefix}:inflight:"
         self._ttl_s = ttl_s
         self._local: defaultdict[str, dict[str, float]] = defaultdict(dict)
         self._acquire = redis.register_script(_ACQUIRE) if redis is not None else None
@@ -37,7 +38,7 @@ class InFlight:
         now = time.time()
         if self._acquire is not None:
             admitted = await self._acquire(
-                keys=[_key(key)], args=[now, self._ttl_s, cap or 0, ticket]
+                keys=[self._prefix + key], args=[now, self._ttl_s, cap or 0, ticket]
             )
             return ticket if admitted else None
         calls = self._local[key]
@@ -50,7 +51,7 @@ class InFlight:
 
     async def release(self, key: str, ticket: str) -> None:
         if self._redis is not None:
-            await self._redis.zrem(_key(key), ticket)
+            await self._redis.zrem(self._prefix + key, ticket)
         else:
             self._local[key].pop(ticket, None)
 
@@ -60,10 +61,6 @@ class InFlight:
             return {k: sum(1 for s in self._local[k].values() if s >= since) for k in keys}
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.zcount(_key(key), since, "+inf")
+                pipe.zcount(self._prefix + key, since, "+inf")
             found = await pipe.execute()
         return dict(zip(keys, (int(n) for n in found), strict=True))
-
-
-def _key(key: str) -> str:
-    return f"oauth-proxy:inflight:{key}"

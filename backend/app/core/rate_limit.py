@@ -16,8 +16,9 @@ def storage_uri(redis_url: str | None) -> str:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None) -> None:
-        self._storage = storage_from_string(storage_uri(redis_url))
+    def __init__(self, redis_url: str | None, key_prefix: str = "oauth-proxy") -> None:
+        options = {"key_prefix": f"{key_prefix}:limits"} if redis_url else {}
+        self._storage = storage_from_string(storage_uri(redis_url), **options)
         self._strategy = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type]
 
     @staticmethod

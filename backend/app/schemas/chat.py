@@ -121,6 +121,19 @@ class ChatCompletionOut(BaseModel):
     usage: UsageOut
 
 
+class OpenAIError(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIErrorOut(BaseModel):
+    """OpenAI's error shape, which its SDKs parse: every failure under /v1."""
+
+    error: OpenAIError
+
+
 class ModelOut(BaseModel):
     id: str
     object: Literal["model"] = "model"

@@ -124,6 +124,7 @@ async def test_concurrent_calls_never_overrun_the_quota(
         # Instances behind one load balancer share their secrets.
         "CREDENTIAL_KEYS": f"k1:{TEST_KEY}",
         "JWT_SECRET": secrets.token_urlsafe(32),
+        "REDIS_KEY_PREFIX": f"test:{uuid.uuid4().hex}",
     }
     if redis:
         env["REDIS_URL"] = REDIS_URL

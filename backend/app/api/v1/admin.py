@@ -68,7 +68,7 @@ async def audit_log(
     session: SessionDep,
     _admin: AdminUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Envelope[list[AuditEventOut]]:
     events = await audit.recent(session, limit=limit, before_id=before_id, action=action)

@@ -15,7 +15,9 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
 
 StateQuery = Annotated[AlertState | None, Query(description="open or resolved; both when absent")]
 Limit = Annotated[int, Query(ge=1, le=500)]
-BeforeId = Annotated[int | None, Query(ge=1, description="older than this alert (paging)")]
+BeforeId = Annotated[
+    int | None, Query(ge=1, le=2**63 - 1, description="older than this alert (paging)")
+]
 
 
 @router.get("/alerts", response_model=Envelope[list[AlertOut]], summary="Your alerts")

@@ -52,6 +52,7 @@ async def give_input(
 @router.get(
     "/sessions/{state}/screenshot",
     response_class=Response,
+    responses={200: {"description": "The page (PNG)", "content": {"image/png": {}}}},
     summary="The page when the login asked the user to act (PNG)",
 )
 async def get_screenshot(state: State, session: SessionDep, user: CurrentUser) -> Response:

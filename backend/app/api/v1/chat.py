@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import LLMProxyDep, ModelCaller
-from app.api.openai_v1 import SSE_HEADERS
+from app.api.openai_v1 import SSE_HEADERS, STREAMED_ANSWER
 from app.schemas.chat import ChatCompletionOut, SeedChatRequest
 from app.schemas.common import Envelope
 
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
 @router.post(
     "/chat/completions",
     response_model=Envelope[ChatCompletionOut],
+    responses=STREAMED_ANSWER,
     summary="Call a model with your accounts (fails over between them)",
 )
 async def chat_completions(

@@ -6,13 +6,14 @@ reaches from the platform: there the server-side `state` names the user.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from app.api.callback_page import render_callback_page
 from app.api.deps import BrowserLoginsDep, CurrentUser, OAuthContextDep, SessionDep
+from app.api.errors import ENVELOPE_ERRORS
 from app.core.errors import AppError
 from app.schemas.common import Envelope, ok
 from app.schemas.oauth import (
@@ -32,6 +33,14 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
 
 AccountId = Path(ge=1, le=2**63 - 1, description="the account's id")
 State = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# The user's browser gets a page saying what went wrong; a malformed query and an internal error
+# are the envelope (a model here would be documented as HTML, this route's own media type).
+_ENVELOPE_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"description": "The query is malformed", "content": _ENVELOPE_JSON},
+    "4XX": {"description": "The page, saying why", "content": {"text/html": {}}},
+    "5XX": {"description": ENVELOPE_ERRORS["5XX"]["description"], "content": _ENVELOPE_JSON},
+}
 
 
 @router.get("/platforms", response_model=Envelope[list[PlatformOut]], summary="Supported platforms")
@@ -66,6 +75,7 @@ async def initiate(
 @router.get(
     "/callback",
     response_class=HTMLResponse,
+    responses=CALLBACK_ERRORS,
     summary="Where the platform sends the user's browser after an OAuth authorization",
 )
 async def callback(

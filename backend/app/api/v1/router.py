@@ -1,8 +1,9 @@
 from fastapi import APIRouter
 
+from app.api.errors import ENVELOPE_ERRORS
 from app.api.v1 import admin, alerts, api_keys, auth, browser_login, chat, oauth, usage
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", responses=ENVELOPE_ERRORS)
 api_router.include_router(auth.router)
 api_router.include_router(api_keys.router)
 api_router.include_router(oauth.router)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -71,6 +71,8 @@ class Availability:
     waiting: int = 0
     disabled: int = 0
     expired: list[OAuthAccount] = field(default_factory=list)
+    spent: set[int] = field(default_factory=set)
+    """Accounts out of quota as a whole (not for one model, not merely resting)."""
     stale_cooldowns: set[int] = field(default_factory=set)
     """Usable accounts with an ended cooldown row for this model (cleared by a success)."""
     stale_exhaustion: set[int] = field(default_factory=set)
@@ -112,10 +114,12 @@ def availability(
             found.expired.append(account)
         elif account.exhausted_until is not None and account.exhausted_until > now:
             found.wait(account, account.exhausted_until, "quota_exhausted")
+            found.spent.add(account.id)
         elif rest is not None and rest.until > now:
             found.wait(account, rest.until, rest.reason)
         elif limit is not None and day.used >= limit:
             found.wait(account, next_reset(platform, now), "quota_exhausted")
+            found.spent.add(account.id)
         else:
             if account.exhausted_until is not None:
                 found.stale_exhaustion.add(account.id)
@@ -148,17 +152,17 @@ def order(
 ) -> list[OAuthAccount]:
     """The usable accounts in the order to try them; those already tried in this call go last
     (a network retry may still reuse one when nothing else is left)."""
-    if not usable:
-        return []
-    if strategy == "fill_first":
-        ranked = sorted(usable, key=lambda a: a.id)
-    else:
-        start = turn % len(usable)
-        ranked = usable[start:] + usable[:start]
-        if strategy == "most_remaining":
-            ranked.sort(key=lambda a: -_left(remaining.get(a.id)))
-        elif strategy == "least_busy":
-            ranked.sort(key=lambda a: busy.get(a.id, 0))
+    keys: dict[Strategy, Callable[[OAuthAccount], float]] = {
+        "round_robin": lambda a: 0,
+        "most_remaining": lambda a: -_left(remaining.get(a.id)),
+        "least_busy": lambda a: busy.get(a.id, 0),
+        "fill_first": lambda a: a.id,
+    }
+    ranked = []
+    for _, group in itertools.groupby(sorted(usable, key=keys[strategy]), key=keys[strategy]):
+        tied = list(group)  # equal accounts take turns
+        start = turn % len(tied)
+        ranked += tied[start:] + tied[:start]
     return [a for a in ranked if a.id not in tried] + [a for a in ranked if a.id in tried]
 
 

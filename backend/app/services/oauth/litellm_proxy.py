@@ -25,6 +25,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
@@ -35,7 +36,16 @@ from app.core.errors import AppError
 from app.core.llm import LLM
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.chat import ChatCompletionRequest
-from app.services.calls import account_state, ledger, refusals, responses, routing, usage
+from app.services import alerts
+from app.services.calls import (
+    account_state,
+    ledger,
+    monitoring,
+    refusals,
+    responses,
+    routing,
+    usage,
+)
 from app.services.calls.admission import QUEUEING, Admission, Admitted
 from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.classification import Classified
@@ -101,6 +111,8 @@ class LiteLLMProxy:
         self.llm = llm
         self.admission = admission
         self.settings = ctx.settings
+        self.clock: Callable[[], datetime] = utcnow
+        """The time the quota day and rests are judged by (tests move it)."""
         self.answers = (
             AnswerCache(self.settings.litellm_cache_ttl)
             if self.settings.litellm_cache_enabled
@@ -142,7 +154,7 @@ class LiteLLMProxy:
         async def attempt(chosen: _Attempt) -> Any:
             return await litellm.acompletion(**self._arguments(call, chosen, stream=False))
 
-        chosen, response = await self._with_failover(call, attempt)
+        chosen, response = await self._with_failover(call, attempt, stream=False)
         tokens = usage.usage_of(response) or await self._estimate(
             call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
         )
@@ -173,14 +185,15 @@ class LiteLLMProxy:
                 raise
             return stream, held, False
 
-        chosen, (stream, held, ended) = await self._with_failover(call, attempt)
+        chosen, (stream, held, ended) = await self._with_failover(call, attempt, stream=True)
         return self._relay(call, chosen, stream, held, ended)
 
     # --- attempts and failover ---
 
     async def _with_failover(
-        self, call: ChatCall, attempt: Callable[[_Attempt], Awaitable[T]]
+        self, call: ChatCall, attempt: Callable[[_Attempt], Awaitable[T]], *, stream: bool
     ) -> tuple[_Attempt, T]:
+        started = time.monotonic()
         tried: set[int] = set()
         renewed: set[int] = set()
         failures: list[Classified] = []
@@ -192,8 +205,10 @@ class LiteLLMProxy:
             if chosen is None:
                 break
             account_id = chosen.account.id
+            if failures:
+                monitoring.failed_over(call.platform)
             try:
-                return chosen, await attempt(chosen)
+                answer = await attempt(chosen)
             except Exception as exc:
                 failure = chosen.adapter.classify_error(from_exception(exc))
             except BaseException:  # cancelled: the caller is gone, give back what was taken
@@ -201,6 +216,10 @@ class LiteLLMProxy:
                     async with session_scope(self.ctx.factory) as session:
                         await self.admission.withdraw(session, chosen.admitted)
                 raise
+            else:
+                monitoring.call_ended(call.platform, call.model, "ok", started, stream)
+                return chosen, answer
+            monitoring.attempt_failed(call.platform, failure.kind)
             logger.info(
                 "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",
                 call.platform.platform_id,
@@ -211,7 +230,10 @@ class LiteLLMProxy:
                 failure.code,
                 failure.message,
             )
-            if failure.kind == "bad_request":
+            if failure.kind == "bad_request":  # the request's fault, not the account's
+                async with session_scope(self.ctx.factory) as session:
+                    await self.admission.withdraw(session, chosen.admitted)
+                monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
                 raise refusals.rejected(call.platform.platform_name, failure)
             await self._book(call, chosen, None, failure)
             if failure.kind == "auth_expired":
@@ -223,6 +245,8 @@ class LiteLLMProxy:
                 await self._mark_expired(call, account_id, failure)
             tried.add(account_id)
             failures.append(failure)
+        outcome = failures[-1].kind if failures else "no_account"
+        monitoring.call_ended(call.platform, call.model, outcome, started, stream)
         raise await self._give_up(call, failures, transient)
 
     async def _queue_for(
@@ -245,7 +269,7 @@ class LiteLLMProxy:
     async def _choose(
         self, call: ChatCall, tried: set[int], again: int | None, transient: Availability
     ) -> _Attempt | None:
-        now = utcnow()
+        now = self.clock()
         estimate = usage.estimate(call.messages, call.params)
         async with session_scope(self.ctx.factory) as session:
             found = await self.admission.survey(
@@ -392,7 +416,7 @@ class LiteLLMProxy:
         """One transaction: the reservation settled to `tokens` (released when none were used),
         the usage row, and the account's new state; then the concurrency ticket is given back.
         `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
-        now = utcnow()
+        now = self.clock()
         admitted = chosen.admitted
         account_id = admitted.account.id
         try:
@@ -463,7 +487,7 @@ class LiteLLMProxy:
     async def _give_up(
         self, call: ChatCall, failures: list[Classified], transient: Availability
     ) -> AppError:
-        now = utcnow()
+        now = self.clock()
         async with self.ctx.factory() as session:
             found = await self.admission.survey(
                 session, call.user_id, call.platform, call.model, now
@@ -472,4 +496,8 @@ class LiteLLMProxy:
             until, reason = transient.waits.get(account.id, (None, ""))
             if until is not None and until > now:
                 found.wait(account, until, reason)
+        if not found.usable and found.waiting and found.waiting == len(found.spent):
+            await alerts.accounts_exhausted(
+                self.ctx, call.user_id, call.platform.platform_id, found.waiting_until
+            )
         return refusals.nothing_left(call.platform.platform_name, found, failures, now)
