@@ -206,3 +206,23 @@ async def test_the_concurrency_cap_holds(database, platform_fakes):
     assert [a.status_code for a in answers] == [200] * 6
     # One call at a time on each of two accounts: six 0.3 s calls take three rounds at least.
     assert took >= 0.85, took
+
+
+@pytest.mark.redis
+async def test_disabling_an_account_counts_from_the_next_request_everywhere(
+    database, platform_fakes
+):
+    async with AsyncExitStack() as stack:
+        first, second = [
+            await stack.enter_async_context(instance(database, platform_fakes, redis_url=REDIS_URL))
+            for _ in range(2)
+        ]
+        http_a = await stack.enter_async_context(client(first))
+        http_b = await stack.enter_async_context(client(second))
+        auth = await new_user(first)
+        [account] = await add_accounts(first, http_a, auth, 1)
+        assert (await call(http_b, auth)).status_code == 200  # cached by the second instance
+        toggled = await http_a.put(f"/api/v1/oauth/accounts/{account['id']}/toggle", headers=auth)
+        assert toggled.json()["data"]["is_active"] is False
+        refused = await call(http_b, auth)
+        assert refused.status_code == 400 and "1 disabled" in refused.text
