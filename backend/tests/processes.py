@@ -16,9 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,18 +35,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
 class ServiceProcess:
     """A running service: its URL, its processes, their memory, its log; `stop()` ends it."""
 
-    def __init__(
-        self, process: subprocess.Popen[bytes], url: str, work_dir: Path, log_path: Path
-    ) -> None:
-        self.process = process
-        self.url = url
-        self.work_dir = work_dir
-        """Its DATA_DIR: the embedded database and generated development secrets live here."""
-        self.log_path = log_path
-        self.terminated_at: float | None = None
+    process: subprocess.Popen[bytes]
+    url: str
+    work_dir: Path
+    """Its DATA_DIR: the embedded database and generated development secrets live here."""
+    env: dict[str, str]
+    """Its whole environment: a script run with it works on the service's own database."""
+    log_path: Path
+    terminated_at: float | None = None
 
     @property
     def pid(self) -> int:
@@ -98,8 +100,9 @@ def start_service(
     port = free_port()
     full_env = _base_env(work_dir, port, workers) | dict(env)
     _set_up(work_dir, full_env, platforms_file)
-    log_path = work_dir / f"service-{port}.log"
-    with log_path.open("wb") as log:  # the child keeps its own descriptor
+    descriptor, log_name = tempfile.mkstemp(prefix="service-", suffix=".log", dir=work_dir)
+    log_path = Path(log_name)
+    with os.fdopen(descriptor, "wb") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(
             _server_command(port, workers),
             cwd=work_dir,
@@ -108,7 +111,7 @@ def start_service(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: a stuck worker is killed with its master
         )
-    service = ServiceProcess(process, f"http://127.0.0.1:{port}", work_dir, log_path)
+    service = ServiceProcess(process, f"http://127.0.0.1:{port}", work_dir, full_env, log_path)
     try:
         _wait_until_ready(service, workers or 1, ready_timeout_s)
     except BaseException:
@@ -146,10 +149,9 @@ def _base_env(work_dir: Path, port: int, workers: int | None) -> dict[str, str]:
         "PORT": str(port),
     }
     if workers is not None:
-        # As in production: workers share their Prometheus counts through this folder.
-        metrics_dir = work_dir / f"prometheus-{port}"
-        metrics_dir.mkdir()
-        env |= {"WEB_CONCURRENCY": str(workers), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        # As in production: workers share their Prometheus counts through an empty folder.
+        metrics_dir = tempfile.mkdtemp(prefix="prometheus-", dir=work_dir)
+        env |= {"WEB_CONCURRENCY": str(workers), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     return env
 
 

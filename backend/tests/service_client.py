@@ -19,12 +19,16 @@ DEAD_URL = "http://127.0.0.1:9"
 PASSWORD = "correct horse battery"
 
 
-def fake_platforms_file(fakes: PlatformFakes, directory: Path) -> Path:
+def fake_platforms_file(fakes: PlatformFakes, directory: Path, *, unlimited: bool = False) -> Path:
     """The shipped platforms with their APIs on the fakes and every other address they name
-    (consoles, OAuth and token endpoints) on a dead loopback port: no test reaches the internet."""
+    (consoles, OAuth and token endpoints) on a dead loopback port: no test reaches the internet.
+    `unlimited` drops their requests-per-minute limits, for tests that measure the service under
+    load rather than the limiter."""
     entries = [entry.model_dump(mode="json") for entry in shipped_platforms_on(fakes)]
     for entry in entries:
         entry["oauth_config"] = _on_loopback(entry["oauth_config"])
+        if unlimited and entry["quota_config"]:
+            entry["quota_config"].pop("rate_limit", None)
     path = directory / "platforms-on-fakes.json"
     path.write_text(json.dumps(entries))
     return path
