@@ -28,7 +28,7 @@ from app.core.inflight import InFlight
 from app.core.llm import LLM
 from app.core.logging import configure_logging, redact_literally
 from app.core.metrics import HttpMetricsMiddleware
-from app.core.rate_limit import RateLimiter
+from app.core.rate_limit import REDIS_TIMEOUTS, RateLimiter
 from app.core.security import TokenService
 from app.services.alerts import webhook as alert_webhook
 from app.services.background import BackgroundJobs
@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.effective_database_url, pool_size=settings.database_pool_size
         )
         app.state.engine = engine
-        app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        app.state.redis = (
+            Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS) if settings.redis_url else None
+        )
         generations = Generations(app.state.redis, settings.redis_key_prefix)
         app.state.session_factory = create_session_factory(engine, generations)
         # One pooled client for every outbound request to platforms and OAuth servers.

@@ -2,16 +2,24 @@
 set, so every worker and instance shares the counts; in-process otherwise.
 
 Each call is a member of a sorted set scored by its start time, so a call whose worker died is
-forgotten once it is older than `ttl_s`, rather than holding its slot for ever.
+forgotten once it is older than `ttl_s`, rather than holding its slot for ever. When Redis cannot
+be reached the counts degrade to this process's own (tickets say where they were taken), and go
+back to Redis as soon as it answers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 import uuid
 from collections import defaultdict
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+_LOCAL = "local:"
 
 # KEYS[1] the set; ARGV: now, ttl, cap (0: none), member. 1 when admitted, 0 when full.
 _ACQUIRE = """
@@ -37,10 +45,14 @@ class InFlight:
         ticket = uuid.uuid4().hex
         now = time.time()
         if self._acquire is not None:
-            admitted = await self._acquire(
-                keys=[self._prefix + key], args=[now, self._ttl_s, cap or 0, ticket]
-            )
-            return ticket if admitted else None
+            try:
+                admitted = await self._acquire(
+                    keys=[self._prefix + key], args=[now, self._ttl_s, cap or 0, ticket]
+                )
+                return ticket if admitted else None
+            except (RedisError, OSError):
+                logger.warning("in-flight counts: Redis unreachable, counting in this process")
+        ticket = _LOCAL + ticket
         calls = self._local[key]
         for stale in [t for t, started in calls.items() if started < now - self._ttl_s]:
             del calls[stale]
@@ -50,17 +62,22 @@ class InFlight:
         return ticket
 
     async def release(self, key: str, ticket: str) -> None:
-        if self._redis is not None:
-            await self._redis.zrem(self._prefix + key, ticket)
-        else:
+        if ticket.startswith(_LOCAL) or self._redis is None:
             self._local[key].pop(ticket, None)
+            return
+        with contextlib.suppress(RedisError, OSError):  # else it ages out after ttl_s
+            await self._redis.zrem(self._prefix + key, ticket)
 
     async def counts(self, keys: list[str]) -> dict[str, int]:
         since = time.time() - self._ttl_s
+        local = {k: sum(1 for s in self._local[k].values() if s >= since) for k in keys}
         if self._redis is None:
-            return {k: sum(1 for s in self._local[k].values() if s >= since) for k in keys}
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.zcount(self._prefix + key, since, "+inf")
-            found = await pipe.execute()
-        return dict(zip(keys, (int(n) for n in found), strict=True))
+            return local
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zcount(self._prefix + key, since, "+inf")
+                found = await pipe.execute()
+        except (RedisError, OSError):
+            return local
+        return {k: local[k] + int(n) for k, n in zip(keys, found, strict=True)}
