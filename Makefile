@@ -33,9 +33,20 @@ test: install lint browser
 lint: install
 	cd $(BACKEND) && $(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-# The call path against a fast local upstream: req/s and latency, service next to upstream.
-bench: install
-	cd $(BACKEND) && $(PY) bench/bench_call_path.py
+# The call path side by side with LiteLLM proxy and the upstream (docs/performance.md).
+# nginx and wrk come from Debian; LiteLLM proxy from its own lock, in its own venv.
+BENCH_ARGS ?=
+LITELLM_PROXY_VENV := $(BACKEND)/bench/.venv-litellm-proxy
+
+$(LITELLM_PROXY_VENV)/.installed: $(BACKEND)/bench/litellm-proxy.lock $(VENV)/.installed-dev
+	@test -x $(LITELLM_PROXY_VENV)/bin/python || $(PYTHON) -m venv $(LITELLM_PROXY_VENV)
+	@$(PY) -m uv pip install -q --python $(LITELLM_PROXY_VENV)/bin/python --require-hashes -r $<
+	@touch $@
+
+bench: install $(LITELLM_PROXY_VENV)/.installed
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null && command -v wrk >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk; }
+	cd $(BACKEND) && $(PY) bench/bench_call_path.py $(BENCH_ARGS)
 
 typecheck: install
 	cd $(BACKEND) && $(PY) -m mypy app

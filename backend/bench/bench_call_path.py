@@ -1,23 +1,23 @@
-"""The call path's first benchmark (`make bench`).
+"""The call path side by side with LiteLLM proxy (`make bench`, issue #8).
 
-Starts a fast local OpenAI-format upstream (a fixed answer; 20 chunks when streamed) and the
-service (uvicorn, one worker, SQLite) with one account on it, then drives both with the same
-bounded load from this process and prints requests per second and latency, the service next to
-the upstream called directly. Everything stays on 127.0.0.1; each run is bounded by time and
-request count. On a small machine the load generator, the service and the upstream share the
-CPUs: compare the two columns rather than reading the numbers as absolute.
+One after another on 127.0.0.1, each alone with the upstream: nginx answering a fixed OpenAI
+reply (the upstream, called directly), LiteLLM proxy 1.110.2 in front of it, and the service in
+front of it through its whole call path (API key, account selection, quota, usage) — on the
+embedded SQLite database, then on PostgreSQL + Redis. wrk drives each for a fixed time:
+non-streaming at 32 connections, at one connection (p50 latency), and streaming 20 chunks at 8
+connections, while /proc gives CPU per streamed chunk, RSS, and the time from spawn to the first
+answer. `--requests 100000` adds a soak of the service with its RSS half-way and at the end.
+The load generator shares the machine's CPUs with the target: compare rows, not machines.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
-import json
+import math
 import os
+import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,237 +25,263 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import asyncpg
+import nginx_upstream
+import redis
+import service_target
+import wrk_load
+from litellm_reference import command as litellm_command
+from litellm_reference import endpoints as litellm_endpoints
+from litellm_reference import environment as litellm_environment
+from processes import (
+    cpu_seconds,
+    free_port,
+    rss_mb,
+    seconds_to_first_answer,
+    spawned,
+    wait_until_up,
+)
+from report import Figures, Skipped, render
+from wrk_load import Endpoint
 
-BACKEND = Path(__file__).resolve().parents[1]
-REPLY = " ".join(f"word{i}" for i in range(40))  # a 40-word answer, sent as 20 chunks
-PROMPT = [{"role": "user", "content": "Tell me something short for the benchmark."}]
-SCENARIOS = [  # (name, stream, concurrency)
-    ("non-streaming", False, 32),
-    ("non-streaming", False, 1),
-    ("streaming", True, 8),
-]
-
-
-@dataclass
-class Result:
-    requests: int
-    errors: int
-    seconds: float
-    latencies_ms: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+TARGETS = ("litellm", "sqlite", "postgres")
+MESSAGES = [{"role": "user", "content": "Tell me something short for the benchmark."}]
+UPSTREAM_KEY = "sk-bench-upstream-0000"
+SOAK_SLICE_S = 30  # the soak runs in slices so that RSS can be read between them
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass(frozen=True)
+class Plan:
+    seconds: int
+    warmup_seconds: int
+    soak_requests: int
+    work: Path
+    service_env: dict[str, str]
+    """Settings to try on the service (`--service-env NAME=VALUE`)."""
 
 
-def wait_until(url: str, deadline_s: float = 120) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
-
-
-async def load(
-    client: httpx.AsyncClient,
-    url: str,
-    headers: dict[str, str],
-    body: dict[str, object],
+def measure(
+    name: str,
+    pid: int,
+    endpoints: tuple[Endpoint, Endpoint],
+    startup_s: float,
+    plan: Plan,
     *,
-    concurrency: int,
-    duration_s: float,
-    max_requests: int,
-) -> Result:
-    latencies: list[float] = []
-    errors = 0
-    started = 0
-    deadline = time.perf_counter() + duration_s
+    soak: bool = False,
+) -> Figures:
+    plain, stream = endpoints
+    for endpoint in endpoints:  # connection pools, lazy imports, first-call caches
+        wrk_load.run(endpoint, connections=8, seconds=plan.warmup_seconds)
+    throughput = wrk_load.run(plain, connections=32, seconds=plan.seconds)
+    latency = wrk_load.run(plain, connections=1, seconds=plan.seconds)
+    cpu_before = cpu_seconds(pid)
+    streamed = wrk_load.run(stream, connections=8, seconds=plan.seconds)
+    cpu_s = cpu_seconds(pid) - cpu_before
+    chunks = streamed.ok_requests * nginx_upstream.CHUNKS
+    figures = Figures(
+        name=name,
+        startup_s=startup_s,
+        plain=throughput,
+        latency=latency,
+        stream=streamed,
+        cpu_us_per_chunk=cpu_s * 1e6 / chunks if chunks else math.nan,
+        rss_mib=rss_mb(pid),
+    )
+    if soak and plan.soak_requests:
+        run_soak(figures, pid, plain, plan.soak_requests)
+    _progress(figures)
+    return figures
 
-    async def worker() -> None:
-        nonlocal errors, started
-        while time.perf_counter() < deadline and started < max_requests:
-            started += 1
-            begin = time.perf_counter()
-            try:
-                if body.get("stream"):
-                    async with client.stream("POST", url, json=body, headers=headers) as response:
-                        async for _ in response.aiter_raw():
-                            pass
-                        ok = response.status_code == 200
-                else:
-                    response = await client.post(url, json=body, headers=headers)
-                    ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
-                latencies.append((time.perf_counter() - begin) * 1000)
+
+def run_soak(figures: Figures, pid: int, plain: Endpoint, total: int) -> None:
+    """Non-streaming at 32 connections until `total` requests; RSS half-way and at the end."""
+    served, rate = 0, max(figures.plain.rate, 1.0)
+    for goal in (total // 2, total):
+        while served < goal:
+            seconds = min(SOAK_SLICE_S, max(1, math.ceil((goal - served) / rate)))
+            result = wrk_load.run(plain, connections=32, seconds=seconds)
+            if not result.requests:
+                raise RuntimeError(f"{figures.name} answered nothing during the soak")
+            served += result.requests
+            figures.soak_errors.update(result.errors)
+            rate = max(result.rate, 1.0)
+        figures.soak_rss_mib[served] = rss_mb(pid)
+        rss = figures.soak_rss_mib[served]
+        print(f"  soak: {served:,} requests, RSS {rss:.0f} MiB", file=sys.stderr)
+
+
+def _progress(figures: Figures) -> None:
+    print(
+        f"{figures.name}: first answer after {figures.startup_s:.2f} s; "
+        f"{figures.plain.rate:,.1f} req/s at c=32, p50 {figures.latency.p50_ms:.2f} ms at c=1, "
+        f"{figures.stream.rate:,.1f} streams/s at c=8, {figures.cpu_us_per_chunk:.1f} µs CPU per "
+        f"chunk, RSS {figures.rss_mib:.0f} MiB",
+        file=sys.stderr,
+    )
+
+
+def bench_upstream(
+    process: subprocess.Popen[bytes], upstream: str, spawned_at: float, plan: Plan
+) -> Figures:
+    body = {"model": nginx_upstream.MODEL, "messages": MESSAGES}
+    plain = Endpoint(f"{upstream}{nginx_upstream.PLAIN_PREFIX}/chat/completions", body, "sk-b")
+    stream = Endpoint(
+        f"{upstream}{nginx_upstream.STREAM_PREFIX}/chat/completions",
+        {**body, "stream": True},
+        "sk-b",
+    )
+    startup = seconds_to_first_answer(process, plain, spawned_at)
+    return measure("upstream direct (nginx)", process.pid, (plain, stream), startup, plan)
+
+
+def bench_litellm(upstream: str, plan: Plan) -> Figures:
+    port = free_port()
+    argv = litellm_command(upstream, port, plan.work)
+    endpoints = litellm_endpoints(f"http://127.0.0.1:{port}", MESSAGES)
+    spawned_at = time.monotonic()
+    log = plan.work / "litellm-proxy.log"
+    with spawned(argv, log=log, env=litellm_environment(plan.work)) as process:
+        startup = seconds_to_first_answer(process, endpoints[0], spawned_at)
+        return measure("LiteLLM proxy 1.110.2", process.pid, endpoints, startup, plan)
+
+
+def bench_service(
+    name: str, database: service_target.Database, upstream: str, plan: Plan
+) -> Figures:
+    """Set up through the API on a first run, then measure a restart and the calls."""
+    folder = plan.work / re.sub(r"\W+", "-", database.label.lower())
+    folder.mkdir()
+    env = {**service_target.environment(folder, database), **plan.service_env}
+    service_target.initialise(folder, env, upstream)
+    log, cwd = folder / "service.log", service_target.BACKEND
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with spawned(service_target.command(port), log=log, env=env, cwd=cwd):
+        wait_until_up(f"{base}/readyz")
+        api_key = service_target.enrol(base, UPSTREAM_KEY)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    endpoints = service_target.endpoints(base, api_key, MESSAGES)
+    spawned_at = time.monotonic()
+    with spawned(service_target.command(port), log=log, env=env, cwd=cwd) as process:
+        startup = seconds_to_first_answer(process, endpoints[0], spawned_at)
+        return measure(name, process.pid, endpoints, startup, plan, soak=True)
+
+
+def bench_postgres(upstream: str, plan: Plan, admin_url: str, redis_url: str) -> Figures | Skipped:
+    """The service on a scratch PostgreSQL database (dropped after) and Redis."""
+    name = "service (PostgreSQL + Redis)"
+    scratch = f"oauth_proxy_bench_{secrets.token_hex(4)}"
+    try:
+        service_target.clear_redis(redis_url)
+        url = service_target.create_postgres_database(admin_url, scratch)
+    except (OSError, asyncpg.PostgresError, redis.RedisError) as exc:
+        return Skipped(name, f"PostgreSQL ({admin_url}) or Redis ({redis_url}): {exc}")
+    try:
+        database = service_target.Database("postgres", url, redis_url)
+        return bench_service(name, database, upstream, plan)
+    finally:
+        service_target.drop_postgres_database(admin_url, scratch)
+
+
+def run(args: argparse.Namespace, plan: Plan) -> str:
+    rows: list[Figures] = []
+    skipped: list[Skipped] = []
+    port = free_port()
+    upstream = f"http://127.0.0.1:{port}"
+    argv = nginx_upstream.command(port, plan.work)
+    spawned_at = time.monotonic()
+    env = {"PATH": os.environ.get("PATH", "")}
+    with spawned(argv, log=plan.work / "nginx.log", env=env) as nginx:
+        direct = bench_upstream(nginx, upstream, spawned_at, plan)
+        rows.append(direct)
+        reference = bench_litellm(upstream, plan) if "litellm" in args.targets else None
+        if reference:
+            rows.append(reference)
+        if "sqlite" in args.targets:
+            sqlite = service_target.Database("sqlite")
+            rows.append(bench_service("service (SQLite)", sqlite, upstream, plan))
+        if "postgres" in args.targets:
+            found = bench_postgres(upstream, plan, args.postgres_admin_url, args.redis_url)
+            if isinstance(found, Skipped):
+                skipped.append(found)
             else:
-                errors += 1
-
-    begin = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(len(latencies), errors, time.perf_counter() - begin, latencies)
+                rows.append(found)
+    return render(rows, skipped, upstream=direct, reference=reference)
 
 
-def prepare_service(base: str) -> str:
-    """A user, an account on the bench platform, and an API key: returns the key."""
-    with httpx.Client(base_url=base, timeout=30) as http:
-        user = {"username": "bench", "password": "a long bench password"}
-        http.post("/api/v1/auth/register", json=user).raise_for_status()
-        token = http.post("/api/v1/auth/login", json=user).json()["data"]["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        bound = {
-            "platform": "bench",
-            "account_name": "bench",
-            "method": "api_key",
-            "credentials": {"api_key": "sk-bench-0000000000000000"},
-        }
-        http.post("/api/v1/oauth/initiate", json=bound, headers=auth).raise_for_status()
-        made = http.post("/api/v1/auth/api-keys", json={"name": "bench"}, headers=auth)
-        made.raise_for_status()
-        return str(made.json()["data"]["key"])
+def _targets(text: str) -> set[str]:
+    chosen = set(text.split(","))
+    if unknown := chosen - set(TARGETS):
+        raise argparse.ArgumentTypeError(f"unknown targets: {', '.join(sorted(unknown))}")
+    return chosen
 
 
-async def measure(service: str, upstream: str, key: str, duration_s: float, cap: int) -> None:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        targets = {
-            "upstream": (f"{upstream}/v1/chat/completions", {"Authorization": "Bearer sk-b"}),
-            "service": (f"{service}/v1/chat/completions", {"Authorization": f"Bearer {key}"}),
-        }
-        # Warm up both (the service's first call waits for litellm to load).
-        for url, headers in targets.values():
-            for stream in (False, True):
-                body = {"model": "bench/bench-model", "messages": PROMPT, "stream": stream}
-                for _ in range(20):
-                    await load(
-                        client, url, headers, body, concurrency=1, duration_s=60, max_requests=1
-                    )
-        rows = []
-        for name, stream, concurrency in SCENARIOS:
-            results = {}
-            for target, (url, headers) in targets.items():
-                body = {"model": "bench/bench-model", "messages": PROMPT, "stream": stream}
-                results[target] = await load(
-                    client, url, headers, body,
-                    concurrency=concurrency, duration_s=duration_s, max_requests=cap,
-                )  # fmt: skip
-            rows.append((name, concurrency, results))
-    print()
-    print(f"{'scenario':<22}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, concurrency, results in rows:
-        for target, result in results.items():
-            print(
-                f"{name + f' c={concurrency}':<22}{target:<10}{result.rate:>9.1f}"
-                f"{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}{result.errors:>8}"
-            )
-    print()
-    for name, concurrency, results in rows:
-        added = results["service"].percentile(50) - results["upstream"].percentile(50)
-        ratio = (
-            results["service"].rate / results["upstream"].rate if results["upstream"].rate else 0
-        )
-        print(
-            f"{name} c={concurrency}: the service adds {added:.1f} ms at p50 and serves "
-            f"{ratio:.0%} of the upstream's rate"
-        )
-    print(f"\n({os.cpu_count()} CPUs shared by the load generator, the service and the upstream)")
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
+    parser.add_argument(
+        "--requests", type=int, default=0, help="soak the service this many requests (0: none)"
+    )
+    parser.add_argument(
+        "--targets",
+        type=_targets,
+        default=set(TARGETS),
+        help=f"which of {','.join(TARGETS)} to run besides the upstream (default: all)",
+    )
+    parser.add_argument(
+        "--postgres-admin-url",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="a database to create and drop the scratch database from",
+    )
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/14", help="emptied first: the bench's own"
+    )
+    parser.add_argument(
+        "--service-env",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the service, e.g. LOG_LEVEL=WARNING (repeatable)",
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="keep the logs of a good run")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=6.0, help="seconds per measurement")
-    parser.add_argument("--max-requests", type=int, default=5000, help="cap per measurement")
-    args = parser.parse_args()
-
+    args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="oauth-proxy-bench-"))
-    upstream_port, service_port = free_port(), free_port()
-    upstream = f"http://127.0.0.1:{upstream_port}"
-    service = f"http://127.0.0.1:{service_port}"
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "ENVIRONMENT": "development",
-        "DATA_DIR": str(work),
-        "LOCAL_SECRETS_FILE": str(work / ".local-secrets.env"),
-        "JWT_SECRET": secrets.token_urlsafe(32),
-        "CREDENTIAL_KEYS": f"bench:{key}",
-        "BACKGROUND_JOBS": "false",
-        "LITELLM_CACHE_ENABLED": "false",  # measure calls, not the answer cache
-        "LOG_LEVEL": "WARNING",
-        "LITELLM_LOG_LEVEL": "WARNING",
-    }
-    platform = {
-        "platform_id": "bench",
-        "platform_name": "Bench",
-        "oauth_config": {"login_methods": ["api_key"]},
-        "litellm_config": {
-            "provider": "openai",
-            "api_base": f"{upstream}/v1",
-            "default_model": "bench-model",
-            "available_models": ["bench-model"],
-        },
-    }
-    (work / "bench-platform.json").write_text(json.dumps([platform]))
-    python = sys.executable
-    processes: list[subprocess.Popen[bytes]] = []
-    succeeded = False
-    log = open(work / "service.log", "wb")  # noqa: SIM115 - closed below
+    plan = Plan(args.duration, args.warmup, args.requests, work, dict(args.service_env))
+    print(
+        f"{os.cpu_count()} CPUs shared by wrk and the target; {plan.seconds} s per run; "
+        f"logs in {work}",
+        file=sys.stderr,
+    )
+    started, load_before = time.monotonic(), os.getloadavg()[0]
     try:
-        processes.append(
-            subprocess.Popen(  # noqa: S603 - a fixed argv: this interpreter, our modules
-                [python, "-m", "app.services.demo", "--port", str(upstream_port),
-                 "--chunks", "20", "--reply", REPLY],
-                cwd=BACKEND, env=env, stdout=subprocess.DEVNULL,
-            )
-        )  # fmt: skip
-        for script in (["scripts/init_db.py"], ["scripts/init_oauth_platforms.py", "--file",
-                                                 str(work / "bench-platform.json")]):  # fmt: skip
-            subprocess.run(  # noqa: S603 - a fixed argv: this interpreter, our scripts
-                [python, *script], cwd=BACKEND, env=env, check=True, capture_output=True
-            )
-        processes.append(
-            subprocess.Popen(  # noqa: S603 - a fixed argv: this interpreter, our modules
-                [python, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                 "--port", str(service_port), "--workers", "1", "--no-access-log",
-                 "--log-level", "warning"],
-                cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        )  # fmt: skip
-        wait_until(f"{upstream}/v1/models")
-        wait_until(f"{service}/readyz")
-        print(f"upstream {upstream}, service {service}")
-        api_key = prepare_service(service)
-        asyncio.run(measure(service, upstream, api_key, args.duration, args.max_requests))
-        succeeded = True
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        log.close()
-        if succeeded:  # a failed run keeps its folder (service.log) for a look
-            shutil.rmtree(work, ignore_errors=True)
+        table = run(args, plan)
+    except BaseException:
+        print(f"the bench failed: logs kept in {work}", file=sys.stderr)
+        raise
+    print(table)
+    print(
+        f"\n{os.cpu_count()} CPUs, {plan.seconds} s per run, {time.monotonic() - started:.0f} s in "
+        f"all; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work "
+        "on the machine slows every row)"
+    )
+    if args.keep_logs:
+        print(f"logs in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""The reference: LiteLLM proxy 1.110.2 (`litellm --config`, no database, one worker).
+
+It runs from its own virtual environment (`make bench` builds it from litellm-proxy.lock), with
+the two nginx prefixes as two models and a master key, so that it authenticates each call as the
+service does. It gets the same offline switches the service sets for litellm: without them its
+start-up would include failed downloads of a price list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nginx_upstream
+from wrk_load import Endpoint
+
+BENCH_DIR = Path(__file__).resolve().parent
+LITELLM = BENCH_DIR / ".venv-litellm-proxy" / "bin" / "litellm"
+MASTER_KEY = "sk-bench-master-key"
+PLAIN_MODEL, STREAM_MODEL = "bench-model", "bench-stream"
+OFFLINE = {
+    "LITELLM_OFFLINE_MODE": "true",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+}
+
+
+def config(upstream: str) -> str:
+    """The proxy's config (JSON is YAML): one model per nginx prefix."""
+    models = [
+        {
+            "model_name": name,
+            "litellm_params": {
+                "model": f"openai/{nginx_upstream.MODEL}",
+                "api_base": upstream + prefix,
+                "api_key": "sk-bench-upstream",
+            },
+        }
+        for name, prefix in (
+            (PLAIN_MODEL, nginx_upstream.PLAIN_PREFIX),
+            (STREAM_MODEL, nginx_upstream.STREAM_PREFIX),
+        )
+    ]
+    return json.dumps({"model_list": models, "general_settings": {"master_key": MASTER_KEY}})
+
+
+def command(upstream: str, port: int, work: Path) -> list[str]:
+    if not LITELLM.exists():
+        raise SystemExit(f"{LITELLM} is missing: `make bench` installs LiteLLM proxy there")
+    conf = work / "litellm-proxy.yaml"
+    conf.write_text(config(upstream))
+    return [
+        str(LITELLM), "--config", str(conf), "--host", "127.0.0.1", "--port", str(port),
+        "--num_workers", "1",
+    ]  # fmt: skip
+
+
+def environment(work: Path) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(work), **OFFLINE}
+
+
+def endpoints(base: str, messages: list[dict[str, str]]) -> tuple[Endpoint, Endpoint]:
+    """(non-streaming, streaming) calls of the proxy's chat completions."""
+    url = f"{base}/v1/chat/completions"
+    return (
+        Endpoint(url, {"model": PLAIN_MODEL, "messages": messages}, MASTER_KEY),
+        Endpoint(url, {"model": STREAM_MODEL, "messages": messages, "stream": True}, MASTER_KEY),
+    )
