@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     """Seconds to wait on a platform: to connect, and between bytes of its answer."""
     call_max_attempts: int = Field(default=3, ge=1, le=10)
     """Attempts per call in all, each on another account of the platform where one exists."""
+    call_lean_path: bool = True
+    """Call platforms that speak OpenAI's API directly (same answers, a fraction of litellm's
+    CPU); false: every call goes through litellm."""
     call_queue_seconds: float = Field(default=30.0, ge=0)
     """Seconds a call waits for an account whose concurrency slots or last tokens are taken by
     calls in flight, before it is refused with 429."""

@@ -20,6 +20,7 @@ until then); a failure after that ends the stream with an OpenAI error event.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -41,6 +42,7 @@ from app.services.calls import (
     account_state,
     ledger,
     monitoring,
+    passthrough,
     refusals,
     responses,
     routing,
@@ -149,10 +151,10 @@ class LiteLLMProxy:
             cached = self.answers.get(cache_key)
             if cached is not None:
                 return cached
-        litellm = await self.llm.module()
+        acompletion = await self._acompletion(call)
 
         async def attempt(chosen: _Attempt) -> Any:
-            return await litellm.acompletion(**self._arguments(call, chosen, stream=False))
+            return await acompletion(**self._arguments(call, chosen, stream=False))
 
         chosen, response = await self._with_failover(call, attempt, stream=False)
         tokens = usage.usage_of(response) or await self._estimate(
@@ -167,10 +169,10 @@ class LiteLLMProxy:
     async def open_stream(self, call: ChatCall) -> AsyncIterator[bytes]:
         """Server-sent `chat.completion.chunk` events. Fails over (and raises AppError) until an
         upstream has produced its first byte of answer; returns the events from then on."""
-        litellm = await self.llm.module()
+        acompletion = await self._acompletion(call)
 
         async def attempt(chosen: _Attempt) -> tuple[Any, list[Any], bool]:
-            stream = await litellm.acompletion(**self._arguments(call, chosen, stream=True))
+            stream = await acompletion(**self._arguments(call, chosen, stream=True))
             held: list[Any] = []
             try:
                 while len(held) < MAX_HELD_CHUNKS:
@@ -187,6 +189,13 @@ class LiteLLMProxy:
 
         chosen, (stream, held, ended) = await self._with_failover(call, attempt, stream=True)
         return self._relay(call, chosen, stream, held, ended)
+
+    async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:
+        """litellm's `acompletion`, or the lean path's for platforms that speak OpenAI's API."""
+        if self.settings.call_lean_path and passthrough.eligible(call.platform):
+            return functools.partial(passthrough.acompletion, self.ctx.http)
+        litellm = await self.llm.module()
+        return litellm.acompletion  # type: ignore[no-any-return]
 
     # --- attempts and failover ---
 
