@@ -71,6 +71,8 @@ def platforms(upstream: str) -> list[dict[str, object]]:
                 "default_model": nginx_upstream.MODEL,
                 "available_models": [nginx_upstream.MODEL],
             },
+            # A limit no run reaches: every call still reserves and settles its quota.
+            "quota_config": {"daily_limit": 10**12},
         }
         for platform_id, prefix in (
             (PLAIN_PLATFORM, nginx_upstream.PLAIN_PREFIX),

@@ -8,7 +8,7 @@ exist beforehand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -70,6 +70,24 @@ async def add(
         row | values,
         lambda new: {c: table.c[c] + new[c] for c in _COUNTERS} | {"updated_at": now},
     )
+
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class LastUsed:
+    """`last_used_at` is written at most once a minute per account by each process: written on
+    every call it would make the account's row the hottest one in the database."""
+
+    def __init__(self) -> None:
+        self._written: dict[int, datetime] = {}
+
+    def due(self, account_id: int, now: datetime) -> bool:
+        last = self._written.get(account_id)
+        if last is not None and timedelta(0) <= now - last < TOUCH_EVERY:
+            return False
+        self._written[account_id] = now
+        return True
 
 
 async def mark_used(session: AsyncSession, account_id: int, now: datetime) -> None:

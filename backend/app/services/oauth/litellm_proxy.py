@@ -113,6 +113,7 @@ class LiteLLMProxy:
         self.llm = llm
         self.admission = admission
         self.settings = ctx.settings
+        self._last_used = usage.LastUsed()
         self.clock: Callable[[], datetime] = utcnow
         """The time the quota day and rests are judged by (tests move it)."""
         self.answers = (
@@ -437,7 +438,8 @@ class LiteLLMProxy:
                     await ledger.settle(
                         session, account_id, admitted.day, tokens.total_tokens, admitted.hold
                     )
-                    await usage.mark_used(session, account_id, now)
+                    if self._last_used.due(account_id, now):
+                        await usage.mark_used(session, account_id, now)
                 await usage.add(
                     session,
                     account_id,
