@@ -6,14 +6,15 @@ alert checks, in three queries however many accounts there are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
-from app.models import AccountCooldown, AccountQuotaDay, OAuthAccount, PlatformConfig
+from app.models import AccountCooldown, OAuthAccount, PlatformConfig
+from app.services.calls.ledger import DayTotals, totals
 from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
 
 AccountState = Literal["active", "disabled", "expired", "exhausted", "cooling"]
@@ -70,7 +71,7 @@ async def load(
     narrowed = user_id is not None or platform_id is not None
     ids = [account.id for account, _ in rows]
     days = {account.id: quota_day(p, now) for account, p in rows if p is not None}
-    ledger = await _tokens_today(session, set(days.values()), ids if narrowed else None)
+    ledger = await totals(session, ids if narrowed else None, set(days.values()))
     resting = select(AccountCooldown.account_id).where(AccountCooldown.until > now).distinct()
     if narrowed:
         resting = resting.where(AccountCooldown.account_id.in_(ids))
@@ -82,35 +83,14 @@ async def load(
     ]
 
 
-async def _tokens_today(
-    session: AsyncSession, days: set[date], account_ids: list[int] | None
-) -> dict[tuple[int, date], tuple[int, int]]:
-    """(used, reserved) per (account, quota day) from the quota ledger — the one place that
-    knows where today's tokens are kept."""
-    if not days:
-        return {}
-    condition: ColumnElement[bool] = AccountQuotaDay.day.in_(days)
-    if account_ids is not None:
-        condition = condition & AccountQuotaDay.account_id.in_(account_ids)
-    rows = await session.execute(
-        select(
-            AccountQuotaDay.account_id,
-            AccountQuotaDay.day,
-            AccountQuotaDay.used_tokens,
-            AccountQuotaDay.reserved_tokens,
-        ).where(condition)
-    )
-    return {(a, d): (int(used), int(reserved)) for a, d, used, reserved in rows}
-
-
 def _health(
     account: OAuthAccount,
     platform: PlatformConfig | None,
-    tokens: tuple[int, int] | None,
+    tokens: DayTotals | None,
     cooling: set[int],
     now: datetime,
 ) -> AccountHealth:
-    used, reserved = tokens or (0, 0)
+    used, reserved = (tokens.used, tokens.reserved) if tokens else (0, 0)
     limit = daily_limit(platform, account.quota_limit) if platform is not None else None
     over_limit = limit is not None and used >= limit
     exhausted_until = account.exhausted_until

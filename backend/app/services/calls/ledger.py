@@ -116,18 +116,20 @@ async def used(session: AsyncSession, account_id: int, day: date) -> int:
 
 
 async def totals(
-    session: AsyncSession, account_ids: list[int], days: set[date]
+    session: AsyncSession, account_ids: list[int] | None, days: set[date]
 ) -> dict[tuple[int, date], DayTotals]:
-    if not account_ids or not days:
+    """Used and reserved tokens per (account, day) of those accounts (None: of every account)."""
+    if account_ids == [] or not days:
         return {}
-    rows = await session.execute(
-        select(
-            AccountQuotaDay.account_id,
-            AccountQuotaDay.day,
-            AccountQuotaDay.used_tokens,
-            AccountQuotaDay.reserved_tokens,
-        ).where(AccountQuotaDay.account_id.in_(account_ids), AccountQuotaDay.day.in_(days))
-    )
+    query = select(
+        AccountQuotaDay.account_id,
+        AccountQuotaDay.day,
+        AccountQuotaDay.used_tokens,
+        AccountQuotaDay.reserved_tokens,
+    ).where(AccountQuotaDay.day.in_(days))
+    if account_ids is not None:
+        query = query.where(AccountQuotaDay.account_id.in_(account_ids))
+    rows = await session.execute(query)
     return {(a, d): DayTotals(int(used), int(reserved)) for a, d, used, reserved in rows}
 
 
