@@ -226,3 +226,19 @@ async def test_disabling_an_account_counts_from_the_next_request_everywhere(
         assert toggled.json()["data"]["is_active"] is False
         refused = await call(http_b, auth)
         assert refused.status_code == 400 and "1 disabled" in refused.text
+
+
+async def test_a_call_that_cannot_wait_for_a_busy_account_is_told_so(database, platform_fakes):
+    async with (
+        instance(database, platform_fakes, call_queue_seconds=0.2) as app,
+        client(app) as http,
+    ):
+        await set_quota(app, max_concurrency=1)
+        auth = await new_user(app)
+        [account] = await add_accounts(app, http, auth, 1)
+        platform_fakes.openai.script(Slow(1.0, Reply()), credential=account["key"])
+        answers = await asyncio.gather(call(http, auth), call(http, auth))
+    served, refused = sorted(answers, key=lambda r: r.status_code)
+    assert served.status_code == 200
+    assert refused.status_code == 429 and "busy with other calls" in refused.text
+    assert int(refused.headers["retry-after"]) >= 1

@@ -84,6 +84,12 @@ def _resting(
             f"All your {name} accounts are out of quota{said}; the first comes back at {when}.",
             retry_after_s=retry_s,
         )
+    if found.waiting_reasons <= {"busy", "held"}:
+        return TooManyRequests(
+            f"All your {name} accounts are busy with other calls (their concurrency or the last "
+            f"of their quota is taken); try again in {retry_s} s.",
+            retry_after_s=retry_s,
+        )
     return TooManyRequests(
         f"All your {name} accounts are rate-limited or resting{said}; try again at {when}.",
         retry_after_s=retry_s,
