@@ -1,5 +1,6 @@
 """The one place where errors become responses, never a stack trace: the seed's envelope, and
-OpenAI's `{"error": {"message", "type", "param", "code"}}` under the OpenAI-compatible `/v1`."""
+OpenAI's `{"error": {"message", "type", "param", "code"}}` under the OpenAI-compatible `/v1`.
+A database that is down or restarting is a 503 saying so, not an internal error."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.database import unavailable
 from app.core.errors import AppError
 from app.schemas.chat import OpenAIErrorOut
 from app.schemas.common import ErrorEnvelope
@@ -31,6 +34,10 @@ _STATUS_MESSAGES = {
     404: "No such endpoint.",
     405: "This method is not allowed on this endpoint.",
 }
+DATABASE_UNAVAILABLE = (
+    "The service's database is unavailable (restarting or unreachable); try again in a few seconds."
+)
+DATABASE_RETRY_AFTER_S = 5
 _OPENAI_TYPES = {
     401: "authentication_error",
     403: "permission_error",
@@ -110,8 +117,27 @@ def install_error_handlers(app: FastAPI) -> None:
         message = _STATUS_MESSAGES.get(exc.status_code) or str(exc.detail)
         return error_response(request, exc.status_code, message, getattr(exc, "headers", None))
 
+    # Handled here rather than by the catch-all below, which would also log a traceback.
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        if not unavailable(exc):
+            raise exc  # on to the catch-all: a 500
+        logger.warning("database unavailable: %s", _cause(exc))
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+        return error_response(
+            request, 503, DATABASE_UNAVAILABLE, headers, code="database_unavailable"
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         message = "Internal error; the request id in X-Request-ID identifies it."
         return error_response(request, 500, message)
+
+
+def _cause(exc: Exception) -> str:
+    """The driver's own words, without the statement and parameters SQLAlchemy adds to them."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first_line = str(cause).partition("\n")[0]
+    return f"{type(cause).__name__}: {first_line}"

@@ -1,7 +1,9 @@
 """Database engine and sessions (async SQLAlchemy 2) for SQLite, PostgreSQL and MySQL/MariaDB.
 
 The request owns the transaction: `session_scope` commits when the block succeeds and rolls back
-when it raises; services only `flush()`.
+when it raises; services only `flush()`. `unavailable` tells a database that is down or restarting
+from a statement that failed (the first is answered 503; pooled connections are checked before
+use, so the service recovers by itself once the database is back).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -53,6 +57,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# SQLSTATEs that say the server is gone or not taking connections: connection exceptions (class
+# 08), shutting down, crashed, starting up; and MySQL's server shutting down (1053), cannot
+# connect (2002, 2003), connection lost (2006, 2013).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+_UNAVAILABLE_MYSQL_ERRORS = frozenset({1053, 2002, 2003, 2006, 2013})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached now (down, restarting, the connection
+    cut) rather than that a statement failed: what trying again shortly cures."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = str(getattr(exc.orig, "sqlstate", None) or "")
+        if state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        code = (getattr(exc.orig, "args", None) or (None,))[0]
+        return code in _UNAVAILABLE_MYSQL_ERRORS
+    # A driver that cannot even connect (asyncpg) raises the socket's error, unwrapped.
+    return isinstance(exc, ConnectionError | TimeoutError) and _passed_through_sqlalchemy(
+        exc.__traceback__
+    )
+
+
+def _passed_through_sqlalchemy(traceback: TracebackType | None) -> bool:
+    while traceback is not None:
+        if str(traceback.tb_frame.f_globals.get("__name__", "")).startswith("sqlalchemy."):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     options: dict[str, Any] = {"pool_pre_ping": True}
@@ -72,6 +108,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last commits, an
+    # application crash loses nothing. FULL would sync the disk on every call's books.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
@@ -95,6 +134,3 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             await session.rollback()
             raise
         await announce(session)
-    # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last commits, an
-    # application crash loses nothing. FULL would sync the disk on every call's books.
-    cursor.execute("PRAGMA synchronous=NORMAL")
