@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from app.core.database import unavailable
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from app.services.oauth import authorization_sessions
@@ -86,5 +87,8 @@ class BackgroundJobs:
             await asyncio.sleep(period_s)
             try:
                 await job()
-            except Exception:  # a failing round must not end the job
-                logger.exception("%s round failed", name)
+            except Exception as exc:  # a failing round must not end the job
+                if unavailable(exc):  # said once a round, without a traceback each second
+                    logger.warning("%s round skipped: the database is unavailable", name)
+                else:
+                    logger.exception("%s round failed", name)

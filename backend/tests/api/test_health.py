@@ -34,12 +34,13 @@ async def test_readyz_is_503_while_migrations_are_pending(tmp_path):
     assert response.json()["database"] in {"migrations pending", "unreachable"}
 
 
-async def test_readyz_is_503_when_redis_is_unreachable(sqlite_url):
-    # Nothing listens on port 1.
+async def test_readyz_stays_ready_but_degraded_when_redis_is_unreachable(sqlite_url):
+    # Nothing listens on port 1; the service counts in-process meanwhile.
     response = await _get(
         create_app(make_settings(sqlite_url, redis_url="redis://127.0.0.1:1/0")), "/readyz"
     )
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["redis"] == "unreachable"
 
 

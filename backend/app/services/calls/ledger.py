@@ -71,10 +71,20 @@ async def reserve(
 
 
 async def settle(
-    session: AsyncSession, account_id: int, day: date, used: int, hold: Hold | None
-) -> None:
-    """Count `used` tokens on the account's day, replacing the hold's estimate."""
-    reserved = hold.tokens if hold is not None and await _forget(session, hold) else 0
+    session: AsyncSession,
+    account_id: int,
+    day: date,
+    used: int,
+    hold: Hold | None,
+    *,
+    again: bool = False,
+) -> bool:
+    """Count `used` tokens on the account's day, replacing the hold's estimate. `again`: an
+    earlier try's COMMIT may have landed; a hold already gone then means it did (False)."""
+    forgotten = hold is not None and await _forget(session, hold)
+    if again and hold is not None and not forgotten:
+        return False
+    reserved = hold.tokens if forgotten and hold is not None else 0
     if reserved:
         await _add(session, account_id, day, used=used, reserved=-reserved)
     else:
@@ -84,11 +94,15 @@ async def settle(
             {"account_id": account_id, "day": day, "used_tokens": used, "updated_at": utcnow()},
             lambda new: {"used_tokens": _TABLE.c.used_tokens + new.used_tokens},
         )
+    return True
 
 
-async def release(session: AsyncSession, hold: Hold) -> None:
-    if await _forget(session, hold):
-        await _add(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+async def release(session: AsyncSession, hold: Hold) -> bool:
+    """Give the hold's estimate back; False when it was given back already."""
+    if not await _forget(session, hold):
+        return False
+    await _add(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+    return True
 
 
 async def sweep(session: AsyncSession, now: datetime, account_id: int | None = None) -> int:

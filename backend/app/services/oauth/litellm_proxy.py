@@ -40,7 +40,7 @@ from app.schemas.chat import ChatCompletionRequest
 from app.services import alerts
 from app.services.calls import (
     account_state,
-    ledger,
+    books,
     monitoring,
     passthrough,
     refusals,
@@ -369,8 +369,15 @@ class LiteLLMProxy:
             # The books close before the last events: a caller that has read them sees its usage
             # and the account's new state.
             settled = True
-            await self._close_stream(call, chosen, stream, relayed)
-            if relayed.failure is not None:
+            booked = await self._close_stream(call, chosen, stream, relayed)
+            if not booked:
+                yield responses.error_event(
+                    "The answer is complete but its usage could not be recorded: the service's "
+                    "database is unavailable. Treat this answer as failed.",
+                    "server_error",
+                    "database_unavailable",
+                )
+            elif relayed.failure is not None:
                 failure = relayed.failure
                 what = refusals.WORDS[failure.kind]
                 message = (
@@ -387,7 +394,8 @@ class LiteLLMProxy:
 
     async def _close_stream(
         self, call: ChatCall, chosen: _Attempt, stream: Any, relayed: _Relayed
-    ) -> None:
+    ) -> bool:
+        """Close the upstream and the books; False when the books could not be written."""
         # Shielded: when the caller hangs up the task is cancelled, and the books must still close.
         with anyio.CancelScope(shield=True):
             try:
@@ -395,6 +403,8 @@ class LiteLLMProxy:
                 await self._settle_stream(call, chosen, relayed)
             except Exception:
                 logger.exception("settling a stream on account %s failed", chosen.account.id)
+                return False
+        return True
 
     def _event(self, call: ChatCall, chunk: Any, relayed: _Relayed) -> bytes | None:
         reported = usage.usage_of(chunk)
@@ -423,48 +433,26 @@ class LiteLLMProxy:
         tokens: TokenUsage | None,
         failure: Classified | None = None,
     ) -> None:
-        """One transaction: the reservation settled to `tokens` (released when none were used),
-        the usage row, and the account's new state; then the concurrency ticket is given back.
+        """The attempt's books (calls/books.py), then its concurrency ticket given back.
         `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
         now = self.clock()
-        admitted = chosen.admitted
-        account_id = admitted.account.id
+        account_id = chosen.admitted.account.id
+        entry = books.Entry(
+            user_id=call.user_id,
+            platform=call.platform,
+            model=call.model,
+            admitted=chosen.admitted,
+            tokens=tokens,
+            failure=failure,
+            clear_cooldown=chosen.clear_cooldown,
+            clear_exhaustion=chosen.clear_exhaustion,
+            touch_last_used=tokens is not None and self._last_used.due(account_id, now),
+            now=now,
+        )
         try:
-            async with session_scope(self.ctx.factory) as session:
-                if tokens is None:
-                    if admitted.hold is not None:
-                        await ledger.release(session, admitted.hold)
-                else:
-                    await ledger.settle(
-                        session, account_id, admitted.day, tokens.total_tokens, admitted.hold
-                    )
-                    if self._last_used.due(account_id, now):
-                        await usage.mark_used(session, account_id, now)
-                await usage.add(
-                    session,
-                    account_id,
-                    call.model,
-                    admitted.day,
-                    now,
-                    usage=tokens,
-                    requests=1 if failure is None else 0,
-                    failures=0 if failure is None else 1,
-                )
-                if failure is not None:
-                    await account_state.apply_failure(
-                        session, call.user_id, account_id, call.model, call.platform, failure, now
-                    )
-                elif chosen.clear_cooldown or chosen.clear_exhaustion:
-                    await account_state.clear_after_success(
-                        session,
-                        call.user_id,
-                        account_id,
-                        call.model,
-                        cooldown=chosen.clear_cooldown,
-                        exhausted=chosen.clear_exhaustion,
-                    )
+            await books.write(self.ctx.factory, entry)
         finally:
-            await self.admission.leave(admitted)
+            await self.admission.leave(chosen.admitted)
 
     async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
         reason = (
