@@ -1,9 +1,10 @@
-"""Background jobs of one process: the token refresher, the alert checks and the device poller.
+"""Background jobs of one process: the token refresher, the alert checks, the sweeper of quota
+holds left by calls that died, and the device poller.
 
-The token refresher and the alert checks run in one process at a time across workers and
-instances: each round starts only in the process that holds (or takes over) the job's lease in
-the database. Device polls are many small units, each claimed in the database before it is done,
-so every process may run that job.
+The token refresher, the alert checks and the sweeper run in one process at a time across
+workers and instances: each round starts only in the process that holds (or takes over) the
+job's lease in the database. Device polls are many small units, each claimed in the database
+before it is done, so every process may run that job.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from app.core.database import unavailable
+from app.core.database import session_scope, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
+from app.services.calls import ledger
 from app.services.oauth import authorization_sessions
 from app.services.oauth.context import OAuthContext
 
 logger = logging.getLogger(__name__)
 
 DEVICE_POLL_TICK_S = 1.0
+HOLD_SWEEP_S = 60.0
 MIN_LEASE_S = 30.0
 """A lease outlives a few of its job's periods (and at least this), so a round that runs long
 is not taken over, while a holder that died is replaced within that time."""
@@ -51,6 +54,7 @@ class BackgroundJobs:
                 self.ctx.renewer.renew_due,
             ),
             self._start_leased("alert-checks", settings.alert_check_interval, self.alerts.run),
+            self._start_leased("hold-sweeper", HOLD_SWEEP_S, self.sweep_holds),
         ]
 
     async def stop(self) -> None:
@@ -77,6 +81,12 @@ class BackgroundJobs:
 
         self._leased.append(name)
         return asyncio.create_task(self._every(period_s, name, round_if_held))
+
+    async def sweep_holds(self) -> int:
+        """Give back the reservations of calls whose worker died, once they expire, so that the
+        quota shown and `most_remaining` see them free before the account next looks full."""
+        async with session_scope(self.ctx.factory) as session:
+            return await ledger.sweep(session, utcnow())
 
     async def _poll_devices(self) -> int:
         return await authorization_sessions.poll_device_sessions(self.ctx)

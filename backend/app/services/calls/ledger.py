@@ -5,8 +5,8 @@
     settle    the hold is deleted and its estimate moved to `used` as the real usage, in the
               transaction that records the call's usage, so usage is never half-recorded
     release   the hold is deleted and its estimate given back (the call failed)
-    sweep     holds of crashed workers are given back once they expire, when their account
-              next looks full
+    sweep     holds of crashed workers are given back once they expire: by the background
+              sweeper within a minute, and at once when their account looks full
 
 A hold is given back only by whoever deletes its row, so no estimate is returned twice. Every
 statement is plain SQL that SQLite, PostgreSQL and MariaDB run atomically. `reserve` commits the

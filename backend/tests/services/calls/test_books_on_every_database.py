@@ -109,3 +109,22 @@ async def test_ledger_usage_and_rests_on_every_database(kind, tmp_path):
         return
     async with scratch_database(kind) as url:
         await _exercise(url)
+
+
+async def test_the_sweeper_gives_back_holds_of_calls_that_died(app):
+    from app.services.background import BackgroundJobs
+
+    async with session_scope(app.state.session_factory) as session:
+        user = User(username=f"sweep-{utcnow().timestamp()}", password_hash=None)
+        session.add(user)
+        await session.flush()
+        account = OAuthAccount(user_id=user.id, platform_id="openai", account_name="swept")
+        session.add(account)
+        await session.flush()
+        day = utcnow().date()
+        dead = await ledger.reserve(session, account.id, day, 70, LIMIT, utcnow() - timedelta(1))
+    assert dead is not None
+    assert await BackgroundJobs(app.state.oauth).sweep_holds() >= 1
+    async with app.state.session_factory() as session:
+        row = await session.get(AccountQuotaDay, (account.id, day))
+    assert (row.used_tokens, row.reserved_tokens) == (0, 0)
