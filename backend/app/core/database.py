@@ -91,14 +91,18 @@ def _passed_through_sqlalchemy(traceback: TracebackType | None) -> bool:
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # The busy timeout queues writers instead of failing them.
         options["connect_args"] = {"timeout": 30}
     else:
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+        # A server may restart under the pool: each checkout checks its connection first (a
+        # file database cannot go away, and the check would cost every call a thread hop).
+        options.update(
+            pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True
+        )
     engine = create_async_engine(url, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -101,13 +101,13 @@ async def test_the_daily_limit_resets_at_the_platforms_midnight(
         await set_quota(app, daily_limit=50, reset_timezone=zone)
         auth = await new_user(app)
         [account] = await add_accounts(app, http, auth, 1)
-        proxy = app.state.llm_proxy
-        proxy.clock = lambda: before_midnight
+        chooser = app.state.llm_proxy.chooser
+        chooser.clock = lambda: before_midnight
         assert (await call(http, auth, words=60)).status_code == 200  # 61 tokens: spent
         refused = await call(http, auth)
         assert refused.status_code == 429 and "out of quota" in refused.text
         assert refused.headers["retry-after"] == "30"  # the platform's midnight, not ours
-        proxy.clock = lambda: before_midnight + timedelta(seconds=31)
+        chooser.clock = lambda: before_midnight + timedelta(seconds=31)
         assert (await call(http, auth)).status_code == 200
         async with app.state.session_factory() as session:
             days = dict(

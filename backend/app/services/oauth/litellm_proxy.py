@@ -2,12 +2,13 @@
 litellm, answer, record usage — and when a call fails, classify it, act on it, and fail over.
 
     up to CALL_MAX_ATTEMPTS attempts, each on another account where one exists:
-        choose and admit an account (calls/admission.py): the platform's strategy, the
-        concurrency cap, requests per minute, a reservation of the estimate
-                                                         (one short transaction)
-        call litellm with that account's credential      (no transaction open)
+        choose and admit an account (calls/choosing.py, calls/admission.py): the platform's
+        strategy, the concurrency cap, requests per minute, a reservation of the estimate
+                                                         (a short transaction per account)
+        call the platform with that account's credential: through litellm, or directly for
+        platforms that speak OpenAI's API (calls/passthrough.py)   (no transaction open)
         answered → the reservation settled to the real tokens, usage and last_used_at
-                   recorded                              (one short transaction)
+                   recorded (calls/books.py)             (one short transaction)
         failed   → the reservation released; classified (platforms.md §2) and acted on
                    (one short transaction):
                    bad_request straight back to the caller; auth_expired one refresh and the
@@ -22,20 +23,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
 
-from app.core.crypto import DecryptionError
-from app.core.database import session_scope, utcnow
+from app.core.database import session_scope
 from app.core.errors import AppError
 from app.core.llm import LLM
-from app.models import OAuthAccount, PlatformConfig
 from app.schemas.chat import ChatCompletionRequest
 from app.services import alerts
 from app.services.calls import (
@@ -48,52 +45,20 @@ from app.services.calls import (
     routing,
     usage,
 )
-from app.services.calls.admission import QUEUEING, Admission, Admitted
+from app.services.calls.admission import Admission
 from app.services.calls.answer_cache import AnswerCache
+from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.classification import Classified
 from app.services.calls.selection import Availability
 from app.services.calls.upstream_error import from_exception
 from app.services.calls.usage import TokenUsage
-from app.services.oauth.adapters import create_adapter
-from app.services.oauth.adapters.base import BasePlatformAdapter, CallTarget, CredentialRejected
 from app.services.oauth.context import OAuthContext
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_HELD_CHUNKS = 8
-QUEUE_FIRST_PAUSE_S = 0.02
-QUEUE_MAX_PAUSE_S = 0.5
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
-
-
-@dataclass(frozen=True)
-class ChatCall:
-    """One chat completion for one user on one platform."""
-
-    user_id: int
-    platform: PlatformConfig
-    model: str
-    messages: list[dict[str, Any]]
-    params: dict[str, Any] = field(default_factory=dict)
-    """OpenAI parameters litellm translates per platform (temperature, tools, …)."""
-    extra_body: dict[str, Any] = field(default_factory=dict)
-    """Parameters OpenAI does not define, passed to OpenAI-format platforms as they are."""
-    include_usage: bool = False
-    """Streams: the caller asked for the final usage chunk."""
-
-
-@dataclass
-class _Attempt:
-    admitted: Admitted
-    adapter: BasePlatformAdapter
-    target: CallTarget
-    clear_cooldown: bool
-    clear_exhaustion: bool
-
-    @property
-    def account(self) -> OAuthAccount:
-        return self.admitted.account
 
 
 @dataclass
@@ -112,10 +77,9 @@ class LiteLLMProxy:
         self.ctx = ctx
         self.llm = llm
         self.admission = admission
+        self.chooser = Chooser(ctx, admission)
         self.settings = ctx.settings
         self._last_used = usage.LastUsed()
-        self.clock: Callable[[], datetime] = utcnow
-        """The time the quota day and rests are judged by (tests move it)."""
         self.answers = (
             AnswerCache(self.settings.litellm_cache_ttl)
             if self.settings.litellm_cache_enabled
@@ -154,7 +118,7 @@ class LiteLLMProxy:
                 return cached
         acompletion = await self._acompletion(call)
 
-        async def attempt(chosen: _Attempt) -> Any:
+        async def attempt(chosen: Attempt) -> Any:
             return await acompletion(**self._arguments(call, chosen, stream=False))
 
         chosen, response = await self._with_failover(call, attempt, stream=False)
@@ -172,7 +136,7 @@ class LiteLLMProxy:
         upstream has produced its first byte of answer; returns the events from then on."""
         acompletion = await self._acompletion(call)
 
-        async def attempt(chosen: _Attempt) -> tuple[Any, list[Any], bool]:
+        async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await acompletion(**self._arguments(call, chosen, stream=True))
             held: list[Any] = []
             try:
@@ -201,8 +165,8 @@ class LiteLLMProxy:
     # --- attempts and failover ---
 
     async def _with_failover(
-        self, call: ChatCall, attempt: Callable[[_Attempt], Awaitable[T]], *, stream: bool
-    ) -> tuple[_Attempt, T]:
+        self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool
+    ) -> tuple[Attempt, T]:
         started = time.monotonic()
         tried: set[int] = set()
         renewed: set[int] = set()
@@ -210,7 +174,7 @@ class LiteLLMProxy:
         again: int | None = None
         transient = Availability()  # accounts found busy or rate-limited along the way
         for _ in range(self.settings.call_max_attempts):
-            chosen = await self._queue_for(call, tried, again, transient)
+            chosen = await self.chooser.next(call, tried, again, transient)
             again = None
             if chosen is None:
                 break
@@ -259,68 +223,7 @@ class LiteLLMProxy:
         monitoring.call_ended(call.platform, call.model, outcome, started, stream)
         raise await self._give_up(call, failures, transient)
 
-    async def _queue_for(
-        self, call: ChatCall, tried: set[int], again: int | None, transient: Availability
-    ) -> _Attempt | None:
-        """`_choose`, waiting up to CALL_QUEUE_SECONDS while the only accounts left are busy
-        with calls in flight (their slots or their last tokens taken), rather than refusing."""
-        deadline = time.monotonic() + self.settings.call_queue_seconds
-        pause = QUEUE_FIRST_PAUSE_S
-        while True:
-            found = Availability()
-            chosen = await self._choose(call, tried, again, found)
-            transient.waits.update(found.waits)
-            queueing = any(reason in QUEUEING for _, reason in found.waits.values())
-            if chosen is not None or not queueing or time.monotonic() + pause > deadline:
-                return chosen
-            await anyio.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - spreads retries
-            pause = min(pause * 2, QUEUE_MAX_PAUSE_S)
-
-    async def _choose(
-        self, call: ChatCall, tried: set[int], again: int | None, transient: Availability
-    ) -> _Attempt | None:
-        now = self.clock()
-        estimate = usage.estimate(call.messages, call.params)
-        async with session_scope(self.ctx.factory) as session:
-            found = await self.admission.survey(
-                session, call.user_id, call.platform, call.model, now
-            )
-            ordered = await self.admission.candidates(call.user_id, call.platform, found, tried)
-            ordered.sort(key=lambda a: a.id != again)  # a renewed account goes again first
-            for account in ordered:
-                admitted = await self.admission.admit(
-                    session, account, call.platform, found, estimate, now
-                )
-                if admitted is None:
-                    # Each account is tried in a transaction of its own, so no row of one is
-                    # locked while another is waited for (two calls could deadlock).
-                    await session.commit()
-                    continue
-                adapter = create_adapter(call.platform, self.ctx.http)
-                try:
-                    secrets = self.ctx.store.load(account)
-                    target = adapter.call_target(secrets, dict(account.settings or {}), call.model)
-                    if not target.api_key:
-                        # Never let litellm fall back to a key of its own choosing.
-                        raise CredentialRejected("The account has no usable credential.")
-                except (DecryptionError, CredentialRejected) as exc:
-                    await self.admission.withdraw(session, admitted)
-                    reason = getattr(exc, "message", None) or "The stored credential is unreadable."
-                    await account_state.mark_expired(
-                        session, call.user_id, account.id, f"{reason} Bind the account again."
-                    )
-                    continue
-                return _Attempt(
-                    admitted,
-                    adapter,
-                    target,
-                    clear_cooldown=account.id in found.stale_cooldowns,
-                    clear_exhaustion=account.id in found.stale_exhaustion,
-                )
-            transient.waits.update(found.waits)
-            return None
-
-    def _arguments(self, call: ChatCall, chosen: _Attempt, *, stream: bool) -> dict[str, Any]:
+    def _arguments(self, call: ChatCall, chosen: Attempt, *, stream: bool) -> dict[str, Any]:
         target = chosen.target
         arguments: dict[str, Any] = {
             **call.params,
@@ -346,7 +249,7 @@ class LiteLLMProxy:
     # --- streams ---
 
     async def _relay(
-        self, call: ChatCall, chosen: _Attempt, stream: Any, held: list[Any], ended: bool
+        self, call: ChatCall, chosen: Attempt, stream: Any, held: list[Any], ended: bool
     ) -> AsyncIterator[bytes]:
         relayed = _Relayed()
         settled = False
@@ -393,7 +296,7 @@ class LiteLLMProxy:
                 await self._close_stream(call, chosen, stream, relayed)
 
     async def _close_stream(
-        self, call: ChatCall, chosen: _Attempt, stream: Any, relayed: _Relayed
+        self, call: ChatCall, chosen: Attempt, stream: Any, relayed: _Relayed
     ) -> bool:
         """Close the upstream and the books; False when the books could not be written."""
         # Shielded: when the caller hangs up the task is cancelled, and the books must still close.
@@ -417,7 +320,7 @@ class LiteLLMProxy:
         body = responses.chunk_body(chunk, with_usage=call.include_usage)
         return responses.sse(body) if body is not None else None
 
-    async def _settle_stream(self, call: ChatCall, chosen: _Attempt, relayed: _Relayed) -> None:
+    async def _settle_stream(self, call: ChatCall, chosen: Attempt, relayed: _Relayed) -> None:
         tokens = relayed.usage or await self._estimate(
             call, chosen.target.model, "".join(relayed.texts)
         )
@@ -429,13 +332,13 @@ class LiteLLMProxy:
     async def _book(
         self,
         call: ChatCall,
-        chosen: _Attempt,
+        chosen: Attempt,
         tokens: TokenUsage | None,
         failure: Classified | None = None,
     ) -> None:
         """The attempt's books (calls/books.py), then its concurrency ticket given back.
         `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
-        now = self.clock()
+        now = self.chooser.clock()
         account_id = chosen.admitted.account.id
         entry = books.Entry(
             user_id=call.user_id,
@@ -486,7 +389,7 @@ class LiteLLMProxy:
     async def _give_up(
         self, call: ChatCall, failures: list[Classified], transient: Availability
     ) -> AppError:
-        now = self.clock()
+        now = self.chooser.clock()
         async with self.ctx.factory() as session:
             found = await self.admission.survey(
                 session, call.user_id, call.platform, call.model, now
