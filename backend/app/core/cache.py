@@ -23,6 +23,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from app.core.logging import warn_now_and_then
+
 logger = logging.getLogger(__name__)
 
 K = TypeVar("K")
@@ -43,7 +45,7 @@ class Generations:
         try:
             values = await self._redis.mget([self._prefix + name for name in names])
         except (RedisError, OSError):
-            logger.warning("cache generations unreadable (Redis): caches bypassed")
+            warn_now_and_then(logger, "Redis unreachable: caches bypassed")
             return tuple(UNKNOWN for _ in names)
         return tuple(int(value or 0) for value in values)
 

@@ -18,6 +18,8 @@ from collections import defaultdict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.core.logging import warn_now_and_then
+
 logger = logging.getLogger(__name__)
 _LOCAL = "local:"
 
@@ -51,7 +53,9 @@ class InFlight:
                 )
                 return ticket if admitted else None
             except (RedisError, OSError):
-                logger.warning("in-flight counts: Redis unreachable, counting in this process")
+                warn_now_and_then(
+                    logger, "Redis unreachable: calls in flight count in this process"
+                )
         ticket = _LOCAL + ticket
         calls = self._local[key]
         for stale in [t for t, started in calls.items() if started < now - self._ttl_s]:

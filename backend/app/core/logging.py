@@ -11,6 +11,7 @@ import contextvars
 import logging
 import re
 import sys
+import time
 from typing import IO, Any
 
 import orjson
@@ -124,3 +125,15 @@ def configure_logging(level: str, *, json_lines: bool, stream: IO[str] | None = 
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+
+
+_last_said: dict[str, float] = {}
+
+
+def warn_now_and_then(logger: logging.Logger, message: str, every_s: float = 60.0) -> None:
+    """`logger.warning(message)`, at most once every `every_s` seconds: an outage that every
+    request meets (Redis down) is said, not repeated a thousand times a minute."""
+    now = time.monotonic()
+    if now - _last_said.get(message, -every_s) >= every_s:
+        _last_said[message] = now
+        logger.warning(message)

@@ -18,6 +18,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
+from app.core.logging import warn_now_and_then
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -71,5 +73,5 @@ class RateLimiter:
             try:
                 return await action(self._shared)
             except StorageError:
-                logger.warning("rate limits: Redis unreachable, counting in this process")
+                warn_now_and_then(logger, "Redis unreachable: rate limits count in this process")
         return await action(self._local)
