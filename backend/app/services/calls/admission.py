@@ -57,11 +57,16 @@ class Admission:
         platform: PlatformConfig,
         model: str,
         now: datetime,
+        *,
+        full: bool = False,
     ) -> Availability:
+        """The caller's accounts on the platform as they stand for `model`. Today's quota figures
+        are read when they order the accounts (two or more with a limit) or when `full`: one
+        account alone needs none, its reservation says whether it has room."""
         found = await self.cache.accounts(session, user_id, platform.platform_id)
         limited = [a.id for a in found.accounts if daily_limit(platform, a.quota_limit) is not None]
         day = quota_day(platform, now)
-        totals = await ledger.totals(session, limited, {day})
+        totals = await ledger.totals(session, limited if full or len(limited) > 1 else [], {day})
         return availability(
             found.accounts,
             found.cooldowns,

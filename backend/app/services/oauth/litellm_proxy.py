@@ -392,7 +392,7 @@ class LiteLLMProxy:
         now = self.chooser.clock()
         async with self.ctx.factory() as session:
             found = await self.admission.survey(
-                session, call.user_id, call.platform, call.model, now
+                session, call.user_id, call.platform, call.model, now, full=True
             )
         for account in list(found.usable):  # still waiting for what this call found
             until, reason = transient.waits.get(account.id, (None, ""))
