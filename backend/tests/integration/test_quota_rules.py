@@ -242,3 +242,17 @@ async def test_a_call_that_cannot_wait_for_a_busy_account_is_told_so(database, p
     assert served.status_code == 200
     assert refused.status_code == 429 and "busy with other calls" in refused.text
     assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_an_account_whose_daily_tokens_are_spent_shows_exhausted_until_the_reset(
+    database, platform_fakes
+):
+    async with instance(database, platform_fakes) as app, client(app) as http:
+        await set_quota(app, daily_limit=50)
+        auth = await new_user(app)
+        [account] = await add_accounts(app, http, auth, 1)
+        assert (await call(http, auth, words=60)).status_code == 200  # 61 tokens: spent
+        listed = (await http.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
+    [shown] = [a for a in listed if a["id"] == account["id"]]
+    assert (shown["status"], shown["quota_used"], shown["quota_limit"]) == ("exhausted", 61, 50)
+    assert shown["reset_at"] == shown["quota_reset_at"]

@@ -8,7 +8,7 @@ from app.core.database import utcnow
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.oauth import AccountOut, AccountStatus, CooldownOut
 from app.services.calls.account_state import CallState
-from app.services.calls.quota_clock import next_reset
+from app.services.calls.quota_clock import daily_limit, next_reset
 from app.services.oauth.adapters.base import BoundCredential
 from app.services.oauth.credential_store import CredentialStore
 
@@ -41,6 +41,10 @@ def account_out(
     account: OAuthAccount, platform: PlatformConfig | None, state: CallState | None = None
 ) -> AccountOut:
     state = state or CallState()
+    now = utcnow()
+    quota_limit = (
+        daily_limit(platform, account.quota_limit) if platform is not None else account.quota_limit
+    )
     status: AccountStatus = "active"
     reset_at = None
     if not account.is_active:
@@ -49,11 +53,10 @@ def account_out(
         status = "expired"
     elif state.exhausted_until is not None:
         status, reset_at = "exhausted", state.exhausted_until
+    elif platform is not None and quota_limit is not None and state.used_today >= quota_limit:
+        status, reset_at = "exhausted", next_reset(platform, now)  # its daily tokens are spent
     elif state.cooldowns:
         status, reset_at = "cooling", min(c.until for c in state.cooldowns)
-    quota_limit = account.quota_limit
-    if quota_limit is None and platform is not None and platform.quota_config:
-        quota_limit = platform.quota_config.get("daily_limit")
     return AccountOut(
         id=account.id,
         platform_id=account.platform_id,
@@ -68,7 +71,7 @@ def account_out(
         status=status,
         status_reason=account.status_reason,
         reset_at=reset_at,
-        quota_reset_at=next_reset(platform, utcnow()) if platform is not None else None,
+        quota_reset_at=next_reset(platform, now) if platform is not None else None,
         cooldowns=[
             CooldownOut(model=c.model, reason=c.reason, until=c.until, message=c.message)
             for c in state.cooldowns
