@@ -5,8 +5,8 @@ not to, takes several seconds and ~190 MB, installs log handlers of its own, and
 `*_API_KEY` environment variables when a call names no key. So: the offline switches are set and
 those variables removed before the import; the import runs once per process on a background
 thread started with the app (the service is ready before litellm is; the first call waits for
-it); litellm's handlers are removed so its records pass through our redacting handler at
-`LITELLM_LOG_LEVEL`.
+it); litellm's handlers, and the filters it puts on other libraries' loggers, are removed so
+that records pass through our redacting handler, litellm's at `LITELLM_LOG_LEVEL`.
 """
 
 from __future__ import annotations
@@ -46,9 +46,22 @@ def remove_provider_keys(environ: dict[str, str] | os._Environ[str] = os.environ
 
 def _import_litellm(future: Future[ModuleType]) -> None:
     try:
-        future.set_result(importlib.import_module("litellm"))
+        module = importlib.import_module("litellm")
+        _drop_litellm_filters()
+        future.set_result(module)
     except BaseException as exc:  # handed to whoever awaits the module
         future.set_exception(exc)
+
+
+def _drop_litellm_filters() -> None:
+    """The import puts litellm's secret filters on other libraries' loggers (uvicorn's access log
+    among them): regular expressions over every record, which our redacting handler already
+    does once."""
+    for lib_logger in list(logging.root.manager.loggerDict.values()):
+        if isinstance(lib_logger, logging.Logger):
+            for found in list(lib_logger.filters):
+                if type(found).__module__.startswith("litellm"):
+                    lib_logger.removeFilter(found)
 
 
 def start_import() -> Future[ModuleType]:
