@@ -31,9 +31,11 @@ from app.core.metrics import HttpMetricsMiddleware
 from app.core.rate_limit import REDIS_TIMEOUTS, RateLimiter
 from app.core.security import TokenService
 from app.services.alerts import webhook as alert_webhook
+from app.services.api_keys import ApiKeyCache
 from app.services.background import BackgroundJobs
 from app.services.calls.account_cache import CallCache
 from app.services.calls.admission import Admission
+from app.services.calls.allowances import Allowances
 from app.services.demo import retire_demo, start_demo
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         generations = Generations(app.state.redis, settings.redis_key_prefix)
         app.state.session_factory = create_session_factory(engine, generations)
+        app.state.api_key_cache = ApiKeyCache(generations, enabled=settings.cache_enabled)
         # One pooled client for every outbound request to platforms and OAuth servers.
         app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
         # One Chromium per process, started on the first browser login.
@@ -91,7 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CallCache(generations, enabled=settings.cache_enabled),
             InFlight(app.state.redis, settings.call_hold_seconds, settings.redis_key_prefix),
             app.state.limiter,
-            hold_s=settings.call_hold_seconds,
+            Allowances(
+                app.state.session_factory,
+                settings.call_hold_seconds,
+                enabled=settings.call_quota_blocks,
+            ),
         )
         app.state.llm_proxy = LiteLLMProxy(app.state.oauth, llm, admission)
         demo = await start_demo(app.state.session_factory) if settings.demo_mode else None
@@ -104,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await jobs.stop()
+            await app.state.llm_proxy.close()
             await alert_webhook.drain(timeout_s=5)
             await app.state.browser_logins.close()
             await browser_pool.close()

@@ -79,10 +79,14 @@ class Books:
     """Sum of account_usage.failures."""
 
 
-def service_env(database_url: str, *, call_timeout_s: float) -> dict[str, str]:
+def service_env(
+    database_url: str, *, call_timeout_s: float, quota_blocks: bool = False
+) -> dict[str, str]:
     """The service's settings for a fault test: its own database and Redis keys, no answer
-    cache (every call reaches the platform), no per-user limit in the way."""
+    cache (every call reaches the platform), no per-user limit in the way. Without
+    `quota_blocks` every call holds its own reservation, which the tests follow hold by hold."""
     return {
+        "CALL_QUOTA_BLOCKS": str(quota_blocks).lower(),
         "DATABASE_URL": database_url,
         "LITELLM_CACHE_ENABLED": "false",
         "CALL_USER_RATE_LIMIT": "100000/minute",
@@ -212,6 +216,17 @@ async def load(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return outcomes
+
+
+async def settled_books(database_url: str, timeout_s: float) -> Books:
+    """The books once nothing is reserved any more: the blocks of quota a process holds go back
+    a second after its last call (bounded wait; the last reading when time is up)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        books = await read_books(database_url)
+        if (books.reserved, books.holds) == (0, {}) or time.monotonic() > deadline:
+            return books
+        await asyncio.sleep(0.2)
 
 
 async def read_books(database_url: str) -> Books:

@@ -1,4 +1,7 @@
-"""Typed dependencies: the request's database session, the current user, the credential store."""
+"""Typed dependencies: the request's database session, the current user, the credential store.
+
+Each is `async def`, even those that only read app state: FastAPI runs a plain `def` dependency
+on a worker thread, a thread hop per dependency per request."""
 
 from __future__ import annotations
 
@@ -27,32 +30,32 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_token_service(request: Request) -> TokenService:
+async def get_token_service(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The caller's address (behind a proxy, run uvicorn with --proxy-headers for the real one)."""
     return request.client.host if request.client else "unknown"
 
 
-def get_browser_logins(request: Request) -> BrowserLogins:
+async def get_browser_logins(request: Request) -> BrowserLogins:
     logins: BrowserLogins = request.app.state.browser_logins
     return logins
 
 
-def get_oauth_context(request: Request) -> OAuthContext:
+async def get_oauth_context(request: Request) -> OAuthContext:
     ctx: OAuthContext = request.app.state.oauth
     return ctx
 
@@ -112,7 +115,8 @@ async def get_caller(
         raise Unauthorized("Authentication required: send Authorization: Bearer <API key>.")
     factory = request.app.state.session_factory
     if api_keys.looks_like_key(credentials.credentials):
-        return await api_keys.authenticate(factory, credentials.credentials)
+        cache: api_keys.ApiKeyCache = request.app.state.api_key_cache
+        return await api_keys.authenticate(factory, cache, credentials.credentials)
     try:
         subject = await tokens.verify(credentials.credentials)
     except InvalidToken as exc:
@@ -138,7 +142,7 @@ async def get_model_caller(
     return caller
 
 
-def get_llm_proxy(request: Request) -> LiteLLMProxy:
+async def get_llm_proxy(request: Request) -> LiteLLMProxy:
     proxy: LiteLLMProxy = request.app.state.llm_proxy
     return proxy
 

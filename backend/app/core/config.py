@@ -122,11 +122,14 @@ class Settings(BaseSettings):
     call_hold_seconds: float = Field(default=600.0, gt=0)
     """Seconds a call's quota reservation and concurrency slot outlive a worker that died
     mid-call; a live call that runs longer simply settles without its hold."""
+    call_quota_blocks: bool = True
+    """Each process reserves an account's quota in blocks while plenty is left, and its calls
+    reserve from them in memory; false: every call writes its own reservation."""
     call_user_rate_limit: str | None = "600/minute"
     """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
     cache_enabled: bool = True
-    """Cache platform configs (1 h) and account lists (5 min) for the call path; every change
-    drops them in every worker and instance (through Redis when REDIS_URL is set)."""
+    """Cache platform configs (1 h), account lists (5 min) and API keys (1 min) for the call path;
+    every change drops them in every worker and instance (through Redis when REDIS_URL is set)."""
     demo_mode: bool = False
     """Start an in-process fake platform, `demo`, that answers any key (refused in production)."""
 

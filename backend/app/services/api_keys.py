@@ -1,15 +1,24 @@
 """Per-user API keys for the OpenAI-compatible API: created (shown once), listed, revoked, and
-resolved to their user on each call."""
+resolved to their user on each call.
+
+Resolving is cached per process for a minute (`ApiKeyCache`): any change to a key or a user,
+through the ORM or a bulk statement, drops the cache in every worker and instance after its
+commit, so a revoked key or a disabled user is refused from the very next call.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
+from app.core.cache import Generations, TTLCache, changed
 from app.core.database import session_scope, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.models import ApiKey, User
@@ -19,6 +28,11 @@ KEY_PREFIX = "op-"
 MAX_KEYS_PER_USER = 100
 # `last_used_at` is written at most this often per key: the hot path stays read-only.
 TOUCH_EVERY = timedelta(seconds=60)
+CACHE_TTL_S = 60.0
+API_KEYS = "api-keys"
+"""The cache namespace of keys and users: bumped by any change to either table."""
+# Marks the `last_used_at` write as bookkeeping: it must not drop the cache it serves.
+_BOOKKEEPING = "api_keys_bookkeeping"
 
 
 def hash_key(key: str) -> str:
@@ -73,29 +87,78 @@ async def revoke(session: AsyncSession, user: User, key_id: int) -> int:
     return key_id
 
 
-async def authenticate(factory: async_sessionmaker[AsyncSession], key: str) -> User:
-    """The user an API key names. Reads in one short transaction; `last_used_at` is written in
-    another, and only when it is more than a minute old."""
+@dataclass(slots=True)
+class _KeyHolder:
+    key_id: int
+    user: User
+    """Detached, shared by every call with the key: nothing may change or lazy-load it."""
+    touched_at: datetime | None
+    """When `last_used_at` was last written (or read), so the cached path need not read it."""
+
+
+class ApiKeyCache:
+    """Who each recently used key names, by the key's hash (never the key itself)."""
+
+    def __init__(self, generations: Generations, *, enabled: bool = True) -> None:
+        self.generations = generations
+        self.holders: TTLCache[str, _KeyHolder] = TTLCache(CACHE_TTL_S if enabled else 0)
+
+
+async def authenticate(
+    factory: async_sessionmaker[AsyncSession], cache: ApiKeyCache, key: str
+) -> User:
+    """The user an API key names: from `cache` while no key or user has changed, else read in
+    one short transaction. `last_used_at` is written in another, at most once a minute per key
+    (and process)."""
+    key_hash = hash_key(key)
+    # Read before the load: a change committed meanwhile leaves the value under an old generation.
+    (generation,) = await cache.generations.read(API_KEYS)
+    holder = cache.holders.get(key_hash, generation)
+    if holder is None:
+        holder = await _load(factory, key_hash)
+        cache.holders.put(key_hash, generation, holder)
+    if not holder.user.is_active:
+        raise Forbidden("This user is disabled.")
+    now = utcnow()
+    if holder.touched_at is None or now - holder.touched_at > TOUCH_EVERY:
+        holder.touched_at = now  # claimed before the write: concurrent calls do not repeat it
+        async with session_scope(factory) as session:
+            await session.execute(
+                update(ApiKey)
+                .where(ApiKey.id == holder.key_id)
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False, **{_BOOKKEEPING: True})
+            )
+    return holder.user
+
+
+async def _load(factory: async_sessionmaker[AsyncSession], key_hash: str) -> _KeyHolder:
     async with factory() as session:
         found = (
             await session.execute(
                 select(ApiKey, User)
                 .join(User, User.id == ApiKey.user_id)
-                .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+                .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
             )
         ).first()
     if found is None:
         raise Unauthorized("The API key is invalid or has been revoked.")
     api_key, user = found
-    if not user.is_active:
-        raise Forbidden("This user is disabled.")
-    now = utcnow()
-    if api_key.last_used_at is None or now - api_key.last_used_at > TOUCH_EVERY:
-        async with session_scope(factory) as session:
-            await session.execute(
-                update(ApiKey)
-                .where(ApiKey.id == api_key.id)
-                .values(last_used_at=now)
-                .execution_options(synchronize_session=False)
-            )
-    return user
+    return _KeyHolder(api_key.id, user, api_key.last_used_at)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    flushed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, ApiKey | User) for obj in flushed):
+        changed(session, API_KEYS)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state: ORMExecuteState) -> None:
+    if (
+        (state.is_update or state.is_delete)
+        and not state.execution_options.get(_BOOKKEEPING)
+        and any(m.entity in (ApiKey, User) for m in state.all_mappers)
+    ):
+        changed(state.session, API_KEYS)

@@ -35,6 +35,7 @@ from tests.call_books import (
     read_books,
     serve_on_every_account,
     service_env,
+    settled_books,
     wait_until_unblocked,
 )
 from tests.fakes.upstream import Behaviour, Drop, Error, Reply, Slow
@@ -45,8 +46,9 @@ pytestmark = pytest.mark.faults
 CALL_TIMEOUT_S = 2
 
 
-def sqlite_env(work: Path) -> dict[str, str]:
-    return service_env(f"sqlite+aiosqlite:///{work / 'faults.db'}", call_timeout_s=CALL_TIMEOUT_S)
+def sqlite_env(work: Path, *, quota_blocks: bool = False) -> dict[str, str]:
+    url = f"sqlite+aiosqlite:///{work / 'faults.db'}"
+    return service_env(url, call_timeout_s=CALL_TIMEOUT_S, quota_blocks=quota_blocks)
 
 
 # --- the upstream fails: drops, timeouts and a 5xx storm ------------------------------------------
@@ -99,7 +101,7 @@ async def test_drops_timeouts_and_a_5xx_storm_fail_over_and_keep_the_books(
     tmp_path: Path, platform_fakes: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
-    env = sqlite_env(tmp_path)
+    env = sqlite_env(tmp_path, quota_blocks=True)  # calls reserve from blocks of quota
     platforms = platforms_file(platform_fakes, tmp_path)
     with running_service(tmp_path, env, platforms_file=platforms) as service:
         caller = new_caller(service.url, accounts=3)
@@ -110,7 +112,7 @@ async def test_drops_timeouts_and_a_5xx_storm_fail_over_and_keep_the_books(
         failed_over = failovers(service)
         await wait_until_unblocked(env["DATABASE_URL"], timeout_s=15)
         outcomes += await serve_on_every_account(service.url, caller, platform_fakes, max_calls=9)
-        books = await read_books(env["DATABASE_URL"])
+        books = await settled_books(env["DATABASE_URL"], timeout_s=10)
 
     assert_refusals_clear(outcomes)
     answered = [o for o in outcomes if o.complete]

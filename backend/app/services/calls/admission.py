@@ -3,7 +3,8 @@ and the three checks that count something, made only for the account actually tr
 
     concurrency   a ticket among the account's calls in flight (when capped or least_busy)
     rate limit    one request in the account's requests-per-minute window (the limits library)
-    quota         a reservation of the call's estimate in the ledger (when it has a daily limit)
+    quota         a reservation of the call's estimate (when it has a daily limit): from a block
+                  this process holds (calls/allowances.py), else in the ledger
 
 An account that fails a check waits (busy, rate_limited, held, quota_exhausted) and the next is
 tried; `busy` and `held` (its last tokens reserved by calls in flight) last only until calls end.
@@ -23,6 +24,7 @@ from app.core.rate_limit import RateLimiter
 from app.models import OAuthAccount, PlatformConfig
 from app.services.calls import ledger
 from app.services.calls.account_cache import CallCache
+from app.services.calls.allowances import Allowances, Block
 from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
 from app.services.calls.selection import Availability, Policy, Turns, availability, order
 
@@ -37,17 +39,25 @@ class Admitted:
     day: date
     """The quota day the call is counted on."""
     hold: ledger.Hold | None
+    """The call's own reservation, or None (no daily limit, or drawn from `block`)."""
     ticket: str | None
+    block: Block | None = None
+    estimate: int = 0
 
 
 class Admission:
     def __init__(
-        self, cache: CallCache, inflight: InFlight, limiter: RateLimiter, hold_s: float
+        self,
+        cache: CallCache,
+        inflight: InFlight,
+        limiter: RateLimiter,
+        allowances: Allowances,
     ) -> None:
         self.cache = cache
         self.inflight = inflight
         self.limiter = limiter
-        self.hold_s = hold_s
+        self.allowances = allowances
+        self.hold_s = allowances.hold_s
         self._turns = Turns()
 
     async def survey(
@@ -70,7 +80,13 @@ class Admission:
         return availability(
             found.accounts,
             found.cooldowns,
-            {account_id: t for (account_id, _), t in totals.items()},
+            {
+                # This process's blocks are reserved in the ledger yet free for its calls.
+                account_id: ledger.DayTotals(
+                    t.used, t.reserved - self.allowances.room(account_id, day)
+                )
+                for (account_id, _), t in totals.items()
+            },
             platform,
             model,
             now,
@@ -117,6 +133,11 @@ class Admission:
         limit = daily_limit(platform, account.quota_limit)
         hold = None
         if limit is not None:
+            block = self.allowances.draw(account.id, day, estimate)
+            if block is None:
+                block = await self.allowances.take(session, account.id, day, estimate, limit, now)
+            if block is not None:
+                return Admitted(account, day, None, ticket, block, estimate)
             expires = now + timedelta(seconds=self.hold_s)
             hold = await ledger.reserve(session, account.id, day, estimate, limit, expires)
             if hold is None:
@@ -132,6 +153,8 @@ class Admission:
         """The call will not be made after all: give back the reservation and the ticket."""
         if admitted.hold is not None:
             await ledger.release(session, admitted.hold)
+        if admitted.block is not None:
+            admitted.block.give_back(admitted.estimate)
         await self.leave(admitted)
 
     async def leave(self, admitted: Admitted) -> None:

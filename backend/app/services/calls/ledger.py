@@ -1,7 +1,8 @@
 """The quota ledger: reserve before a call, settle or release after it, atomically.
 
     reserve   one conditional UPDATE: reserved += estimate where used + reserved < limit, plus a
-              hold row that expires; no row updated means the account has no quota left
+              hold row that expires; no row updated means the account has no quota left. A
+              process may hold a block of many calls' estimates at once (calls/allowances.py)
     settle    the hold is deleted and its estimate moved to `used` as the real usage, in the
               transaction that records the call's usage, so usage is never half-recorded
     release   the hold is deleted and its estimate given back (the call failed)
@@ -51,17 +52,21 @@ async def reserve(
     tokens: int,
     limit: int,
     expires_at: datetime,
+    *,
+    whole: bool = False,
 ) -> Hold | None:
-    """Hold `tokens` of the account's day while any of its `limit` is left; None when none is."""
-    taken = await _take(session, account_id, day, tokens, limit)
+    """Hold `tokens` of the account's day while any of its `limit` is left (`whole`: only if all
+    of `tokens` fit under it); None when they cannot be held."""
+    ceiling = limit - tokens + 1 if whole else limit
+    taken = await _take(session, account_id, day, tokens, ceiling)
     if not taken and await _day_exists(session, account_id, day):
         # Full, unless holds of crashed calls can be given back.
         taken = await sweep(session, utcnow(), account_id) > 0 and await _take(
-            session, account_id, day, tokens, limit
+            session, account_id, day, tokens, ceiling
         )
     elif not taken:  # the day's first call
         await _ensure_day(session, account_id, day)
-        taken = await _take(session, account_id, day, tokens, limit)
+        taken = await _take(session, account_id, day, tokens, ceiling)
     if not taken:
         return None
     hold = QuotaHold(account_id=account_id, day=day, tokens=tokens, expires_at=expires_at)
@@ -81,28 +86,52 @@ async def settle(
 ) -> bool:
     """Count `used` tokens on the account's day, replacing the hold's estimate. `again`: an
     earlier try's COMMIT may have landed; a hold already gone then means it did (False)."""
-    forgotten = hold is not None and await _forget(session, hold)
+    forgotten = hold is not None and await forget(session, hold)
     if again and hold is not None and not forgotten:
         return False
     reserved = hold.tokens if forgotten and hold is not None else 0
-    if reserved:
-        await _add(session, account_id, day, used=used, reserved=-reserved)
-    else:
-        await upsert(
-            session,
-            AccountQuotaDay.__table__,  # type: ignore[arg-type]
-            {"account_id": account_id, "day": day, "used_tokens": used, "updated_at": utcnow()},
-            lambda new: {"used_tokens": _TABLE.c.used_tokens + new.used_tokens},
-        )
+    await count(session, account_id, day, used=used, reserved=-reserved)
     return True
 
 
 async def release(session: AsyncSession, hold: Hold) -> bool:
     """Give the hold's estimate back; False when it was given back already."""
-    if not await _forget(session, hold):
+    if not await forget(session, hold):
         return False
-    await _add(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+    await count(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
     return True
+
+
+async def count(
+    session: AsyncSession, account_id: int, day: date, *, used: int, reserved: int = 0
+) -> None:
+    """Add `used` and `reserved` (a change: negative gives back) to the account's day. The row
+    exists whenever something was reserved on it; otherwise (no daily limit) it may not yet."""
+    if reserved:
+        await _add(session, account_id, day, used=used, reserved=reserved)
+    elif used:
+        await upsert(
+            session,
+            _TABLE,  # type: ignore[arg-type]
+            {"account_id": account_id, "day": day, "used_tokens": used, "updated_at": utcnow()},
+            lambda new: {"used_tokens": _TABLE.c.used_tokens + new.used_tokens},
+        )
+
+
+async def draw_down(session: AsyncSession, hold: Hold, held: int, left: int) -> bool:
+    """Lower a block's hold from `held` (what its process last wrote) to `left` tokens; False
+    when the hold is not at `held`: already lowered (a try whose COMMIT landed) or swept."""
+    result = await session.execute(
+        update(QuotaHold)
+        .where(QuotaHold.id == hold.id, QuotaHold.tokens == held)
+        .values(tokens=left)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def exists(session: AsyncSession, hold: Hold) -> bool:
+    return await session.scalar(select(QuotaHold.id).where(QuotaHold.id == hold.id)) is not None
 
 
 async def sweep(session: AsyncSession, now: datetime, account_id: int | None = None) -> int:
@@ -114,8 +143,8 @@ async def sweep(session: AsyncSession, now: datetime, account_id: int | None = N
     for row in list(await session.scalars(query)):
         hold = Hold(row.id, row.account_id, row.day, row.tokens)
         session.expunge(row)
-        if await _forget(session, hold):
-            await _add(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+        if await forget(session, hold):
+            await count(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
             given_back += 1
     return given_back
 
@@ -150,13 +179,15 @@ async def totals(
 _TABLE = AccountQuotaDay.__table__
 
 
-async def _take(session: AsyncSession, account_id: int, day: date, tokens: int, limit: int) -> bool:
+async def _take(
+    session: AsyncSession, account_id: int, day: date, tokens: int, ceiling: int
+) -> bool:
     result = await session.execute(
         update(AccountQuotaDay)
         .where(
             AccountQuotaDay.account_id == account_id,
             AccountQuotaDay.day == day,
-            AccountQuotaDay.used_tokens + AccountQuotaDay.reserved_tokens < limit,
+            AccountQuotaDay.used_tokens + AccountQuotaDay.reserved_tokens < ceiling,
         )
         .values(reserved_tokens=AccountQuotaDay.reserved_tokens + tokens, updated_at=utcnow())
         .execution_options(synchronize_session=False)
@@ -194,7 +225,8 @@ def _deadlock(exc: OperationalError) -> bool:
     return code in ("40P01", 1213)
 
 
-async def _forget(session: AsyncSession, hold: Hold) -> bool:
+async def forget(session: AsyncSession, hold: Hold) -> bool:
+    """Delete the hold's row; False when it was gone already (whoever deletes it gives back)."""
     result = await session.execute(delete(QuotaHold).where(QuotaHold.id == hold.id))
     return bool(getattr(result, "rowcount", 0))
 

@@ -8,7 +8,8 @@ litellm, answer, record usage — and when a call fails, classify it, act on it,
         call the platform with that account's credential: through litellm, or directly for
         platforms that speak OpenAI's API (calls/passthrough.py)   (no transaction open)
         answered → the reservation settled to the real tokens, usage and last_used_at
-                   recorded (calls/books.py)             (one short transaction)
+                   recorded (calls/books.py)   (one short transaction, shared by the calls
+                                                that end together)
         failed   → the reservation released; classified (platforms.md §2) and acted on
                    (one short transaction):
                    bad_request straight back to the caller; auth_expired one refresh and the
@@ -28,6 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import aiohttp
 import anyio
 
 from app.core.database import session_scope
@@ -78,6 +80,8 @@ class LiteLLMProxy:
         self.llm = llm
         self.admission = admission
         self.chooser = Chooser(ctx, admission)
+        self.books = books.Books(ctx.factory)
+        self._lean_pool: aiohttp.ClientSession | None = None
         self.settings = ctx.settings
         self._last_used = usage.LastUsed()
         self.answers = (
@@ -85,6 +89,12 @@ class LiteLLMProxy:
             if self.settings.litellm_cache_enabled
             else None
         )
+
+    async def close(self) -> None:
+        """At shutdown, once no call is in flight: give back the quota blocks still held."""
+        await self.admission.allowances.close()
+        if self._lean_pool is not None:
+            await self._lean_pool.close()
 
     async def prepare(
         self, user_id: int, request: ChatCompletionRequest, platform_id: str | None = None
@@ -158,7 +168,9 @@ class LiteLLMProxy:
     async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:
         """litellm's `acompletion`, or the lean path's for platforms that speak OpenAI's API."""
         if self.settings.call_lean_path and passthrough.eligible(call.platform):
-            return functools.partial(passthrough.acompletion, self.ctx.http)
+            if self._lean_pool is None:  # made in the event loop that uses it
+                self._lean_pool = passthrough.pool()
+            return functools.partial(passthrough.acompletion, self._lean_pool)
         litellm = await self.llm.module()
         return litellm.acompletion  # type: ignore[no-any-return]
 
@@ -353,7 +365,7 @@ class LiteLLMProxy:
             now=now,
         )
         try:
-            await books.write(self.ctx.factory, entry)
+            await self.books.write(entry)
         finally:
             await self.admission.leave(chosen.admitted)
 
