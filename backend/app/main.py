@@ -134,10 +134,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(settings.redis_url, settings.redis_key_prefix)
     app.state.migration_head = migration_head()
     install_error_handlers(app)
+    # Routes are matched in order: the model calls, the hot path, come first.
+    app.include_router(openai_v1.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api_router)
-    app.include_router(openai_v1.router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -179,12 +179,11 @@ async def _rest(
         "message": message[:255],
         "updated_at": utcnow(),
     }
-    changing = ("reason", "until", "failures", "message", "updated_at")
     await upsert(
         session,
         AccountCooldown.__table__,  # type: ignore[arg-type]
         row,
-        lambda new: {name: new[name] for name in changing},
+        replace=("reason", "until", "failures", "message", "updated_at"),
     )
 
 

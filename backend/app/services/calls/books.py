@@ -108,19 +108,33 @@ async def _write_alone(
 async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Entry]) -> None:
     """The entries' books in one transaction, tried again while the database is unavailable."""
     lowered = _lowered_blocks(entries)
-    retrying = AsyncRetrying(
-        retry=retry_if_exception(unavailable),
-        wait=wait_exponential(multiplier=0.2, max=5),
-        stop=stop_after_delay(BOOKS_RETRY_S),
-        reraise=True,
-    )
-    async for attempt in retrying:
-        with attempt:
-            async with session_scope(factory) as session:
-                again = attempt.retry_state.attempt_number > 1
-                await _write(session, entries, lowered, again=again)
+    try:
+        await _write_transaction(factory, entries, lowered, again=False)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(unavailable),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_delay(BOOKS_RETRY_S),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await _write_transaction(factory, entries, lowered, again=True)
     for block, left in lowered.items():
         block.tokens = left
+
+
+async def _write_transaction(
+    factory: async_sessionmaker[AsyncSession],
+    entries: list[Entry],
+    lowered: dict[Block, int],
+    *,
+    again: bool,
+) -> None:
+    async with session_scope(factory) as session:
+        await _write(session, entries, lowered, again=again)
 
 
 def _lowered_blocks(entries: list[Entry]) -> dict[Block, int]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,21 +113,17 @@ async def count(
     elif used:
         await upsert(
             session,
-            _TABLE,  # type: ignore[arg-type]
+            _TABLE,
             {"account_id": account_id, "day": day, "used_tokens": used, "updated_at": utcnow()},
-            lambda new: {"used_tokens": _TABLE.c.used_tokens + new.used_tokens},
+            add=("used_tokens",),
+            replace=("updated_at",),
         )
 
 
 async def draw_down(session: AsyncSession, hold: Hold, held: int, left: int) -> bool:
     """Lower a block's hold from `held` (what its process last wrote) to `left` tokens; False
     when the hold is not at `held`: already lowered (a try whose COMMIT landed) or swept."""
-    result = await session.execute(
-        update(QuotaHold)
-        .where(QuotaHold.id == hold.id, QuotaHold.tokens == held)
-        .values(tokens=left)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_DRAW_DOWN, {"hold_id": hold.id, "held": held, "left": left})
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -176,7 +173,7 @@ async def totals(
     return {(a, d): DayTotals(int(used), int(reserved)) for a, d, used, reserved in rows}
 
 
-_TABLE = AccountQuotaDay.__table__
+_TABLE = cast(Table, AccountQuotaDay.__table__)
 
 
 async def _take(
@@ -227,7 +224,7 @@ def _deadlock(exc: OperationalError) -> bool:
 
 async def forget(session: AsyncSession, hold: Hold) -> bool:
     """Delete the hold's row; False when it was gone already (whoever deletes it gives back)."""
-    result = await session.execute(delete(QuotaHold).where(QuotaHold.id == hold.id))
+    result = await session.execute(_FORGET, {"hold_id": hold.id})
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -235,12 +232,26 @@ async def _add(
     session: AsyncSession, account_id: int, day: date, *, used: int, reserved: int
 ) -> None:
     await session.execute(
-        update(AccountQuotaDay)
-        .where(AccountQuotaDay.account_id == account_id, AccountQuotaDay.day == day)
-        .values(
-            used_tokens=AccountQuotaDay.used_tokens + used,
-            reserved_tokens=AccountQuotaDay.reserved_tokens + reserved,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
+        _ADD,
+        {"account": account_id, "on": day, "used": used, "reserved": reserved, "at": utcnow()},
     )
+
+
+# The statements each call's books run, built once with bound parameters: building them (and
+# their cache keys) on every call costs more than running them.
+_HOLDS = cast(Table, QuotaHold.__table__)
+_DRAW_DOWN = (
+    update(_HOLDS)
+    .where(_HOLDS.c.id == bindparam("hold_id"), _HOLDS.c.tokens == bindparam("held"))
+    .values(tokens=bindparam("left"))
+)
+_FORGET = delete(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id"))
+_ADD = (
+    update(_TABLE)
+    .where(_TABLE.c.account_id == bindparam("account"), _TABLE.c.day == bindparam("on"))
+    .values(
+        used_tokens=_TABLE.c.used_tokens + bindparam("used"),
+        reserved_tokens=_TABLE.c.reserved_tokens + bindparam("reserved"),
+        updated_at=bindparam("at"),
+    )
+)

@@ -62,13 +62,13 @@ async def add(
         "requests": requests,
         "failures": failures,
     }
-    table = AccountUsage.__table__
     row = {"account_id": account_id, "model": model[:100], "day": day, "updated_at": now}
     await upsert(
         session,
-        table,  # type: ignore[arg-type]
+        AccountUsage.__table__,  # type: ignore[arg-type]
         row | values,
-        lambda new: {c: table.c[c] + new[c] for c in _COUNTERS} | {"updated_at": now},
+        add=_COUNTERS,
+        replace=("updated_at",),
     )
 
 
