@@ -87,9 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         )
         app.state.browser_logins = BrowserLogins(app.state.oauth, browser_pool)
-        # litellm loads on a background thread; the first call waits for it.
         llm = LLM(log_level=settings.litellm_log_level)
-        llm.start()
         admission = Admission(
             CallCache(generations, enabled=settings.cache_enabled),
             InFlight(app.state.redis, settings.call_hold_seconds, settings.redis_key_prefix),
@@ -101,6 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         )
         app.state.llm_proxy = LiteLLMProxy(app.state.oauth, llm, admission)
+        # litellm takes seconds and ~190 MB to import: it loads now, on a background thread, when
+        # some platform's calls go through it, else on the first call that needs it.
+        if await app.state.llm_proxy.litellm_needed():
+            llm.start()
         demo = await start_demo(app.state.session_factory) if settings.demo_mode else None
         if demo is None:
             await retire_demo(app.state.session_factory)

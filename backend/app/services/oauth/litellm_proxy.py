@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import anyio
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.database import session_scope
 from app.core.errors import AppError
@@ -89,6 +90,18 @@ class LiteLLMProxy:
             if self.settings.litellm_cache_enabled
             else None
         )
+
+    async def litellm_needed(self) -> bool:
+        """Whether some enabled platform's calls go through litellm (not the lean path); yes
+        when the platforms cannot be read (a database not migrated or not reachable yet)."""
+        if not self.settings.call_lean_path:
+            return True
+        try:
+            async with self.ctx.factory() as session:
+                platforms = await self.admission.cache.platforms(session)
+        except (SQLAlchemyError, OSError):
+            return True
+        return any(p.is_enabled and not passthrough.eligible(p) for p in platforms.values())
 
     async def close(self) -> None:
         """At shutdown, once no call is in flight: give back the quota blocks still held."""
