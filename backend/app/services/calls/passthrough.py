@@ -13,7 +13,8 @@ stays the reference, and the differential tests run every fake scenario through 
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,18 +115,27 @@ class Chunks:
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
-        self._events = _events(response)
+        self._reads = response.content.iter_any()
+        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._lines = SSELineDecoder()
+        self._decoder = SSEDecoder()
+        self._events: deque[ServerSentEvent] = deque()
+        self._ended = False
 
     def __aiter__(self) -> Chunks:
         return self
 
+    def arrived(self) -> bool:
+        """Whether the next event is here already: events that arrived together can leave in
+        one write."""
+        return bool(self._events)
+
     async def __anext__(self) -> Wire:
-        try:
-            event = await self._events.__anext__()
-        except TimeoutError as exc:
-            raise Timeout(TIMED_OUT) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(CONNECTION_ERROR) from exc
+        while not self._events:
+            if self._ended:
+                raise StopAsyncIteration
+            await self._read()
+        event = self._events.popleft()
         if event.data == "[DONE]":
             raise StopAsyncIteration
         data = orjson.loads(event.data)
@@ -137,20 +147,22 @@ class Chunks:
         # The connection goes back to the pool when the answer was read to its end, else closes.
         self._response.release()
 
-
-async def _events(response: aiohttp.ClientResponse) -> AsyncIterator[ServerSentEvent]:
-    text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    lines = SSELineDecoder()
-    decoder = SSEDecoder()
-    async for chunk in response.content.iter_any():
-        for line in lines.decode(text.decode(chunk)):
-            event = decoder.decode(line)
+    async def _read(self) -> None:
+        try:
+            received = await self._reads.__anext__()
+        except StopAsyncIteration:
+            self._ended = True
+            lines = self._lines.flush()
+        except TimeoutError as exc:
+            raise Timeout(TIMED_OUT) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(CONNECTION_ERROR) from exc
+        else:
+            lines = self._lines.decode(self._text.decode(received))
+        for line in lines:
+            event = self._decoder.decode(line)
             if event is not None:
-                yield event
-    for line in lines.flush():
-        event = decoder.decode(line)
-        if event is not None:
-            yield event
+                self._events.append(event)
 
 
 class Wire:

@@ -278,22 +278,27 @@ class LiteLLMProxy:
     ) -> AsyncIterator[bytes]:
         relayed = _Relayed()
         settled = False
+        # Events go out as soon as no further one has arrived with them (the lean path says;
+        # litellm's streams do not): events read together leave in one write, none waits.
+        arrived = getattr(stream, "arrived", lambda: False)
+        out: list[bytes] = []
         try:
             try:
                 for chunk in held:
-                    data = self._event(call, chunk, relayed)
-                    if data:
-                        yield data
+                    self._event(call, chunk, relayed, out)
                 while not ended:
+                    if out and not arrived():
+                        yield b"".join(out)
+                        out.clear()
                     try:
                         chunk = await stream.__anext__()
                     except StopAsyncIteration:
                         break
-                    data = self._event(call, chunk, relayed)
-                    if data:
-                        yield data
+                    self._event(call, chunk, relayed, out)
             except Exception as exc:  # after the first byte: no failover, an error event
                 relayed.failure = chosen.adapter.classify_error(from_exception(exc))
+            if out:
+                yield b"".join(out)
             # The books close before the last events: a caller that has read them sees its usage
             # and the account's new state.
             settled = True
@@ -334,7 +339,8 @@ class LiteLLMProxy:
                 return False
         return True
 
-    def _event(self, call: ChatCall, chunk: Any, relayed: _Relayed) -> bytes | None:
+    def _event(self, call: ChatCall, chunk: Any, relayed: _Relayed, out: list[bytes]) -> None:
+        """Note the chunk's usage and text, and add its event (if the caller gets one) to `out`."""
         reported = usage.usage_of(chunk)
         if reported is not None:
             relayed.usage = reported
@@ -343,7 +349,8 @@ class LiteLLMProxy:
             relayed.texts.append(text)
         relayed.last = chunk
         body = responses.chunk_body(chunk, with_usage=call.include_usage)
-        return responses.sse(body) if body is not None else None
+        if body is not None:
+            out.append(responses.sse(body))
 
     async def _settle_stream(self, call: ChatCall, chosen: Attempt, relayed: _Relayed) -> None:
         tokens = relayed.usage or await self._estimate(
