@@ -13,6 +13,7 @@ and `session_scope` performs it once the commit has succeeded.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict, defaultdict
@@ -34,20 +35,63 @@ UNKNOWN = -1
 
 
 class Generations:
+    """Reads from Redis are shared: a read asked for while one is on its way joins the next, and
+    that one reads what all of them want in one MGET. A read never returns what was read before
+    it was asked for, so a change still counts from the very next request."""
+
     def __init__(self, redis: Redis | None, key_prefix: str = "oauth-proxy") -> None:
         self._redis = redis
         self._prefix = f"{key_prefix}:generation:"
         self._local: defaultdict[str, int] = defaultdict(int)
+        self._reading = False
+        self._waiting: list[tuple[tuple[str, ...], asyncio.Future[tuple[int, ...]]]] = []
+        self._next_reads: asyncio.Task[None] | None = None
 
     async def read(self, *names: str) -> tuple[int, ...]:
         if self._redis is None:
             return tuple(self._local[name] for name in names)
+        if self._reading:
+            future: asyncio.Future[tuple[int, ...]] = asyncio.get_running_loop().create_future()
+            self._waiting.append((names, future))
+            return await future
+        self._reading = True
         try:
-            values = await self._redis.mget([self._prefix + name for name in names])
+            found = await self._fetch(set(names))
+        finally:
+            self._read_waiting()
+        return tuple(found[name] for name in names)
+
+    def _read_waiting(self) -> None:
+        """Start the next shared read for those who asked meanwhile, or stop reading."""
+        if self._waiting:
+            self._next_reads = asyncio.create_task(self._serve_waiting())
+        else:
+            self._reading = False
+
+    async def _serve_waiting(self) -> None:
+        lot, self._waiting = self._waiting, []
+        try:
+            found = await self._fetch({name for names, _ in lot for name in names})
+        except BaseException as exc:  # cancelled at shutdown: nobody may wait forever
+            for _, future in lot:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        finally:
+            self._read_waiting()
+        for names, future in lot:
+            if not future.done():
+                future.set_result(tuple(found[name] for name in names))
+
+    async def _fetch(self, names: set[str]) -> dict[str, int]:
+        assert self._redis is not None
+        keys = sorted(names)
+        try:
+            values = await self._redis.mget([self._prefix + name for name in keys])
         except (RedisError, OSError):
             warn_now_and_then(logger, "Redis unreachable: caches bypassed")
-            return tuple(UNKNOWN for _ in names)
-        return tuple(int(value or 0) for value in values)
+            return dict.fromkeys(keys, UNKNOWN)
+        return {name: int(value or 0) for name, value in zip(keys, values, strict=True)}
 
     async def bump(self, *names: str) -> None:
         for name in names:
