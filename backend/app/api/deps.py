@@ -103,14 +103,18 @@ _caller_bearer = HTTPBearer(
 )
 
 
+# The model-call dependencies read the app's state directly rather than through dependencies of
+# their own: FastAPI solves each dependency on every call.
+
+
 async def get_caller(
     request: Request,
-    tokens: TokensDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_caller_bearer)],
 ) -> User:
     """The caller of a model, by API key or JWT. Resolved in its own short transaction: a call
     may wait minutes on a platform, and no transaction may stay open meanwhile."""
+    tokens: TokenService = request.app.state.tokens
+    settings: Settings = request.app.state.settings
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Authentication required: send Authorization: Bearer <API key>.")
     factory = request.app.state.session_factory
@@ -125,10 +129,10 @@ async def get_caller(
         return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
 
 
-async def get_model_caller(
-    caller: Annotated[User, Depends(get_caller)], limiter: LimiterDep, settings: SettingsDep
-) -> User:
+async def get_model_caller(request: Request, caller: Annotated[User, Depends(get_caller)]) -> User:
     """The caller of a model, within CALL_USER_RATE_LIMIT (counted across workers with Redis)."""
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.limiter
     if settings.call_user_rate_limit:
         limit = limiter.item(settings.call_user_rate_limit)
         key = str(caller.id)

@@ -90,7 +90,6 @@ async def test_the_lean_path_answers_as_litellm_does(
 
 
 async def test_only_openai_wire_platforms_take_the_lean_path(app):
-    async with app.state.session_factory() as session:
-        platforms = await app.state.llm_proxy.admission.cache.platforms(session)
+    platforms = await app.state.llm_proxy.admission.cache.platforms(app.state.session_factory)
     lean = {p for p, config in platforms.items() if passthrough.eligible(config)}
     assert lean == {"openai", "baidu", "zhipu", "spark"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.cache import Generations, TTLCache, changed
@@ -51,14 +51,18 @@ class CallCache:
             PLATFORMS_TTL_S if enabled else 0
         )
 
-    async def platforms(self, session: AsyncSession) -> dict[str, PlatformConfig]:
+    async def platforms(
+        self, factory: async_sessionmaker[AsyncSession]
+    ) -> dict[str, PlatformConfig]:
+        """The platform configs by id (a session is opened only to load them)."""
         (generation,) = await self.generations.read(PLATFORMS)
         found = self._platforms.get(PLATFORMS, generation)
         if found is None:
-            rows = await session.scalars(select(PlatformConfig).order_by(PlatformConfig.id))
-            found = {row.platform_id: row for row in rows}
-            for row in found.values():
-                session.expunge(row)  # shared between sessions from now on: belongs to none
+            async with factory() as session:
+                rows = await session.scalars(select(PlatformConfig).order_by(PlatformConfig.id))
+                found = {row.platform_id: row for row in rows}
+                for row in found.values():
+                    session.expunge(row)  # shared between sessions from now on: belongs to none
             self._platforms.put(PLATFORMS, generation, found)
         return found
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.errors import BadRequest, NotFound
 from app.models import OAuthAccount, PlatformConfig
@@ -54,7 +54,7 @@ async def bound_platforms(session: AsyncSession, user_id: int) -> set[str]:
 
 
 async def route(
-    session: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
     user_id: int,
     model: str | None,
     platforms: dict[str, PlatformConfig],
@@ -62,9 +62,11 @@ async def route(
 ) -> Route:
     """The route of a request, given the platform configs (the call path caches them)."""
     head = (model or "").partition("/")[0]
-    named = platform_id is not None or head in platforms
+    if platform_id is not None or head in platforms:
+        return resolve(model, platform_id, platforms, set())
     # Only a plain model name needs to know where the user has accounts.
-    bound = set() if named else await bound_platforms(session, user_id)
+    async with factory() as session:
+        bound = await bound_platforms(session, user_id)
     return resolve(model, platform_id, platforms, bound)
 
 

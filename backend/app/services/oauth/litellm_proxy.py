@@ -97,8 +97,7 @@ class LiteLLMProxy:
         if not self.settings.call_lean_path:
             return True
         try:
-            async with self.ctx.factory() as session:
-                platforms = await self.admission.cache.platforms(session)
+            platforms = await self.admission.cache.platforms(self.ctx.factory)
         except (SQLAlchemyError, OSError):
             return True
         return any(p.is_enabled and not passthrough.eligible(p) for p in platforms.values())
@@ -113,9 +112,10 @@ class LiteLLMProxy:
         self, user_id: int, request: ChatCompletionRequest, platform_id: str | None = None
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
-        async with self.ctx.factory() as session:
-            platforms = await self.admission.cache.platforms(session)
-            found = await routing.route(session, user_id, request.model, platforms, platform_id)
+        platforms = await self.admission.cache.platforms(self.ctx.factory)
+        found = await routing.route(
+            self.ctx.factory, user_id, request.model, platforms, platform_id
+        )
         return ChatCall(
             user_id=user_id,
             platform=found.platform,
