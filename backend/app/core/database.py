@@ -81,6 +81,16 @@ def unavailable(exc: BaseException) -> bool:
     )
 
 
+def deadlocked(exc: BaseException) -> bool:
+    """Whether `exc` says this transaction was a deadlock's victim (PostgreSQL 40P01, MySQL and
+    MariaDB 1213): it was rolled back, and trying it again is safe."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    code = (getattr(exc.orig, "args", None) or (None,))[0]
+    return state == "40P01" or code == 1213
+
+
 def _passed_through_sqlalchemy(traceback: TracebackType | None) -> bool:
     while traceback is not None:
         if str(traceback.tb_frame.f_globals.get("__name__", "")).startswith("sqlalchemy."):

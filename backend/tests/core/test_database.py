@@ -1,12 +1,16 @@
-"""Telling a database that is down or restarting (answered 503) from a statement that failed."""
+"""Telling a database that is down or restarting (answered 503) from a statement that failed,
+and a deadlock's victim from both."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from app.core.database import create_engine, unavailable
+from app.core.database import create_engine, deadlocked, unavailable
+from tests.databases import scratch_database
 
 
 class DriverError(Exception):
@@ -53,3 +57,41 @@ async def test_a_refused_connection_raised_through_the_pool_is_unavailable() -> 
             await connection.execute(text("SELECT 1"))
     await engine.dispose()
     assert unavailable(raised.value)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),
+    ],
+)
+async def test_a_deadlocks_victim_is_told_apart(kind: str) -> None:
+    """Two transactions lock two rows crosswise: the database rolls one back, and that one is
+    recognised as a deadlock's victim (tried again by the books and the reservations)."""
+    async with scratch_database(kind) as url:
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE pair (id INT PRIMARY KEY, n INT)"))
+            await connection.execute(text("INSERT INTO pair VALUES (1, 0), (2, 0)"))
+
+        BUMP = text("UPDATE pair SET n = n + 1 WHERE id = :id")
+
+        async def cross(first: int, second: int, started: asyncio.Event, go: asyncio.Event) -> None:
+            async with engine.begin() as connection:
+                await connection.execute(BUMP, {"id": first})
+                started.set()
+                await go.wait()
+                await connection.execute(BUMP, {"id": second})
+
+        one, two, go = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        a = asyncio.create_task(cross(1, 2, one, go))
+        b = asyncio.create_task(cross(2, 1, two, go))
+        await one.wait()
+        await two.wait()
+        go.set()
+        outcomes = await asyncio.gather(a, b, return_exceptions=True)
+        failed = [o for o in outcomes if isinstance(o, Exception)]
+        await engine.dispose()
+    assert len(failed) == 1 and deadlocked(failed[0]) and not unavailable(failed[0])
+    assert not deadlocked(IntegrityError("INSERT", None, DriverError("duplicate")))

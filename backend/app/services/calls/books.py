@@ -10,12 +10,12 @@ account's day, an account's model and day) is written once for all of them. A lo
 for any reason but an unavailable database is written again attempt by attempt, so that one
 bad entry fails only its own call.
 
-While the database is unavailable (restarting, unreachable) the transaction is tried again, with
-backoff, for up to BOOKS_RETRY_S: the platform has answered and charged the account, so the
-answer's usage must not be lost to a database restart. A try whose COMMIT was cut off may have
-landed; the next try sees a hold gone or a block already lowered and stops there, so nothing is
-counted twice (a lot of accounts without a daily limit has nothing to tell by: its rare lost
-COMMIT may count twice).
+While the database is unavailable (restarting, unreachable), or when the transaction was a
+deadlock's victim, it is tried again, with backoff, for up to BOOKS_RETRY_S: the platform has
+answered and charged the account, so the answer's usage must not be lost to a database restart.
+A try whose COMMIT was cut off may have landed; the next try sees a hold gone or a block already
+lowered and stops there, so nothing is counted twice (a lot of accounts without a daily limit
+has nothing to tell by: its rare lost COMMIT may count twice).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from app.core.database import session_scope, unavailable
+from app.core.database import deadlocked, session_scope, unavailable
 from app.models import PlatformConfig
 from app.services.calls import account_state, ledger, usage
 from app.services.calls.admission import Admitted
@@ -106,15 +106,16 @@ async def _write_alone(
 
 
 async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Entry]) -> None:
-    """The entries' books in one transaction, tried again while the database is unavailable."""
+    """The entries' books in one transaction, tried again while the database is unavailable
+    (or after a deadlock)."""
     lowered = _lowered_blocks(entries)
     try:
         await _write_transaction(factory, entries, lowered, again=False)
     except Exception as exc:
-        if not unavailable(exc):
+        if not _passing(exc):
             raise
         retrying = AsyncRetrying(
-            retry=retry_if_exception(unavailable),
+            retry=retry_if_exception(_passing),
             wait=wait_exponential(multiplier=0.2, max=5),
             stop=stop_after_delay(BOOKS_RETRY_S),
             reraise=True,
@@ -124,6 +125,12 @@ async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Ent
                 await _write_transaction(factory, entries, lowered, again=True)
     for block, left in lowered.items():
         block.tokens = left
+
+
+def _passing(exc: BaseException) -> bool:
+    """A failure that trying again cures: the database unavailable, or a deadlock with the
+    reservations of other calls (the victim's transaction was rolled back)."""
+    return unavailable(exc) or deadlocked(exc)
 
 
 async def _write_transaction(

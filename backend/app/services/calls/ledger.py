@@ -22,10 +22,10 @@ from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.database import utcnow
+from app.core.database import deadlocked, utcnow
 from app.models import AccountQuotaDay, QuotaHold
 from app.services.calls.upsert import upsert
 
@@ -57,7 +57,26 @@ async def reserve(
     whole: bool = False,
 ) -> Hold | None:
     """Hold `tokens` of the account's day while any of its `limit` is left (`whole`: only if all
-    of `tokens` fit under it); None when they cannot be held."""
+    of `tokens` fit under it); None when they cannot be held, or when the reservation was a
+    deadlock's victim (rolled back: the call queues and tries again)."""
+    try:
+        return await _reserve(session, account_id, day, tokens, limit, expires_at, whole)
+    except DBAPIError as exc:
+        if not deadlocked(exc):
+            raise
+        await session.rollback()
+        return None
+
+
+async def _reserve(
+    session: AsyncSession,
+    account_id: int,
+    day: date,
+    tokens: int,
+    limit: int,
+    expires_at: datetime,
+    whole: bool,
+) -> Hold | None:
     ceiling = limit - tokens + 1 if whole else limit
     taken = await _take(session, account_id, day, tokens, ceiling)
     if not taken and await _day_exists(session, account_id, day):
@@ -211,15 +230,10 @@ async def _ensure_day(session: AsyncSession, account_id: int, day: date) -> None
             insert(AccountQuotaDay).values(account_id=account_id, day=day, updated_at=utcnow())
         )
         await session.commit()
-    except (IntegrityError, OperationalError) as exc:
+    except DBAPIError as exc:
         await session.rollback()
-        if isinstance(exc, OperationalError) and not _deadlock(exc):
+        if not isinstance(exc, IntegrityError) and not deadlocked(exc):
             raise
-
-
-def _deadlock(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "sqlstate", None) or (getattr(exc.orig, "args", None) or [None])[0]
-    return code in ("40P01", 1213)
 
 
 async def forget(session: AsyncSession, hold: Hold) -> bool:
