@@ -13,10 +13,12 @@ stays the reference, and the differential tests run every fake scenario through 
 from __future__ import annotations
 
 import codecs
+import functools
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import orjson
@@ -24,6 +26,7 @@ from httpx_sse import ServerSentEvent
 
 # The decoders behind httpx-sse's EventSource (pinned), fed here from aiohttp's stream.
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+from yarl import URL
 
 from app.models import PlatformConfig
 
@@ -44,8 +47,22 @@ def eligible(platform: PlatformConfig) -> bool:
 
 
 def pool() -> aiohttp.ClientSession:
-    """The lean path's connections (proxies from the environment, as the httpx client's)."""
-    return aiohttp.ClientSession(trust_env=True)
+    """The lean path's connections. Not `trust_env`: with it aiohttp reads the environment and
+    ~/.netrc in a thread on every request; `proxy_for` reads the environment once per host."""
+    return aiohttp.ClientSession()
+
+
+@functools.lru_cache(maxsize=64)
+def proxy_for(api_base: str) -> tuple[URL | None, dict[str, str]]:
+    """The proxy the environment names for a platform's API (HTTP_PROXY, HTTPS_PROXY and
+    NO_PROXY, as the httpx client reads them) and the header with its credentials, if any."""
+    url = URL(api_base)
+    named = None if url.host is None or proxy_bypass(url.host) else getproxies().get(url.scheme)
+    if not named:
+        return None, {}
+    proxy = URL(named)
+    auth = aiohttp.BasicAuth.from_url(proxy)
+    return proxy.with_user(None), {"Proxy-Authorization": auth.encode()} if auth else {}
 
 
 # --- failures, in the shapes `upstream_error.from_exception` reads ---
@@ -95,8 +112,19 @@ async def acompletion(http: aiohttp.ClientSession, **arguments: Any) -> Any:
     seconds = arguments.get("timeout")
     # As the call timeout means: to connect, and between bytes of the answer.
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+    proxy, proxy_auth = proxy_for(arguments["api_base"])
+    tunnelled = url.startswith("https:")
+    if not tunnelled:
+        headers.update(proxy_auth)  # the proxy reads a plain request itself
     try:
-        response = await http.post(url, data=orjson.dumps(body), headers=headers, timeout=timeout)
+        response = await http.post(
+            url,
+            data=orjson.dumps(body),
+            headers=headers,
+            timeout=timeout,
+            proxy=proxy,
+            proxy_headers=proxy_auth if tunnelled else None,  # on the tunnel's CONNECT
+        )
     except TimeoutError as exc:
         raise Timeout(TIMED_OUT) from exc
     except aiohttp.ClientError as exc:
