@@ -140,6 +140,11 @@ def changed(session: AsyncSession | Session, *names: str) -> None:
     session.info.setdefault("changed_caches", set()).update(names)
 
 
+def changes_to_announce(session: AsyncSession) -> bool:
+    """Whether the session has changes to announce once its transaction commits."""
+    return "changed_caches" in session.info
+
+
 async def announce(session: AsyncSession) -> None:
     """Bump what the committed transaction changed (called by `session_scope`)."""
     names = session.info.pop("changed_caches", None)

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from app.core.cache import Generations, announce
+from app.core.cache import Generations, announce, changes_to_announce
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -140,11 +140,24 @@ def create_session_factory(
 
 @asynccontextmanager
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        await announce(session)
+    """A transaction: committed when the block ends, rolled back when it raises. A session that
+    did nothing is just dropped: it holds no connection, and committing and closing it would
+    still cost two greenlet switches (the call path often needs no statement)."""
+    session = factory()
+    try:
+        yield session
+        if _did_nothing(session):
+            return
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        await session.close()
+        raise
+    await session.close()
+    await announce(session)
+
+
+def _did_nothing(session: AsyncSession) -> bool:
+    """No transaction open, no object to detach, no change to announce (a block may commit
+    its own transactions before it ends)."""
+    return not (session.in_transaction() or session.identity_map or changes_to_announce(session))
