@@ -2,12 +2,14 @@
 
 The request owns the transaction: `session_scope` commits when the block succeeds and rolls back
 when it raises; services only `flush()`. `unavailable` tells a database that is down or restarting
-from a statement that failed (the first is answered 503; pooled connections are checked before
-use, so the service recovers by itself once the database is back).
+from a statement that failed (the first is answered 503; pooled connections that sat idle are
+checked before use, and a failed one drops the pool's others, so the service recovers by itself
+once the database is back).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -108,15 +110,37 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # The busy timeout queues writers instead of failing them.
         options["connect_args"] = {"timeout": 30}
     else:
-        # A server may restart under the pool: each checkout checks its connection first (a
-        # file database cannot go away, and the check would cost every call a thread hop).
-        options.update(
-            pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True
-        )
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
     engine = create_async_engine(url, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_when_idle(engine)  # a file database cannot go away
     return engine
+
+
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A server may restart under the pool: a connection that sat idle for PING_AFTER_IDLE_S is
+    checked before use. One back in the pool moments ago is not (SQLAlchemy's `pool_pre_ping`
+    checks every checkout: three round trips with asyncpg, on every call's books); should the
+    server go in that moment, the statement's failure drops the whole pool."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")  # None: connected just now
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("a pooled connection is gone") from exc  # the pool reconnects
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

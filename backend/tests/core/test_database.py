@@ -1,14 +1,16 @@
 """Telling a database that is down or restarting (answered 503) from a statement that failed,
-and a deadlock's victim from both."""
+and a deadlock's victim from both; pooled connections the server dropped are replaced."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from app.core import database
 from app.core.database import create_engine, deadlocked, unavailable
 from tests.databases import scratch_database
 
@@ -59,13 +61,13 @@ async def test_a_refused_connection_raised_through_the_pool_is_unavailable() -> 
     assert unavailable(raised.value)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),
-    ],
-)
+SERVERS = [
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),
+]
+
+
+@pytest.mark.parametrize("kind", SERVERS)
 async def test_a_deadlocks_victim_is_told_apart(kind: str) -> None:
     """Two transactions lock two rows crosswise: the database rolls one back, and that one is
     recognised as a deadlock's victim (tried again by the books and the reservations)."""
@@ -95,3 +97,50 @@ async def test_a_deadlocks_victim_is_told_apart(kind: str) -> None:
         await engine.dispose()
     assert len(failed) == 1 and deadlocked(failed[0]) and not unavailable(failed[0])
     assert not deadlocked(IntegrityError("INSERT", None, DriverError("duplicate")))
+
+
+_OWN_ID = {"postgres": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
+_KILL = {"postgres": "SELECT pg_terminate_backend({})", "mysql": "KILL {}"}
+
+
+async def pooled_connections_killed(kind: str, url: str, engine, count: int) -> None:
+    """`count` connections opened at once and back in `engine`'s pool, then ended by the server
+    (as a restart would)."""
+    async with contextlib.AsyncExitStack() as stack:
+        connections = [await stack.enter_async_context(engine.connect()) for _ in range(count)]
+        ids = [(await c.execute(text(_OWN_ID[kind]))).scalar_one() for c in connections]
+    admin = create_engine(url)
+    async with admin.connect() as connection:
+        for found in ids:
+            await connection.execute(text(_KILL[kind].format(int(found))))
+    await admin.dispose()
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+async def test_a_pooled_connection_that_sat_idle_is_checked_before_use(kind, monkeypatch):
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    async with scratch_database(kind) as url:
+        engine = create_engine(url, pool_size=1)
+        await pooled_connections_killed(kind, url, engine, 1)
+        async with engine.connect() as connection:
+            answer = (await connection.execute(text("SELECT 1"))).scalar_one()
+        await engine.dispose()
+    assert answer == 1  # the check found the connection gone and the pool made a new one
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+async def test_a_connection_back_moments_ago_is_used_unchecked_and_its_loss_drops_the_pool(
+    kind, monkeypatch
+):
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 3600.0)
+    async with scratch_database(kind) as url:
+        engine = create_engine(url, pool_size=2)
+        await pooled_connections_killed(kind, url, engine, 2)
+        with pytest.raises(DBAPIError) as failed:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        async with engine.connect() as connection:  # the other dead one is not tried
+            answer = (await connection.execute(text("SELECT 1"))).scalar_one()
+        await engine.dispose()
+    assert unavailable(failed.value)
+    assert answer == 1
