@@ -170,7 +170,8 @@ async def test_concurrent_calls_never_overrun_the_quota(
     assert refused, "200 calls ask for more than the 3 accounts hold"
     for outcome in refused:
         assert outcome.retry_after is not None and 0 < int(outcome.retry_after) <= 86_400
-        assert "out of quota" in outcome.body
+        # Out of quota, or (a call that queued behind the last calls in flight) busy.
+        assert "out of quota" in outcome.body or "busy with other calls" in outcome.body
     with capsys.disabled():
         print(
             f"\n[{kind}: {instances} instance(s) x {workers} worker(s)] {CALLS} calls: "

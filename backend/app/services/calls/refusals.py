@@ -3,6 +3,7 @@ platform and the reason, with the status an OpenAI client acts on.
 
     the platform refused the request itself   its status (400, 404, 413, 422) and words
     every account out of quota or resting      429 with Retry-After (until the first is back)
+    every account taken by other calls         429 with Retry-After
     every attempt failed otherwise             503
     no usable account at all                   400: bind, enable or refresh one
 """
@@ -96,7 +97,14 @@ def _resting(
     )
 
 
-def _no_account(name: str, found: Availability) -> BadRequest:
+def _no_account(name: str, found: Availability) -> AppError:
+    if found.usable:
+        # Usable as they stand now, yet this call was admitted to none: other calls held them
+        # until a moment ago (their busy spell ended while this answer was being made).
+        return TooManyRequests(
+            f"All your {name} accounts were busy with other calls; try again in 1 s.",
+            retry_after_s=1,
+        )
     if found.total == 0:
         return BadRequest(
             f"You have no {name} account: bind one with POST /api/v1/oauth/initiate.",
