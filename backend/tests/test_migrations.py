@@ -14,7 +14,7 @@ from app.main import create_app
 from app.models import Base
 from app.services.platforms import upsert_platforms
 from tests.conftest import alembic_config, make_settings, migrate_async, shipped_platforms_on
-from tests.databases import scratch_database
+from tests.databases import empty_database
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -77,10 +77,7 @@ async def _exercise(url: str, fakes) -> None:
 
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_upgrade_use_and_downgrade(kind, tmp_path, platform_fakes):
-    if kind == "sqlite":
-        await _exercise(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", platform_fakes)
-        return
-    async with scratch_database(kind) as url:
+    async with empty_database(kind, tmp_path) as url:
         await _exercise(url, platform_fakes)
 
 
@@ -104,8 +101,5 @@ async def test_the_models_match_the_migrations(kind, tmp_path):
         assert diff == [], diff
         assert version is not None
 
-    if kind == "sqlite":
-        await check(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
-        return
-    async with scratch_database(kind) as url:
+    async with empty_database(kind, tmp_path) as url:
         await check(url)

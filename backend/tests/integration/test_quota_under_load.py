@@ -12,8 +12,7 @@ import json
 import random
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.models import AccountQuotaDay, AccountUsage, QuotaHold
 from app.services.calls.usage import estimate
 from tests.conftest import TEST_KEY
-from tests.databases import scratch_database
+from tests.databases import empty_database
 from tests.processes import start_service
 from tests.service_client import api_key, bind, fake_platforms_file, sign_up
 
@@ -55,15 +54,6 @@ class Outcome:
     tokens: int
     retry_after: str | None
     body: str
-
-
-@asynccontextmanager
-async def database(kind: str, work: Path) -> AsyncIterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{work / 'quota.db'}"
-        return
-    async with scratch_database(kind) as url:
-        yield url
 
 
 def limited_platforms(platform_fakes: Any, work: Path) -> Path:
@@ -130,7 +120,7 @@ async def test_concurrent_calls_never_overrun_the_quota(
         env["REDIS_URL"] = REDIS_URL
     platforms = limited_platforms(platform_fakes, tmp_path)
     async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(database(kind, tmp_path))
+        url = await stack.enter_async_context(empty_database(kind, tmp_path))
         env["DATABASE_URL"] = url
         services = []
         for number in range(instances):

@@ -19,7 +19,7 @@ from app.main import create_app
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from tests.conftest import make_settings, migrate_async
-from tests.databases import scratch_database
+from tests.databases import empty_database
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -29,10 +29,7 @@ BACKENDS = [
 
 
 async def migrated(kind: str, tmp_path: Path, stack: AsyncExitStack) -> str:
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'leases.db'}"
-    else:
-        url = await stack.enter_async_context(scratch_database(kind))
+    url = await stack.enter_async_context(empty_database(kind, tmp_path))
     await migrate_async(url)
     return url
 

@@ -25,7 +25,7 @@ from app.services.alerts import store
 from app.services.alerts.success_rate import SuccessRates
 from app.services.calls.quota_clock import next_reset, quota_day
 from tests.conftest import migrate_async
-from tests.databases import scratch_database
+from tests.databases import empty_database
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -37,15 +37,7 @@ LIMIT = 1000
 
 @pytest.fixture(params=BACKENDS)
 async def factory(request, tmp_path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    kind = request.param
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'monitoring.db'}"
-        await migrate_async(url)
-        engine = create_engine(url)
-        yield create_session_factory(engine)
-        await engine.dispose()
-        return
-    async with scratch_database(kind) as url:
+    async with empty_database(request.param, tmp_path) as url:
         await migrate_async(url)
         engine = create_engine(url)
         yield create_session_factory(engine)

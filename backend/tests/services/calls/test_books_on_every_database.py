@@ -7,15 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from app.core.database import create_engine, create_session_factory, session_scope, utcnow
-from app.models import AccountQuotaDay, OAuthAccount, PlatformConfig, QuotaHold, User
+from app.core.database import session_scope, utcnow
+from app.models import AccountQuotaDay, OAuthAccount, QuotaHold, User
 from app.services.calls import account_state, ledger, usage
 from app.services.calls.account_cache import _load_accounts
 from app.services.calls.classification import Classified
 from app.services.calls.quota_clock import quota_day
 from app.services.calls.selection import availability
-from tests.conftest import migrate_async
-from tests.databases import scratch_database
+from tests.databases import empty_database, one_limited_account
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -26,30 +25,14 @@ LIMIT = 100
 
 
 async def _exercise(url: str) -> None:
-    await migrate_async(url)
-    engine = create_engine(url)
-    factory = create_session_factory(engine)
+    engine, factory, platform, account = await one_limited_account(url, LIMIT)
     now = utcnow()
-    platform = PlatformConfig(
-        platform_id="p",
-        platform_name="P",
-        oauth_config={},
-        litellm_config={"provider": "openai", "api_base": "http://x", "default_model": "m"},
-        quota_config={"daily_limit": LIMIT},
-    )
-    async with session_scope(factory) as session:
-        user = User(username="u", password_hash=None)
-        session.add_all([user, platform])
-        await session.flush()
-        account = OAuthAccount(user_id=user.id, platform_id="p", account_name="a")
-        session.add(account)
-        await session.flush()
     day = quota_day(platform, now)
     later = now + timedelta(minutes=5)
 
     async def survey(when):
         async with factory() as session:
-            found = await _load_accounts(session, user.id, "p")
+            found = await _load_accounts(session, account.user_id, "p")
             totals = await ledger.totals(session, [account.id], {day})
         by_id = {a: t for (a, _), t in totals.items()}
         return availability(found.accounts, found.cooldowns, by_id, platform, "m", when)
@@ -68,7 +51,7 @@ async def _exercise(url: str) -> None:
     for _ in range(2):
         async with session_scope(factory) as session:
             await account_state.apply_failure(
-                session, user.id, account.id, "m", platform, rate, now
+                session, account.user_id, account.id, "m", platform, rate, now
             )
     async with factory() as session:
         states = await account_state.load_states(session, [(account, platform)], now)
@@ -104,10 +87,7 @@ async def _exercise(url: str) -> None:
 
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_ledger_usage_and_rests_on_every_database(kind, tmp_path):
-    if kind == "sqlite":
-        await _exercise(f"sqlite+aiosqlite:///{tmp_path / 'books.db'}")
-        return
-    async with scratch_database(kind) as url:
+    async with empty_database(kind, tmp_path) as url:
         await _exercise(url)
 
 

@@ -12,15 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from app.core.database import create_engine, create_session_factory, session_scope, utcnow
-from app.models import AccountQuotaDay, AccountUsage, OAuthAccount, PlatformConfig, QuotaHold, User
+from app.core.database import session_scope, utcnow
+from app.models import AccountQuotaDay, AccountUsage, PlatformConfig, QuotaHold
 from app.services.calls import allowances, books, ledger
 from app.services.calls.admission import Admitted
 from app.services.calls.allowances import Allowances
 from app.services.calls.quota_clock import quota_day
 from app.services.calls.usage import TokenUsage
-from tests.conftest import migrate_async
-from tests.databases import scratch_database
+from tests.databases import empty_database, one_limited_account
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -45,27 +44,6 @@ class Statements:
 
     def _committed(self, *_: Any) -> None:
         self.commits += 1
-
-
-async def _setup(url: str) -> tuple[Any, Any, PlatformConfig, OAuthAccount]:
-    await migrate_async(url)
-    engine = create_engine(url)
-    factory = create_session_factory(engine)
-    platform = PlatformConfig(
-        platform_id="p",
-        platform_name="P",
-        oauth_config={},
-        litellm_config={"provider": "openai", "api_base": "http://x", "default_model": "m"},
-        quota_config={"daily_limit": LIMIT},
-    )
-    async with session_scope(factory) as session:
-        user = User(username="u", password_hash=None)
-        session.add_all([user, platform])
-        await session.flush()
-        account = OAuthAccount(user_id=user.id, platform_id="p", account_name="a")
-        session.add(account)
-        await session.flush()
-    return engine, factory, platform, account
 
 
 def _entry(
@@ -95,7 +73,7 @@ async def _figures(factory: Any, account_id: int, day: Any) -> tuple[int, int, l
 
 
 async def _exercise(url: str) -> None:
-    engine, factory, platform, account = await _setup(url)
+    engine, factory, platform, account = await one_limited_account(url, LIMIT)
     now = utcnow()
     day = quota_day(platform, now)
     quota = Allowances(factory, hold_s=600)
@@ -160,17 +138,16 @@ async def _exercise(url: str) -> None:
 
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_quota_blocks_and_group_commit_on_every_database(kind, tmp_path):
-    if kind == "sqlite":
-        await _exercise(f"sqlite+aiosqlite:///{tmp_path / 'blocks.db'}")
-        return
-    async with scratch_database(kind) as url:
+    async with empty_database(kind, tmp_path) as url:
         await _exercise(url)
 
 
 async def test_a_swept_block_counts_its_usage_without_giving_back_twice(tmp_path):
     """A block whose hold expired (its process stalled) and was swept: its calls' usage still
     counts, and the swept tokens are not given back a second time."""
-    engine, factory, platform, account = await _setup(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    engine, factory, platform, account = await one_limited_account(
+        f"sqlite+aiosqlite:///{tmp_path / 's.db'}", LIMIT
+    )
     now = utcnow()
     day = quota_day(platform, now)
     quota = Allowances(factory, hold_s=600)
@@ -192,7 +169,9 @@ async def test_a_swept_block_counts_its_usage_without_giving_back_twice(tmp_path
 async def test_calls_that_find_no_block_at_once_take_one_between_them(tmp_path):
     """While one call takes a block the others reserve for themselves (None here): they do not
     wait, holding database connections, and no second block is taken."""
-    engine, factory, platform, account = await _setup(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    engine, factory, platform, account = await one_limited_account(
+        f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", LIMIT
+    )
     now = utcnow()
     day = quota_day(platform, now)
     quota = Allowances(factory, hold_s=600)
