@@ -30,7 +30,7 @@ from app.models import (
     PlatformConfig,
 )
 from app.services import alerts
-from app.services.alerts import webhook
+from app.services.alerts import checks, webhook
 from app.services.alerts.checks import AlertChecker
 from app.services.calls.quota_clock import quota_day
 from app.services.oauth.context import OAuthContext
@@ -305,28 +305,40 @@ async def test_the_webhook_url_never_reaches_a_log_line(app, ctx, receiver, monk
     assert TOKEN not in lines
 
 
+class Clock:
+    """`time` as the checker reads it, moved by the test: rounds a given time apart."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 async def test_a_checker_that_missed_rounds_judges_nothing_from_its_stale_samples(
-    app, client, ctx, receiver
+    app, client, ctx, receiver, monkeypatch
 ):
+    clock = Clock()
+    monkeypatch.setattr(checks, "time", clock)
     auth = await new_user(app)
     account = await bind(client, auth, credentials={"api_key": f"sk-{uuid.uuid4().hex}"})
     settings = ctx.settings.model_copy(update={"alert_check_interval": 0.3})
     checker = AlertChecker(dataclasses.replace(ctx, settings=settings))
     await checker.run()
     await add_usage(app, account["id"], failed=50)
-    await asyncio.sleep(0.9)  # rounds ran elsewhere meanwhile: this sample starts afresh
+    clock.now += 0.9  # rounds ran elsewhere meanwhile: this sample starts afresh
     await checker.run()
     assert receiver.events_for(kind="success_rate_low") == []
     await add_usage(app, account["id"], failed=50)
-    await asyncio.sleep(0.15)
+    clock.now += 0.3
     await checker.run()
     assert [e["event"] for e in receiver.events_for(kind="success_rate_low")] == ["alert.raised"]
     await add_usage(app, account["id"], answered=50)
-    await asyncio.sleep(0.9)
+    clock.now += 0.9
     await checker.run()  # stale again: the open alert is left as it is
     assert await open_count(app, "success_rate_low", platform_id="qwen") == 1
     for _ in range(2):
         await add_usage(app, account["id"], answered=50)
-        await asyncio.sleep(0.15)
+        clock.now += 0.3
         await checker.run()
     assert await open_count(app, "success_rate_low", platform_id="qwen") == 0
