@@ -1,5 +1,6 @@
-"""The call path (the seed's `litellm_proxy.py`): pick an account, call the platform through
-litellm, answer, record usage — and when a call fails, classify it, act on it, and fail over.
+"""The call path (the seed's `litellm_proxy.py` re-exports it): pick an account, call the
+platform (directly or through litellm), answer, record usage — and when a call fails, classify
+it, act on it, and fail over.
 
     up to CALL_MAX_ATTEMPTS attempts, each on another account where one exists:
         choose and admit an account (calls/choosing.py, calls/admission.py): the platform's
@@ -8,7 +9,7 @@ litellm, answer, record usage — and when a call fails, classify it, act on it,
         call the platform with that account's credential: through litellm, or directly for
         platforms that speak OpenAI's API (calls/passthrough.py)   (no transaction open)
         answered → the reservation settled to the real tokens, usage and last_used_at
-                   recorded (calls/books.py)   (one short transaction, shared by the calls
+                   recorded (quota/books.py)   (one short transaction, shared by the calls
                                                 that end together)
         failed   → the reservation released; classified (platforms.md §2) and acted on
                    (one short transaction):
@@ -40,7 +41,6 @@ from app.schemas.chat import ChatCompletionRequest
 from app.services import alerts
 from app.services.calls import (
     account_state,
-    books,
     monitoring,
     passthrough,
     refusals,
@@ -56,6 +56,7 @@ from app.services.calls.selection import Availability
 from app.services.calls.upstream_error import from_exception
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.context import OAuthContext
+from app.services.quota import books
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class _Relayed:
     last: Any = None
 
 
-class LiteLLMProxy:
+class CallPath:
     def __init__(self, ctx: OAuthContext, llm: LLM, admission: Admission) -> None:
         self.ctx = ctx
         self.llm = llm
@@ -368,7 +369,7 @@ class LiteLLMProxy:
         tokens: TokenUsage | None,
         failure: Classified | None = None,
     ) -> None:
-        """The attempt's books (calls/books.py), then its concurrency ticket given back.
+        """The attempt's books (quota/books.py), then its concurrency ticket given back.
         `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
         now = self.chooser.clock()
         account_id = chosen.admitted.account.id
