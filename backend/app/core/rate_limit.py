@@ -1,5 +1,19 @@
-"""Rate limits with the `limits` library: a moving window, exact across workers and instances
-when REDIS_URL is set (the counting happens in Redis), in-process otherwise.
+"""Rate limits with the `limits` library's sliding-window counter, shared by workers and instances
+when REDIS_URL is set (the counting happens in Redis, one script call per hit), in-process
+otherwise.
+
+A limit of N per period keeps two counters per key, this period's and the last one's, so a hit
+costs the same at 5 a minute as at a million (a moving window keeps one entry per hit and cost
+grows with N). A hit is allowed while
+
+    last period's count x (the share of the last period still inside the sliding period)
+    + this period's count  <  N
+
+which is exact when the last period's calls were spread evenly over it. Its error is on the side
+of a burst: calls bunched at the end of the last period are counted as if spread, so a sliding
+period can hold up to 2N in the worst case, and never more than N in one counter's period. Memory
+counters start their periods on the clock's multiples of the period, Redis counters at the first
+hit.
 
 When Redis cannot be reached the limits degrade to this process's own memory (each worker then
 counts alone) rather than refusing every request, and go back to Redis as soon as it answers.
@@ -7,6 +21,7 @@ counts alone) rather than refusing every request, and go back to Redis as soon a
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -14,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
@@ -34,7 +49,7 @@ def storage_uri(redis_url: str | None) -> str:
 
 class RateLimiter:
     def __init__(self, redis_url: str | None, key_prefix: str = "oauth-proxy") -> None:
-        self._local = MovingWindowRateLimiter(storage_from_string("async+memory://"))  # type: ignore[arg-type]
+        self._local = SlidingWindowCounterRateLimiter(storage_from_string("async+memory://"))  # type: ignore[arg-type]
         self._shared = None
         if redis_url:
             storage = storage_from_string(
@@ -44,9 +59,10 @@ class RateLimiter:
                 implementation="redispy",  # the client the rest of the service uses
                 **REDIS_TIMEOUTS,
             )
-            self._shared = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+            self._shared = SlidingWindowCounterRateLimiter(storage)  # type: ignore[arg-type]
 
     @staticmethod
+    @functools.lru_cache(maxsize=256)  # parsed once: calls name their limit on every call
     def item(limit: str) -> RateLimitItem:
         """`"5/minute"`, `"60 per minute"`, `"1000/day"`: the limits library's notation."""
         return parse(limit)
@@ -68,7 +84,7 @@ class RateLimiter:
     async def clear(self, limit: RateLimitItem, *key: str) -> None:
         await self._run(lambda strategy: strategy.clear(limit, *key))
 
-    async def _run(self, action: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+    async def _run(self, action: Callable[[SlidingWindowCounterRateLimiter], Awaitable[T]]) -> T:
         if self._shared is not None:
             try:
                 return await action(self._shared)

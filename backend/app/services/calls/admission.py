@@ -2,7 +2,7 @@
 and the three checks that count something, made only for the account actually tried:
 
     concurrency   a ticket among the account's calls in flight (when capped or least_busy)
-    rate limit    one request in the account's requests-per-minute window (the limits library)
+    rate limit    one request in the account's requests per minute (core/rate_limit.py)
     quota         a reservation of the call's estimate (when it has a daily limit): from a block
                   this process holds (quota/allowances.py), else in the ledger
 

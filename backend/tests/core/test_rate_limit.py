@@ -1,0 +1,58 @@
+"""A rate limit's size does not change what a hit costs: two counters per key, in memory and in
+Redis, whether the limit is 5 or a million a minute (a moving window kept one entry per hit)."""
+
+from __future__ import annotations
+
+import tracemalloc
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from app.core.rate_limit import RateLimiter
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+HITS = 2_000
+
+
+async def test_a_limit_refuses_past_its_size_and_says_when_to_come_back():
+    limiter = RateLimiter(None)
+    limit = limiter.item("3/minute")
+    key = uuid.uuid4().hex
+    assert [await limiter.hit(limit, "k", key) for _ in range(4)] == [True, True, True, False]
+    assert not await limiter.allows(limit, "k", key)
+    assert 0 < await limiter.retry_after_s(limit, "k", key) <= 60
+    await limiter.clear(limit, "k", key)
+    assert await limiter.allows(limit, "k", key)
+
+
+async def test_hits_under_a_large_limit_keep_no_memory_per_hit():
+    limiter = RateLimiter(None)
+    limit = limiter.item("1000000/minute")
+    key = uuid.uuid4().hex
+    await limiter.hit(limit, "account", key)  # the key's counters exist from here on
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert all([await limiter.hit(limit, "account", key) for _ in range(HITS)])
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 20 * HITS // 10  # a moving window keeps an entry (~60 bytes) per hit
+
+
+@pytest.mark.redis
+async def test_a_large_limit_is_two_counters_in_redis():
+    prefix = f"rl-{uuid.uuid4().hex[:8]}"
+    limiter = RateLimiter(REDIS_URL, key_prefix=prefix)
+    limit = limiter.item("1000000/minute")
+    assert all([await limiter.hit(limit, "account", "7") for _ in range(HITS)])
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in redis.scan_iter(f"{prefix}:*")]
+        assert 1 <= len(keys) <= 2
+        assert {await redis.type(key) for key in keys} == {b"string"}  # counters, not lists
+        assert sum([int(await redis.get(key) or 0) for key in keys]) == HITS
+    finally:
+        await redis.delete(*keys)
+        await redis.aclose()
