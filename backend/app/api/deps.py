@@ -19,9 +19,9 @@ from app.core.rate_limit import RateLimiter
 from app.core.security import InvalidToken, TokenService
 from app.models import User
 from app.services import api_keys, users
+from app.services.calls.call_path import CallPath
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
-from app.services.oauth.litellm_proxy import LiteLLMProxy
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -150,11 +150,11 @@ async def get_model_caller(request: Request, caller: Annotated[User, Depends(get
     return caller
 
 
-async def get_llm_proxy(request: Request) -> LiteLLMProxy:
-    proxy: LiteLLMProxy = request.app.state.llm_proxy
+async def get_llm_proxy(request: Request) -> CallPath:
+    proxy: CallPath = request.app.state.llm_proxy
     return proxy
 
 
 Caller = Annotated[User, Depends(get_caller)]
 ModelCaller = Annotated[User, Depends(get_model_caller)]
-LLMProxyDep = Annotated[LiteLLMProxy, Depends(get_llm_proxy)]
+LLMProxyDep = Annotated[CallPath, Depends(get_llm_proxy)]

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls.ledger import DayTotals, totals
-from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
+from app.services.quota.ledger import DayTotals, totals
+from app.services.quota.quota_clock import daily_limit, next_reset, quota_day
 
 AccountState = Literal["active", "disabled", "expired", "exhausted", "cooling"]
 ACCOUNT_STATES: tuple[AccountState, ...] = ("active", "disabled", "expired", "exhausted", "cooling")

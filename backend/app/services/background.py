@@ -17,9 +17,9 @@ from datetime import timedelta
 from app.core.database import session_scope, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
-from app.services.calls import ledger
 from app.services.oauth import authorization_sessions
 from app.services.oauth.context import OAuthContext
+from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
 

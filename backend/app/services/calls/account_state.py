@@ -24,12 +24,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
+from app.core.upsert import upsert
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls import ledger
 from app.services.calls.account_cache import accounts_changed
 from app.services.calls.classification import Classified
-from app.services.calls.quota_clock import next_reset, quota_day
-from app.services.calls.upsert import upsert
+from app.services.quota import ledger
+from app.services.quota.quota_clock import next_reset, quota_day
 
 OVERLOAD_COOLDOWN_S = 10.0
 BACKOFF_BASE_S = 1.0

@@ -11,7 +11,7 @@ calls in flight under its limit). The platform's `quota_config.strategy` orders 
 
 Ties are broken in turn, so equal accounts share the load. The per-account checks that count
 something — requests per minute, the concurrency cap, the reservation — happen when an account is
-actually tried (see litellm_proxy), so an account is never charged for a call it did not serve.
+actually tried (see call_path), so an account is never charged for a call it did not serve.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Literal
 
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls.ledger import DayTotals
-from app.services.calls.quota_clock import daily_limit, next_reset
+from app.services.quota.ledger import DayTotals
+from app.services.quota.quota_clock import daily_limit, next_reset
 
 Strategy = Literal["most_remaining", "round_robin", "least_busy", "fill_first"]
 STRATEGIES: tuple[Strategy, ...] = ("most_remaining", "round_robin", "least_busy", "fill_first")

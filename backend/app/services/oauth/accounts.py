@@ -8,9 +8,9 @@ from app.core.database import utcnow
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.oauth import AccountOut, AccountStatus, CooldownOut
 from app.services.calls.account_state import CallState
-from app.services.calls.quota_clock import daily_limit, next_reset
 from app.services.oauth.adapters.base import BoundCredential
 from app.services.oauth.credential_store import CredentialStore
+from app.services.quota.quota_clock import daily_limit, next_reset
 
 
 async def create_account(

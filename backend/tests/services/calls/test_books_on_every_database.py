@@ -9,11 +9,12 @@ import pytest
 
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay, OAuthAccount, QuotaHold, User
-from app.services.calls import account_state, ledger, usage
+from app.services.calls import account_state, usage
 from app.services.calls.account_cache import _load_accounts
 from app.services.calls.classification import Classified
-from app.services.calls.quota_clock import quota_day
 from app.services.calls.selection import availability
+from app.services.quota import ledger
+from app.services.quota.quota_clock import quota_day
 from tests.databases import empty_database, one_limited_account
 
 BACKENDS = [

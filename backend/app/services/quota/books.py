@@ -30,11 +30,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_e
 
 from app.core.database import deadlocked, session_scope, unavailable
 from app.models import PlatformConfig
-from app.services.calls import account_state, ledger, usage
+from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
-from app.services.calls.allowances import Block
 from app.services.calls.classification import Classified
 from app.services.calls.usage import TokenUsage
+from app.services.quota import ledger
+from app.services.quota.allowances import Block
 
 BOOKS_RETRY_S = 30.0
 MAX_LOT = 256
