@@ -18,7 +18,9 @@ it, act on it, and fail over.
     nothing left → 429 with Retry-After (every account out of quota or resting) or 503
 
 A stream fails over only until its first byte reaches the caller (empty role chunks are held back
-until then); a failure after that ends the stream with an OpenAI error event.
+until then); a failure after that ends the stream with an OpenAI error event
+(calls/stream_relay.py). On the lean path its events go through as the platform's bytes
+(calls/byte_stream.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
@@ -41,11 +42,13 @@ from app.schemas.chat import ChatCompletionRequest
 from app.services import alerts
 from app.services.calls import (
     account_state,
+    byte_stream,
     monitoring,
     passthrough,
     refusals,
     responses,
     routing,
+    stream_relay,
     usage,
 )
 from app.services.calls.admission import Admission
@@ -53,6 +56,7 @@ from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.classification import Classified
 from app.services.calls.selection import Availability
+from app.services.calls.stream_relay import Tally
 from app.services.calls.upstream_error import from_exception
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.context import OAuthContext
@@ -65,17 +69,6 @@ MAX_HELD_CHUNKS = 8
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
 
 
-@dataclass
-class _Relayed:
-    usage: TokenUsage | None = None
-    """What the platform reported."""
-    charged: TokenUsage | None = None
-    """What was recorded (the report, else a local count)."""
-    texts: list[str] = field(default_factory=list)
-    failure: Classified | None = None
-    last: Any = None
-
-
 class CallPath:
     def __init__(self, ctx: OAuthContext, llm: LLM, admission: Admission) -> None:
         self.ctx = ctx
@@ -83,7 +76,7 @@ class CallPath:
         self.admission = admission
         self.chooser = Chooser(ctx, admission)
         self.books = books.Books(ctx.factory)
-        self._lean_pool: aiohttp.ClientSession | None = None
+        self._pool: aiohttp.ClientSession | None = None
         self.settings = ctx.settings
         self._last_used = usage.LastUsed()
         self.answers = (
@@ -106,8 +99,8 @@ class CallPath:
     async def close(self) -> None:
         """At shutdown, once no call is in flight: give back the quota blocks still held."""
         await self.admission.allowances.close()
-        if self._lean_pool is not None:
-            await self._lean_pool.close()
+        if self._pool is not None:
+            await self._pool.close()
 
     async def prepare(
         self, user_id: int, request: ChatCompletionRequest, platform_id: str | None = None
@@ -155,9 +148,13 @@ class CallPath:
             self.answers.put(cache_key, body)
         return body
 
-    async def open_stream(self, call: ChatCall) -> AsyncIterator[bytes]:
+    async def open_stream(self, call: ChatCall, *, raw: bool = True) -> AsyncIterator[bytes]:
         """Server-sent `chat.completion.chunk` events. Fails over (and raises AppError) until an
-        upstream has produced its first byte of answer; returns the events from then on."""
+        upstream has produced its first byte of answer; returns the events from then on. On the
+        lean path they are the platform's bytes (calls/byte_stream.py) unless `raw` is False:
+        then they are parsed chunks, as litellm's are, which a surface can translate."""
+        if raw and self._lean(call):
+            return await self._open_bytes(call)
         acompletion = await self._acompletion(call)
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
@@ -177,14 +174,43 @@ class CallPath:
             return stream, held, False
 
         chosen, (stream, held, ended) = await self._with_failover(call, attempt, stream=True)
-        return self._relay(call, chosen, stream, held, ended)
+        tally = stream_relay.Tally()
+        events = stream_relay.chunk_events(
+            stream, held, ended, tally, with_usage=call.include_usage
+        )
+        return stream_relay.relay(stream, events, tally, self._ending(call, chosen))
+
+    async def _open_bytes(self, call: ChatCall) -> AsyncIterator[bytes]:
+        async def attempt(chosen: Attempt) -> tuple[byte_stream.ByteStream, Tally]:
+            tally = Tally()
+            stream = await byte_stream.open_stream(
+                self._lean_pool(),
+                tally,
+                with_usage=call.include_usage,
+                **self._arguments(call, chosen, stream=True),
+            )
+            try:
+                await stream.open(MAX_HELD_CHUNKS)
+            except BaseException:
+                await stream.aclose()
+                raise
+            return stream, tally
+
+        chosen, (stream, tally) = await self._with_failover(call, attempt, stream=True)
+        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen))
+
+    def _lean(self, call: ChatCall) -> bool:
+        return self.settings.call_lean_path and passthrough.eligible(call.platform)
+
+    def _lean_pool(self) -> aiohttp.ClientSession:
+        if self._pool is None:  # made in the event loop that uses it
+            self._pool = passthrough.pool()
+        return self._pool
 
     async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:
         """litellm's `acompletion`, or the lean path's for platforms that speak OpenAI's API."""
-        if self.settings.call_lean_path and passthrough.eligible(call.platform):
-            if self._lean_pool is None:  # made in the event loop that uses it
-                self._lean_pool = passthrough.pool()
-            return functools.partial(passthrough.acompletion, self._lean_pool)
+        if self._lean(call):
+            return functools.partial(passthrough.acompletion, self._lean_pool())
         litellm = await self.llm.module()
         return litellm.acompletion  # type: ignore[no-any-return]
 
@@ -274,91 +300,20 @@ class CallPath:
 
     # --- streams ---
 
-    async def _relay(
-        self, call: ChatCall, chosen: Attempt, stream: Any, held: list[Any], ended: bool
-    ) -> AsyncIterator[bytes]:
-        relayed = _Relayed()
-        settled = False
-        # Events go out as soon as no further one has arrived with them (the lean path says;
-        # litellm's streams do not): events read together leave in one write, none waits.
-        arrived = getattr(stream, "arrived", lambda: False)
-        out: list[bytes] = []
-        try:
-            try:
-                for chunk in held:
-                    self._event(call, chunk, relayed, out)
-                while not ended:
-                    if out and not arrived():
-                        yield b"".join(out)
-                        out.clear()
-                    try:
-                        chunk = await stream.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    self._event(call, chunk, relayed, out)
-            except Exception as exc:  # after the first byte: no failover, an error event
-                relayed.failure = chosen.adapter.classify_error(from_exception(exc))
-            if out:
-                yield b"".join(out)
-            # The books close before the last events: a caller that has read them sees its usage
-            # and the account's new state.
-            settled = True
-            booked = await self._close_stream(call, chosen, stream, relayed)
-            if not booked:
-                yield responses.error_event(
-                    "The answer is complete but its usage could not be recorded: the service's "
-                    "database is unavailable. Treat this answer as failed.",
-                    "server_error",
-                    "database_unavailable",
-                )
-            elif relayed.failure is not None:
-                failure = relayed.failure
-                what = refusals.WORDS[failure.kind]
-                message = (
-                    f"{call.platform.platform_name} {what} during the answer: {failure.message}"
-                )
-                yield responses.error_event(message, "server_error", failure.kind)
-            elif call.include_usage and relayed.usage is None and relayed.charged is not None:
-                # The platform reported no usage: the caller who asked gets our count.
-                yield responses.sse(responses.usage_chunk(relayed.last, relayed.charged))
-            yield responses.DONE
-        finally:
-            if not settled:  # the caller hung up (or was cancelled) mid-answer
-                await self._close_stream(call, chosen, stream, relayed)
+    def _ending(self, call: ChatCall, chosen: Attempt) -> stream_relay.Ending:
+        async def settle(tally: Tally) -> None:
+            tokens = tally.usage or await self._estimate(
+                call, chosen.target.model, tally.answer_text()
+            )
+            tally.charged = tokens
+            await self._book(call, chosen, tokens, tally.failure)
 
-    async def _close_stream(
-        self, call: ChatCall, chosen: Attempt, stream: Any, relayed: _Relayed
-    ) -> bool:
-        """Close the upstream and the books; False when the books could not be written."""
-        # Shielded: when the caller hangs up the task is cancelled, and the books must still close.
-        with anyio.CancelScope(shield=True):
-            try:
-                await stream.aclose()
-                await self._settle_stream(call, chosen, relayed)
-            except Exception:
-                logger.exception("settling a stream on account %s failed", chosen.account.id)
-                return False
-        return True
+        def classify(exc: Exception) -> Classified:
+            return chosen.adapter.classify_error(from_exception(exc))
 
-    def _event(self, call: ChatCall, chunk: Any, relayed: _Relayed, out: list[bytes]) -> None:
-        """Note the chunk's usage and text, and add its event (if the caller gets one) to `out`."""
-        reported = usage.usage_of(chunk)
-        if reported is not None:
-            relayed.usage = reported
-        text = responses.chunk_text(chunk)
-        if text:
-            relayed.texts.append(text)
-        relayed.last = chunk
-        body = responses.chunk_body(chunk, with_usage=call.include_usage)
-        if body is not None:
-            out.append(responses.sse(body))
-
-    async def _settle_stream(self, call: ChatCall, chosen: Attempt, relayed: _Relayed) -> None:
-        tokens = relayed.usage or await self._estimate(
-            call, chosen.target.model, "".join(relayed.texts)
+        return stream_relay.Ending(
+            call.platform.platform_name, call.include_usage, settle, classify
         )
-        relayed.charged = tokens
-        await self._book(call, chosen, tokens, relayed.failure)
 
     # --- books ---
 
