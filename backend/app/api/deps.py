@@ -82,7 +82,9 @@ async def get_current_user(
     try:
         subject = await tokens.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise Unauthorized("The access token is invalid or has expired; sign in again.") from exc
+        raise Unauthorized(
+            "The access token is invalid or has expired; sign in again.", code="invalid_token"
+        ) from exc
     return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
 
 
@@ -124,7 +126,9 @@ async def get_caller(
     try:
         subject = await tokens.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise Unauthorized("The API key or access token is invalid or has expired.") from exc
+        raise Unauthorized(
+            "The API key or access token is invalid or has expired.", code="invalid_token"
+        ) from exc
     async with session_scope(factory) as session:
         return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
 
