@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from app.api import health, metrics, openai_v1
+from app.api import docs, health, metrics, openai_v1
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -129,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Bind your own AI platform accounts and call them through one API.",
         lifespan=lifespan,
+        docs_url=None,  # served by app.api.docs from local files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.tokens = tokens
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(openai_v1.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(docs.router)
     app.include_router(api_router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
