@@ -12,10 +12,10 @@ What the call needs from a stream is read from the bytes, not from parsed chunks
 A block of events arrived together goes out as it is when it is plain OpenAI framing (each event
 one `data: ` line, `\\n\\n` after it) and holds none of the above; anything else (CRLF line ends,
 comments, `event:` lines, data split over lines) is re-framed event by event. What was relayed
-is kept by reference until the stream ends: its words are counted only when the platform
-reported no usage. Nothing is read ahead of the caller: the next block is read when the caller
-has taken the last, so a slow reader slows the platform's connection (TCP backpressure) rather
-than filling memory.
+is kept by reference until the stream ends (up to stream_relay.KEEP_BYTES): its words are
+counted only when the platform reported no usage. Nothing is read ahead of the caller: the next
+block is read when the caller has taken the last, so a slow reader slows the platform's
+connection (TCP backpressure) rather than filling memory.
 
 Parsed chunks (passthrough.Chunks) remain for surfaces that translate them into other events;
 calls/stream_relay.py closes the stream either way.
@@ -82,7 +82,7 @@ class ByteStream:
 
     async def _blocks(self) -> AsyncIterator[bytes]:
         if self._held:
-            self._tally.relayed.append(self._held)
+            self._tally.keep(self._held)
             yield self._held
             self._held = b""
         while not self._done and self._failed is None:
@@ -91,7 +91,7 @@ class ByteStream:
                 break
             out = self._pass(block)
             if out:
-                self._tally.relayed.append(out)
+                self._tally.keep(out)
                 yield out
         if self._failed is not None:
             raise self._failed

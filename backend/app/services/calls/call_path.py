@@ -302,8 +302,8 @@ class CallPath:
 
     def _ending(self, call: ChatCall, chosen: Attempt) -> stream_relay.Ending:
         async def settle(tally: Tally) -> None:
-            tokens = tally.usage or await self._estimate(
-                call, chosen.target.model, tally.answer_text()
+            tokens = tally.usage or tally.extrapolated(
+                await self._estimate(call, chosen.target.model, tally.answer_text())
             )
             tally.charged = tokens
             await self._book(call, chosen, tokens, tally.failure)

@@ -10,6 +10,7 @@ import pytest
 from app.api.deps import app_context
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay, OAuthAccount, QuotaHold, User
+from app.services import account_status
 from app.services.calls import account_state, usage
 from app.services.calls.account_cache import _load_accounts
 from app.services.calls.classification import Classified
@@ -56,7 +57,7 @@ async def _exercise(url: str) -> None:
                 session, account.user_id, account.id, "m", platform, rate, now
             )
     async with factory() as session:
-        states = await account_state.load_states(session, [(account, platform)], now)
+        states = await account_status.load_states(session, [(account, platform)], now)
         quota_row = await session.get(AccountQuotaDay, (account.id, day))
     state = states[account.id]
     assert (quota_row.used_tokens, quota_row.reserved_tokens) == (10, 0)

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from app.services.calls import byte_stream, passthrough
-from app.services.calls.stream_relay import Tally
+from app.services.calls.stream_relay import KEEP_BYTES, Tally
 from app.services.calls.usage import TokenUsage
 from tests.fakes.server import serve
 
@@ -176,3 +176,15 @@ async def test_an_error_event_before_the_answer_raises_while_opening(base_url):
         with pytest.raises(passthrough.UpstreamHTTPError):
             await stream.open(8)
         await stream.aclose()
+
+
+def test_a_long_answer_keeps_a_bounded_part_and_counts_the_rest_in_proportion():
+    tally = Tally()
+    block = event(chunk("word " * 100))
+    for _ in range(3 * KEEP_BYTES // len(block)):
+        tally.keep(block)
+    assert KEEP_BYTES <= tally.kept_bytes < KEEP_BYTES + len(block)
+    assert len(tally.relayed) * len(block) == tally.kept_bytes
+    relayed = tally.kept_bytes + tally.unkept_bytes
+    counted = TokenUsage(7, 1000)
+    assert tally.extrapolated(counted) == TokenUsage(7, round(1000 * relayed / tally.kept_bytes))
