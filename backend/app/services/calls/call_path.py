@@ -54,12 +54,12 @@ from app.services.calls import (
 from app.services.calls.admission import Admission
 from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
-from app.services.calls.classification import Classified
 from app.services.calls.selection import Availability
 from app.services.calls.stream_relay import Tally
-from app.services.calls.upstream_error import from_exception
+from app.services.calls.upstream_error import from_exception, transport_errors
 from app.services.calls.usage import TokenUsage
 from app.services.context import AppContext
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota import books
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ class CallPath:
         self.chooser = Chooser(ctx, admission)
         self.books = books.Books(ctx.factory)
         self._pool: aiohttp.ClientSession | None = None
+        self._transport_errors: tuple[type[BaseException], ...] = ()
+        """litellm's exceptions for a connection that failed, once litellm is loaded."""
         self.settings = ctx.settings
         self._last_used = usage.LastUsed()
         self.answers = (
@@ -212,6 +214,7 @@ class CallPath:
         if self._lean(call):
             return functools.partial(passthrough.acompletion, self._lean_pool())
         litellm = await self.llm.module()
+        self._transport_errors = transport_errors(litellm)
         return litellm.acompletion  # type: ignore[no-any-return]
 
     # --- attempts and failover ---
@@ -236,7 +239,7 @@ class CallPath:
             try:
                 answer = await attempt(chosen)
             except Exception as exc:
-                failure = chosen.adapter.classify_error(from_exception(exc))
+                failure = self._classify(chosen, exc)
             except BaseException:  # cancelled: the caller is gone, give back what was taken
                 with anyio.CancelScope(shield=True):
                     async with session_scope(self.ctx.factory) as session:
@@ -308,12 +311,15 @@ class CallPath:
             tally.charged = tokens
             await self._book(call, chosen, tokens, tally.failure)
 
-        def classify(exc: Exception) -> Classified:
-            return chosen.adapter.classify_error(from_exception(exc))
-
         return stream_relay.Ending(
-            call.platform.platform_name, call.include_usage, settle, classify
+            call.platform.platform_name,
+            call.include_usage,
+            settle,
+            functools.partial(self._classify, chosen),
         )
+
+    def _classify(self, chosen: Attempt, exc: BaseException) -> Classified:
+        return chosen.adapter.classify_error(from_exception(exc, self._transport_errors))
 
     # --- books ---
 
