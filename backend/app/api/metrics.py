@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Gauge
 
-from app.core.config import Settings
+from app.api.deps import app_context
 from app.core.database import utcnow
 from app.core.errors import Unauthorized
 from app.core.metrics import CONTENT_TYPE, render
@@ -41,7 +41,7 @@ async def _database_gauges(request: Request, *, per_account: bool) -> CollectorR
         "Tokens new calls may still take from an account today (accounts with a daily limit)",
         ["platform", "account"], registry=registry,
     )  # fmt: skip
-    async with request.app.state.session_factory() as session:
+    async with app_context(request.app).factory() as session:
         health = await account_health.load(session, utcnow())
     platforms = {h.platform_id for h in health}
     counts = Counter((h.platform_id, h.state) for h in health)
@@ -57,7 +57,7 @@ async def _database_gauges(request: Request, *, per_account: bool) -> CollectorR
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = app_context(request.app).settings
     if settings.metrics_token is not None:
         expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
         given = request.headers.get("authorization", "").encode()
