@@ -18,10 +18,10 @@ import anyio
 import orjson
 
 from app.services.calls import refusals, responses
-from app.services.calls.byte_stream import event_data
-from app.services.calls.classification import Classified
 from app.services.calls.passthrough import Wire
+from app.services.calls.sse import event_data
 from app.services.calls.usage import TokenUsage, usage_of
+from app.services.oauth.adapters.errors import Classified
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from app.models import AccountQuotaDay, OAuthAccount, QuotaHold, User
 from app.services import account_status
 from app.services.calls import account_state, usage
 from app.services.calls.account_cache import _load_accounts
-from app.services.calls.classification import Classified
 from app.services.calls.selection import availability
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota import ledger
 from app.services.quota.quota_clock import quota_day
 from tests.databases import empty_database, one_limited_account
