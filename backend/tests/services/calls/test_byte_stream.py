@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 import pytest
 
-from app.services.calls import byte_stream
+from app.services.calls import byte_stream, passthrough
 from app.services.calls.stream_relay import KEEP_BYTES, Tally
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import UpstreamFailure
