@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.api.deps import app_context
 from app.services.calls import passthrough
 from tests.conftest import new_user
 from tests.fakes.upstream import Drop, ErrorIn200, MidStreamError, Reply, errors
@@ -80,7 +81,7 @@ async def test_the_lean_path_answers_as_litellm_does(
 ):
     """Streams on the lean path both ways: relayed as bytes (chat completions), and as parsed
     chunks (what a surface that translates them reads)."""
-    proxy = app.state.llm_proxy
+    proxy = app_context(app).call_path
     ways = {"litellm": (False, True), "lean": (True, True)}
     if stream:
         ways["lean, parsed"] = (True, False)
@@ -99,6 +100,6 @@ async def test_the_lean_path_answers_as_litellm_does(
 
 
 async def test_only_openai_wire_platforms_take_the_lean_path(app):
-    platforms = await app.state.llm_proxy.admission.cache.platforms(app.state.session_factory)
+    platforms = await app_context(app).call_path.admission.cache.platforms(app_context(app).factory)
     lean = {p for p, config in platforms.items() if passthrough.eligible(config)}
     assert lean == {"openai", "baidu", "zhipu", "spark"}

@@ -50,8 +50,8 @@ from app.services.calls.failover import Failover
 from app.services.calls.stream_relay import Tally
 from app.services.calls.upstream_error import from_exception, transport_errors
 from app.services.calls.usage import TokenUsage
+from app.services.context import AppContext
 from app.services.oauth.adapters.errors import Classified
-from app.services.oauth.context import OAuthContext
 from app.services.quota import books
 
 MAX_HELD_CHUNKS = 8
@@ -59,7 +59,7 @@ _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body
 
 
 class CallPath:
-    def __init__(self, ctx: OAuthContext, llm: LLM, admission: Admission) -> None:
+    def __init__(self, ctx: AppContext, llm: LLM, admission: Admission) -> None:
         self.ctx = ctx
         self.llm = llm
         self.admission = admission

@@ -27,8 +27,8 @@ from app.services.calls.admission import Admission
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.selection import Availability
 from app.services.calls.usage import TokenUsage
+from app.services.context import AppContext
 from app.services.oauth.adapters.errors import Classified
-from app.services.oauth.context import OAuthContext
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ Classify = Callable[[Attempt, BaseException], Classified]
 class Failover:
     def __init__(
         self,
-        ctx: OAuthContext,
+        ctx: AppContext,
         admission: Admission,
         chooser: Chooser,
         book: Book,
