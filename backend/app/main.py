@@ -35,14 +35,14 @@ from app.services.api_keys import ApiKeyCache
 from app.services.background import BackgroundJobs
 from app.services.calls.account_cache import CallCache
 from app.services.calls.admission import Admission
-from app.services.calls.allowances import Allowances
+from app.services.calls.call_path import CallPath
 from app.services.demo import retire_demo, start_demo
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import CredentialStore
-from app.services.oauth.litellm_proxy import LiteLLMProxy
 from app.services.oauth.token_lifecycle import CredentialRenewer
+from app.services.quota.allowances import Allowances
 from app.web.router import router as web_router
 
 
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 enabled=settings.call_quota_blocks,
             ),
         )
-        app.state.llm_proxy = LiteLLMProxy(app.state.oauth, llm, admission)
+        app.state.llm_proxy = CallPath(app.state.oauth, llm, admission)
         # litellm takes seconds and ~190 MB to import: it loads now, on a background thread, when
         # some platform's calls go through it, else on the first call that needs it.
         if await app.state.llm_proxy.litellm_needed():

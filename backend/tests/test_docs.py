@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from app.core.config import Settings
 from tests.conftest import BACKEND_DIR
@@ -23,3 +24,16 @@ def test_every_shipped_platform_is_documented():
 
 def test_the_readme_gives_the_two_commands():
     assert "make run" in README and "make test" in README
+
+
+def test_every_error_code_is_documented():
+    """Each `error_code` the service can answer is a row of the README's table of codes."""
+    source = "\n".join(p.read_text() for p in (BACKEND_DIR / "app").rglob("*.py"))
+    raised = set(re.findall(r'\bcode ?= ?"([a-z_]+)"', source))  # AppError classes and raises
+    raised -= {"invalid_api_key", "invalid_request"}  # OpenAI's shape under /v1, not the envelope
+    # The codes of failures the framework raises (tests/api/test_error_codes.py provokes each).
+    raised |= {"validation_error", "invalid_json", "endpoint_not_found", "method_not_allowed"}
+    section = README.partition("### Error codes")[2].partition("\n#")[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \| \d", section, flags=re.MULTILINE))
+    assert raised - documented == set(), "codes missing from the README's table"
+    assert documented - raised == set(), "codes in the README's table the service never answers"

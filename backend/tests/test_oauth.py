@@ -56,7 +56,13 @@ async def test_every_oauth_route_requires_a_bearer_token(client):
     ]:
         response = await client.request(method, path)
         assert response.status_code == 401, (method, path)
-        assert response.json() == {"code": 401, "message": response.json()["message"], "data": None}
+        body = response.json()
+        assert body == {
+            "code": 401,
+            "message": body["message"],
+            "data": None,
+            "error_code": "unauthorized",
+        }
         assert "Bearer" in response.json()["message"]
 
 
@@ -200,6 +206,7 @@ async def test_malformed_json_is_a_400(client, auth):
         "code": 400,
         "message": "The request body is not valid JSON.",
         "data": None,
+        "error_code": "invalid_json",
     }
 
 
@@ -233,6 +240,7 @@ async def test_oversized_body_is_a_413(client, auth):
     )
     assert response.status_code == 413
     assert response.json()["code"] == 413
+    assert response.json()["error_code"] == "payload_too_large"
 
 
 async def test_a_path_id_that_is_not_a_number_is_a_422(client, auth):
@@ -244,7 +252,12 @@ async def test_a_path_id_that_is_not_a_number_is_a_422(client, auth):
 async def test_unknown_route_answers_in_the_envelope(client, auth):
     response = await client.get("/api/v1/oauth/nothing-here", headers=auth)
     assert response.status_code == 404
-    assert response.json() == {"code": 404, "message": "No such endpoint.", "data": None}
+    assert response.json() == {
+        "code": 404,
+        "message": "No such endpoint.",
+        "data": None,
+        "error_code": "endpoint_not_found",
+    }
 
 
 async def test_accounts_show_when_todays_quota_starts_again(client, auth):

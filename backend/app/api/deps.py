@@ -19,9 +19,9 @@ from app.core.rate_limit import RateLimiter
 from app.core.security import InvalidToken, TokenService
 from app.models import User
 from app.services import api_keys, users
+from app.services.calls.call_path import CallPath
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.context import OAuthContext
-from app.services.oauth.litellm_proxy import LiteLLMProxy
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -82,7 +82,9 @@ async def get_current_user(
     try:
         subject = await tokens.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise Unauthorized("The access token is invalid or has expired; sign in again.") from exc
+        raise Unauthorized(
+            "The access token is invalid or has expired; sign in again.", code="invalid_token"
+        ) from exc
     return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
 
 
@@ -124,7 +126,9 @@ async def get_caller(
     try:
         subject = await tokens.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise Unauthorized("The API key or access token is invalid or has expired.") from exc
+        raise Unauthorized(
+            "The API key or access token is invalid or has expired.", code="invalid_token"
+        ) from exc
     async with session_scope(factory) as session:
         return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
 
@@ -146,11 +150,11 @@ async def get_model_caller(request: Request, caller: Annotated[User, Depends(get
     return caller
 
 
-async def get_llm_proxy(request: Request) -> LiteLLMProxy:
-    proxy: LiteLLMProxy = request.app.state.llm_proxy
+async def get_llm_proxy(request: Request) -> CallPath:
+    proxy: CallPath = request.app.state.llm_proxy
     return proxy
 
 
 Caller = Annotated[User, Depends(get_caller)]
 ModelCaller = Annotated[User, Depends(get_model_caller)]
-LLMProxyDep = Annotated[LiteLLMProxy, Depends(get_llm_proxy)]
+LLMProxyDep = Annotated[CallPath, Depends(get_llm_proxy)]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.database import unavailable
-from app.core.errors import AppError
+from app.core.errors import AppError, code_for_status
 from app.schemas.chat import OpenAIErrorOut
 from app.schemas.common import ErrorEnvelope
 
@@ -30,9 +30,10 @@ OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
     "5XX": {"model": OpenAIErrorOut, "description": "Failed, in OpenAI's error shape"},
 }
 
-_STATUS_MESSAGES = {
-    404: "No such endpoint.",
-    405: "This method is not allowed on this endpoint.",
+# Routing's own failures: (message, error_code) by status.
+_ROUTING_FAILURES = {
+    404: ("No such endpoint.", "endpoint_not_found"),
+    405: ("This method is not allowed on this endpoint.", "method_not_allowed"),
 }
 DATABASE_UNAVAILABLE = (
     "The service's database is unavailable (restarting or unreachable); try again in a few seconds."
@@ -45,12 +46,9 @@ _OPENAI_TYPES = {
 }
 
 
-def envelope_error(
-    status: int, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"code": status, "message": message, "data": None}, status_code=status, headers=headers
-    )
+def envelope_error_body(status: int, message: str, error_code: str) -> dict[str, Any]:
+    """The seed's envelope of a failure, with the stable `error_code` beside its fields."""
+    return {"code": status, "message": message, "data": None, "error_code": error_code}
 
 
 def is_openai_path(path: str) -> bool:
@@ -73,49 +71,60 @@ def error_response(
     request: Request,
     status: int,
     message: str,
+    error_code: str,
     headers: dict[str, str] | None = None,
     *,
-    code: str | None = None,
+    openai_code: str | None = None,
     param: str | None = None,
 ) -> JSONResponse:
-    """The envelope, or OpenAI's error shape under /v1 (what OpenAI's SDKs parse)."""
+    """The envelope, or OpenAI's error shape under /v1 (what OpenAI's SDKs parse; its `code` is
+    `openai_code`, null where OpenAI's own would be)."""
     if is_openai_path(request.url.path):
-        body = openai_error_body(status, message, code, param)
-        return JSONResponse(body, status_code=status, headers=headers)
-    return envelope_error(status, message, headers)
+        body = openai_error_body(status, message, openai_code, param)
+    else:
+        body = envelope_error_body(status, message, error_code)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _describe_validation(errors: list[Any]) -> tuple[int, str]:
+def _describe_validation(errors: list[Any]) -> tuple[int, str, str]:
+    """The status, message and error_code of a request that failed validation."""
     if any(e.get("type") == "json_invalid" for e in errors):
-        return 400, "The request body is not valid JSON."
+        return 400, "The request body is not valid JSON.", "invalid_json"
     parts = []
     for error in errors[:5]:
         location = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{location}: {error.get('msg', 'invalid')}")
-    return 422, "Invalid request: " + "; ".join(parts)
+    return 422, "Invalid request: " + "; ".join(parts), "validation_error"
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return error_response(request, exc.status_code, exc.message, exc.headers, code=exc.code)
+        return error_response(
+            request, exc.status_code, exc.message, exc.code, exc.headers, openai_code=exc.code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Only the location and the rule are echoed, never the submitted value (it may be a key).
         errors = list(exc.errors())
-        status, message = _describe_validation(errors)
+        status, message, error_code = _describe_validation(errors)
         if is_openai_path(request.url.path):
             # OpenAI answers an invalid parameter with 400, naming the parameter.
             location = [str(p) for p in (errors[0].get("loc", ()) if errors else ()) if p != "body"]
             param = ".".join(location) or None
-            return error_response(request, 400, message, code="invalid_request", param=param)
-        return envelope_error(status, message)
+            return error_response(
+                request, 400, message, error_code, openai_code="invalid_request", param=param
+            )
+        return error_response(request, status, message, error_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = _STATUS_MESSAGES.get(exc.status_code) or str(exc.detail)
-        return error_response(request, exc.status_code, message, getattr(exc, "headers", None))
+        message, error_code = _ROUTING_FAILURES.get(
+            exc.status_code, (str(exc.detail), code_for_status(exc.status_code))
+        )
+        headers = getattr(exc, "headers", None)
+        return error_response(request, exc.status_code, message, error_code, headers)
 
     # Handled here rather than by the catch-all below, which would also log a traceback.
     @app.exception_handler(DBAPIError)
@@ -125,15 +134,14 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc  # on to the catch-all: a 500
         logger.warning("database unavailable: %s", _cause(exc))
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
-        return error_response(
-            request, 503, DATABASE_UNAVAILABLE, headers, code="database_unavailable"
-        )
+        code = "database_unavailable"
+        return error_response(request, 503, DATABASE_UNAVAILABLE, code, headers, openai_code=code)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         message = "Internal error; the request id in X-Request-ID identifies it."
-        return error_response(request, 500, message)
+        return error_response(request, 500, message, AppError.code)
 
 
 def _cause(exc: Exception) -> str:

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from app.core.database import utcnow
 from app.core.metrics import CONTENT_TYPE, render
-from app.services import account_health
+from app.services import account_health, account_status
 
 router = APIRouter(tags=["monitoring"])
 
@@ -43,7 +43,7 @@ async def _database_gauges(request: Request) -> CollectorRegistry:
     platforms = {h.platform_id for h in health}
     counts = Counter((h.platform_id, h.state) for h in health)
     for platform in platforms:
-        for state in account_health.ACCOUNT_STATES:
+        for state in account_status.STATUSES:
             accounts.labels(platform, state).set(counts[(platform, state)])
     for h in health:
         used.labels(h.platform_id, str(h.account_id)).set(h.used_today)

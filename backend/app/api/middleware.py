@@ -8,7 +8,8 @@ import uuid
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import is_openai_path, openai_error_body
+from app.api.errors import envelope_error_body, is_openai_path, openai_error_body
+from app.core.errors import PayloadTooLarge
 from app.core.logging import client_address_var, request_id_var
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -120,9 +121,9 @@ class BodySizeLimitMiddleware:
     async def _reject(self, scope: Scope, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
         if is_openai_path(scope.get("path", "")):
-            body = orjson.dumps(openai_error_body(413, message, "payload_too_large"))
+            body = orjson.dumps(openai_error_body(413, message, PayloadTooLarge.code))
         else:
-            body = orjson.dumps({"code": 413, "message": message, "data": None})
+            body = orjson.dumps(envelope_error_body(413, message, PayloadTooLarge.code))
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

@@ -14,7 +14,9 @@
     └── ServiceUnavailable        503
         └── PlatformUnavailable   503  the platform is failing on every account tried
 
-Messages are written for the person reading them and never contain a secret.
+Messages are written for the person reading them and never contain a secret. `code` is the
+stable, machine-readable name of the failure (the envelope's `error_code`): a subclass's default,
+or a finer one given where the error is raised (`no_account`, `invalid_token`, …).
 """
 
 from __future__ import annotations
@@ -52,9 +54,12 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
     def __init__(
-        self, message: str = "Authentication required: send Authorization: Bearer <token>."
+        self,
+        message: str = "Authentication required: send Authorization: Bearer <token>.",
+        *,
+        code: str | None = None,
     ) -> None:
-        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+        super().__init__(message, code=code, headers={"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(AppError):
@@ -112,3 +117,25 @@ class UpstreamRejected(AppError):
 
 class PlatformUnavailable(ServiceUnavailable):
     code = "platform_unavailable"
+
+
+_BY_STATUS = {
+    error.status_code: error.code
+    for error in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PayloadTooLarge,
+        TooManyRequests,
+        ServiceUnavailable,
+    )
+}
+
+
+def code_for_status(status: int) -> str:
+    """The code of a failure known only by its HTTP status (one the framework raised)."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return AppError.code if status >= 500 else BadRequest.code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 DataT = TypeVar("DataT")
 
@@ -16,9 +16,13 @@ class Envelope(BaseModel, Generic[DataT]):
 
 
 class ErrorEnvelope(BaseModel):
-    code: int
-    message: str
+    code: int = Field(description="The HTTP status")
+    message: str = Field(description="What went wrong, for a person")
     data: None = None
+    error_code: str = Field(
+        description="What went wrong, for a program: a stable code (README, *Error codes*)",
+        examples=["quota_exhausted"],
+    )
 
 
 def ok(data: DataT) -> Envelope[DataT]:

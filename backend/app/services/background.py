@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.database import retried, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
-from app.services.calls import ledger
 from app.services.oauth import authorization_sessions
 from app.services.oauth.context import OAuthContext
+from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
 

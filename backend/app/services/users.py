@@ -20,14 +20,14 @@ INVALID_SIGN_IN = "Wrong user name or password."
 async def register(session: AsyncSession, username: str, password: str) -> User:
     """Create a user; the very first user of the service becomes its admin."""
     if await get_by_username(session, username) is not None:
-        raise Conflict(f"The user name {username!r} is taken.")
+        raise Conflict(f"The user name {username!r} is taken.", code="username_taken")
     first = (await session.scalar(select(func.count()).select_from(User))) == 0
     user = User(username=username, password_hash=await hash_password(password), is_admin=first)
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same name
-        raise Conflict(f"The user name {username!r} is taken.") from exc
+        raise Conflict(f"The user name {username!r} is taken.", code="username_taken") from exc
     audit.record(session, "user.register", user_id=user.id, target=f"user:{username}")
     return user
 
@@ -70,7 +70,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     user = await get_by_username(session, username)
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid:
-        raise Unauthorized(INVALID_SIGN_IN)
+        raise Unauthorized(INVALID_SIGN_IN, code="invalid_sign_in")
     if not user.is_active:
         raise Forbidden("This user is disabled.")
     return user

@@ -39,7 +39,12 @@ async def test_alert_lists_need_a_user_and_the_admin_list_an_administrator(clien
     assert (await client.get("/api/v1/admin/alerts")).status_code == 401
     refused = await client.get("/api/v1/admin/alerts", headers=auth)
     assert refused.status_code == 403
-    assert refused.json() == {"code": 403, "message": "This needs an administrator.", "data": None}
+    assert refused.json() == {
+        "code": 403,
+        "message": "This needs an administrator.",
+        "data": None,
+        "error_code": "forbidden",
+    }
 
 
 async def test_a_user_sees_only_their_own_alerts_open_or_resolved(app, client):

@@ -65,6 +65,7 @@ async def test_a_taken_name_is_a_409(client):
     again = await client.post("/api/v1/auth/register", json=body)
     assert again.status_code == 409
     assert username in again.json()["message"]
+    assert again.json()["error_code"] == "username_taken"
 
 
 async def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client):
@@ -80,6 +81,7 @@ async def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client):
     )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
+    assert wrong.json()["error_code"] == "invalid_sign_in"
 
 
 @pytest.mark.parametrize(
@@ -124,6 +126,7 @@ async def test_registration_can_be_closed(sqlite_url):
             )
     assert response.status_code == 403
     assert "closed" in response.json()["message"]
+    assert response.json()["error_code"] == "registration_closed"
 
 
 async def test_an_expired_token_is_refused(app, client):
@@ -135,6 +138,7 @@ async def test_an_expired_token_is_refused(app, client):
     )
     response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
+    assert response.json()["error_code"] == "invalid_token"
 
 
 def _rsa_keypair() -> tuple[rsa.RSAPrivateKey, str]:
@@ -235,6 +239,7 @@ async def test_repeated_failed_sign_ins_for_one_name_answer_429(sqlite_url):
             assert blocked.status_code == 429
             assert 0 < int(blocked.headers["retry-after"]) <= 60
             assert "Too many failed sign-ins" in blocked.json()["message"]
+            assert blocked.json()["error_code"] == "rate_limited"
             other = {"username": name(), "password": "a long password"}
             await c.post("/api/v1/auth/register", json=other)
             assert (await c.post("/api/v1/auth/login", json=other)).status_code == 200

@@ -22,9 +22,9 @@ from app.models import (
     OAuthAccount,
     PlatformConfig,
 )
-from app.services.calls.quota_clock import quota_day
 from app.services.oauth import authorization_sessions
 from app.services.oauth.browser.queue import LoginQueue
+from app.services.quota.quota_clock import quota_day
 from tests.conftest import BACKEND_DIR, new_user
 from tests.test_oauth import bind
 

@@ -410,6 +410,7 @@ async def test_every_account_out_of_quota_answers_429_with_retry_after(
     response = await seed_call(client, auth, "qwen")
     assert response.status_code == 429
     message = response.json()["message"]
+    assert response.json()["error_code"] == "quota_exhausted"
     assert "通义千问" in message and "out of quota" in message
     assert "good standing" in message  # the platform's own words
     retry_after = int(response.headers["Retry-After"])
@@ -435,6 +436,7 @@ async def test_rate_limited_everywhere_answers_429_until_the_first_account_is_ba
     assert response.status_code == 429
     assert 6 <= int(response.headers["Retry-After"]) <= 8
     assert "rate-limited" in response.json()["message"]
+    assert response.json()["error_code"] == "accounts_resting"
 
 
 async def test_at_most_three_attempts_then_503_naming_the_platform(client, auth, platform_fakes):
@@ -444,6 +446,7 @@ async def test_at_most_three_attempts_then_503_naming_the_platform(client, auth,
         platform_fakes.openai.script(Drop(), credential=one["key"])
     response = await seed_call(client, auth, "baidu")
     assert response.status_code == 503
+    assert response.json()["error_code"] == "platform_unavailable"
     assert "文心一言" in response.json()["message"]
     assert "could not be reached" in response.json()["message"]
     tried = credentials_seen(platform_fakes.openai, *(b["key"] for b in bound))

@@ -5,6 +5,7 @@ same. Platforms on litellm providers other than `openai` never take the lean pat
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ SCENARIOS = [  # (platform, stream, behaviours scripted on the account, call par
     ("openai", False, [Reply(text="one two three")], {}),
     ("openai", True, [Reply(text="one two three four", chunks=4)], {}),
     ("openai", True, [Reply(text="a b")], {"stream_options": {"include_usage": True}}),
+    ("openai", True, [Reply(text=" ".join(map(str, range(200))), chunks=200)], {}),
     ("zhipu", False, [Reply(text="你好")], {"temperature": 0.2, "max_tokens": 30}),
     ("spark", True, [Reply(text="x y z", chunks=3)], {}),
     ("openai", False, [errors.openai_rate_limited(retry_after=7)], {}),
@@ -74,19 +76,26 @@ def _steady(value: Any) -> Any:
 
 @pytest.mark.parametrize(("platform", "stream", "behaviours", "params"), SCENARIOS)
 async def test_the_lean_path_answers_as_litellm_does(
-    app, client, platform_fakes, platform, stream, behaviours, params
+    app, client, platform_fakes, platform, stream, behaviours, params, monkeypatch
 ):
-    settings = app.state.llm_proxy.settings
+    """Streams on the lean path both ways: relayed as bytes (chat completions), and as parsed
+    chunks (what a surface that translates them reads)."""
+    proxy = app.state.llm_proxy
+    ways = {"litellm": (False, True), "lean": (True, True)}
+    if stream:
+        ways["lean, parsed"] = (True, False)
+    opened = proxy.open_stream
     seen = {}
     try:
-        for lean in (True, False):
-            settings.call_lean_path = lean
-            seen[lean] = await outcome(
+        for way, (lean, raw) in ways.items():
+            proxy.settings.call_lean_path = lean
+            monkeypatch.setattr(proxy, "open_stream", functools.partial(opened, raw=raw))
+            seen[way] = await outcome(
                 app, client, platform_fakes, platform, stream, behaviours, params
             )
     finally:
-        settings.call_lean_path = True
-    assert seen[True] == seen[False]
+        proxy.settings.call_lean_path = True
+    assert all(outcome == seen["litellm"] for outcome in seen.values())
 
 
 async def test_only_openai_wire_platforms_take_the_lean_path(app):

@@ -32,8 +32,8 @@ from app.models import (
 from app.services import alerts
 from app.services.alerts import checks, webhook
 from app.services.alerts.checks import AlertChecker
-from app.services.calls.quota_clock import quota_day
 from app.services.oauth.context import OAuthContext
+from app.services.quota.quota_clock import quota_day
 from tests.conftest import new_user
 from tests.fakes.server import serve
 from tests.fakes.webhook import TOKEN, WebhookReceiver

@@ -23,7 +23,7 @@ from app.models import (
 from app.services import account_health
 from app.services.alerts import store
 from app.services.alerts.success_rate import SuccessRates
-from app.services.calls.quota_clock import next_reset, quota_day
+from app.services.quota.quota_clock import next_reset, quota_day
 from tests.conftest import migrate_async
 from tests.databases import empty_database
 

@@ -156,12 +156,14 @@ class Service:
         engine.dispose()
         return username, TokenService(Settings()).issue(username).access_token
 
-    def add_key_account(self, token: str, name: str, platform: str = "acme") -> dict[str, Any]:
+    def add_key_account(
+        self, token: str, name: str, platform: str = "acme", api_key: str | None = None
+    ) -> dict[str, Any]:
         body = {
             "platform": platform,
             "account_name": name,
             "method": "api_key",
-            "credentials": {"api_key": f"sk-{uuid.uuid4().hex}"},
+            "credentials": {"api_key": api_key or f"sk-{uuid.uuid4().hex}"},
         }
         return self.call("POST", "/api/v1/oauth/initiate", token, json=body)["account"]
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from app.services.calls.quota_clock import DEFAULT_RESET_TIMEZONE
+from app.services.quota.quota_clock import DEFAULT_RESET_TIMEZONE
 from tests.fakes.consoles import CAPTCHA_BOX, CAPTCHA_WORD, USERNAME
 from tests.fakes.consoles import PASSWORD as CONSOLE_PASSWORD
 from tests.fakes.consoles import PHONE as CONSOLE_PHONE

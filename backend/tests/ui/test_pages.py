@@ -9,7 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as
+from tests.fakes.upstream import errors
+from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as, unique
 from tests.ui.page_checks import (
     assert_keyboard_reachable,
     assert_no_horizontal_scroll,
@@ -83,6 +84,23 @@ def test_errors_are_in_the_chosen_language(
     page.get_by_label("密码").fill("not the password")
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
+
+
+def test_a_refusal_is_worded_by_its_error_code_in_chinese(
+    page: Page, service: Service, user: tuple[str, str], console: ConsoleWatch
+) -> None:
+    """Every account out of quota: the server says so in English with error_code
+    `quota_exhausted`, and the page says it in Chinese, in its own words for that code."""
+    console.allow_http_errors(429)
+    key = f"sk-{unique('spent')}"
+    service.add_key_account(user[1], "spent key", api_key=key)
+    service.fakes.openai.script(errors.openai_insufficient_quota(), credential=key)
+    page.add_init_script("localStorage.setItem('oauth-proxy.lang', 'zh')")
+    open_view(page, "playground")
+    page.get_by_label("平台").select_option("acme")
+    page.get_by_label("你的消息").fill("还有配额吗？")
+    page.get_by_role("button", name="发送").click()
+    expect(page.get_by_role("alert")).to_have_text("你在该平台的所有账号今日配额均已用尽。")
 
 
 def test_a_new_user_sees_clear_empty_states(page: Page, user: tuple[str, str]) -> None:

@@ -29,7 +29,7 @@ async def register(
     client: ClientAddress,
 ) -> Envelope[UserOut]:
     if not settings.allow_registration:
-        raise Forbidden("Registration is closed on this service.")
+        raise Forbidden("Registration is closed on this service.", code="registration_closed")
     per_client = limiter.item(settings.registration_limit)
     if not await limiter.hit(per_client, "register", client):
         raise TooManyRequests(

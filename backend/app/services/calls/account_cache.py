@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.cache import Generations, TTLCache, changed
-from app.models import AccountCooldown, OAuthAccount, PlatformConfig
+from app.models import OAuthAccount, PlatformConfig
+from app.services.account_status import Cooldown, load_cooldowns
 
 ACCOUNTS_TTL_S = 300.0
 PLATFORMS_TTL_S = 3600.0
@@ -29,7 +30,7 @@ _BOOKKEEPING = {"last_used_at", "refresh_lock_until", "updated_at"}
 @dataclass(frozen=True)
 class AccountSet:
     accounts: list[OAuthAccount]
-    cooldowns: dict[int, list[AccountCooldown]]
+    cooldowns: dict[int, list[Cooldown]]
     """Every rest of those accounts, ended ones included (a success clears them)."""
 
 
@@ -84,15 +85,9 @@ async def _load_accounts(session: AsyncSession, user_id: int, platform_id: str) 
             .order_by(OAuthAccount.id)
         )
     )
-    cooldowns: dict[int, list[AccountCooldown]] = {}
-    if accounts:
-        rows = await session.scalars(
-            select(AccountCooldown).where(AccountCooldown.account_id.in_([a.id for a in accounts]))
-        )
-        for row in rows:
-            cooldowns.setdefault(row.account_id, []).append(row)
-    for obj in (*accounts, *(c for rests in cooldowns.values() for c in rests)):
-        session.expunge(obj)  # shared between sessions from now on: belongs to none
+    cooldowns = await load_cooldowns(session, [a.id for a in accounts], ending_after=None)
+    for account in accounts:
+        session.expunge(account)  # shared between sessions from now on: belongs to none
     return AccountSet(accounts, cooldowns)
 
 

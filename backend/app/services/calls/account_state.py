@@ -1,4 +1,4 @@
-"""What a failed call does to its account, and how the account looks to its owner afterwards.
+"""What a failed call does to its account (how the account then looks: `account_status`).
 
     quota_exhausted  account-wide: `oauth_accounts.exhausted_until`; one model: a cooldown row
                      with reason quota_exhausted; until the platform's reset hint, else the next
@@ -16,41 +16,21 @@ accounts everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
+from app.core.upsert import upsert
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls import ledger
 from app.services.calls.account_cache import accounts_changed
 from app.services.calls.classification import Classified
-from app.services.calls.quota_clock import next_reset, quota_day
-from app.services.calls.upsert import upsert
+from app.services.quota.quota_clock import next_reset
 
 OVERLOAD_COOLDOWN_S = 10.0
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 1800.0
-
-
-@dataclass(frozen=True)
-class Cooldown:
-    model: str
-    reason: str
-    until: datetime
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class CallState:
-    """An account's call-path state for its owner: today's tokens and what it is resting from."""
-
-    used_today: int = 0
-    exhausted_until: datetime | None = None
-    cooldowns: list[Cooldown] = field(default_factory=list)
 
 
 def backoff_s(failures: int) -> float:
@@ -127,38 +107,6 @@ async def clear_after_success(
             .values(exhausted_until=None, status_reason=None)
             .execution_options(synchronize_session=False)
         )
-
-
-async def load_states(
-    session: AsyncSession,
-    accounts: Sequence[tuple[OAuthAccount, PlatformConfig | None]],
-    now: datetime,
-) -> dict[int, CallState]:
-    """Today's usage and active rests of each account, in two queries for the whole list."""
-    days = {a.id: quota_day(p, now) for a, p in accounts if p is not None}
-    ids = [a.id for a, _ in accounts]
-    used = await ledger.totals(session, ids, set(days.values()))
-    rests: dict[int, list[Cooldown]] = {}
-    if ids:
-        rows = await session.scalars(
-            select(AccountCooldown)
-            .where(AccountCooldown.account_id.in_(ids), AccountCooldown.until > now)
-            .order_by(AccountCooldown.until)
-        )
-        for row in rows:
-            rests.setdefault(row.account_id, []).append(
-                Cooldown(row.model, row.reason, row.until, row.message)
-            )
-    states = {}
-    for account, _ in accounts:
-        day = days.get(account.id)
-        exhausted = account.exhausted_until
-        states[account.id] = CallState(
-            used_today=used[(account.id, day)].used if (account.id, day) in used else 0,
-            exhausted_until=exhausted if exhausted and exhausted > now else None,
-            cooldowns=rests.get(account.id, []),
-        )
-    return states
 
 
 async def _rest(

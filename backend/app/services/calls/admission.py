@@ -4,7 +4,7 @@ and the three checks that count something, made only for the account actually tr
     concurrency   a ticket among the account's calls in flight (when capped or least_busy)
     rate limit    one request in the account's requests per minute (core/rate_limit.py)
     quota         a reservation of the call's estimate (when it has a daily limit): from a block
-                  this process holds (calls/allowances.py), else in the ledger
+                  this process holds (quota/allowances.py), else in the ledger
 
 An account that fails a check waits (busy, rate_limited, held, quota_exhausted) and the next is
 tried; `busy` and `held` (its last tokens reserved by calls in flight) last only until calls end.
@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.inflight import InFlight
 from app.core.rate_limit import RateLimiter
 from app.models import OAuthAccount, PlatformConfig
-from app.services.calls import ledger
 from app.services.calls.account_cache import CallCache
-from app.services.calls.allowances import Allowances, Block
-from app.services.calls.quota_clock import daily_limit, next_reset, quota_day
 from app.services.calls.selection import Availability, Policy, Turns, availability, order
+from app.services.quota import ledger
+from app.services.quota.allowances import Allowances, Block
+from app.services.quota.quota_clock import daily_limit, next_reset, quota_day
 
 BUSY_RETRY_S = 1.0
 QUEUEING = frozenset({"busy", "held"})

@@ -100,6 +100,15 @@ class Timeout(Exception):  # named as `upstream_error` knows transport failures
 
 async def acompletion(http: aiohttp.ClientSession, **arguments: Any) -> Any:
     """A chat completion, or with `stream=True` its chunks."""
+    response = await send(http, arguments)
+    if not arguments.get("stream"):
+        return Wire(_answer(response, await _read(response)))
+    await check_stream(response)
+    return Chunks(response)
+
+
+async def send(http: aiohttp.ClientSession, arguments: dict[str, Any]) -> aiohttp.ClientResponse:
+    """POST the call to the platform's chat completions; the response as it starts."""
     url = arguments["api_base"].rstrip("/") + "/chat/completions"
     headers = {
         **(arguments.get("extra_headers") or {}),
@@ -117,7 +126,7 @@ async def acompletion(http: aiohttp.ClientSession, **arguments: Any) -> Any:
     if not tunnelled:
         headers.update(proxy_auth)  # the proxy reads a plain request itself
     try:
-        response = await http.post(
+        return await http.post(
             url,
             data=orjson.dumps(body),
             headers=headers,
@@ -129,13 +138,14 @@ async def acompletion(http: aiohttp.ClientSession, **arguments: Any) -> Any:
         raise Timeout(TIMED_OUT) from exc
     except aiohttp.ClientError as exc:
         raise APIConnectionError(CONNECTION_ERROR) from exc
-    if not body.get("stream"):
-        return Wire(_answer(response, await _read(response)))
+
+
+async def check_stream(response: aiohttp.ClientResponse) -> None:
+    """Raise the platform's error, or its answer that came as no stream."""
     if response.status >= 400 or not _is_event_stream(response):
         content = await _read(response)
         _answer(response, content)  # raises: an error, or an answer that is no stream
-        raise UpstreamHTTPError(response.status, None, _answered(response, content))
-    return Chunks(response)
+        raise UpstreamHTTPError(response.status, None, answered(response, content))
 
 
 class Chunks:
@@ -168,7 +178,7 @@ class Chunks:
             raise StopAsyncIteration
         data = orjson.loads(event.data)
         if isinstance(data, dict) and "error" in data and not data.get("choices"):
-            raise UpstreamHTTPError(_code_of(data), data, _answered(self._response))
+            raise UpstreamHTTPError(code_of(data), data, answered(self._response))
         return Wire(data)
 
     async def aclose(self) -> None:
@@ -235,7 +245,7 @@ async def _read(response: aiohttp.ClientResponse) -> bytes:
         response.release()
 
 
-def _answered(response: aiohttp.ClientResponse, content: bytes = b"") -> Answered:
+def answered(response: aiohttp.ClientResponse, content: bytes = b"") -> Answered:
     return Answered(response.status, response.headers, content.decode("utf-8", "replace"))
 
 
@@ -246,15 +256,15 @@ def _answer(response: aiohttp.ClientResponse, content: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         data = None
     if response.status >= 400:
-        raise UpstreamHTTPError(response.status, data, _answered(response, content))
+        raise UpstreamHTTPError(response.status, data, answered(response, content))
     if not isinstance(data, dict):
         raise APIConnectionError("The platform's answer was not JSON.")
     if "error" in data and not data.get("choices"):
-        raise UpstreamHTTPError(_code_of(data), data, _answered(response, content))
+        raise UpstreamHTTPError(code_of(data), data, answered(response, content))
     return data
 
 
-def _code_of(data: dict[str, Any]) -> int | str | None:
+def code_of(data: dict[str, Any]) -> int | str | None:
     error = data.get("error")
     code = error.get("code") if isinstance(error, dict) else error
     return code if isinstance(code, int | str) else None

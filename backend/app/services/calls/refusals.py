@@ -90,10 +90,12 @@ def _resting(
             f"All your {name} accounts are busy with other calls (their concurrency or the last "
             f"of their quota is taken); try again in {retry_s} s.",
             retry_after_s=retry_s,
+            code="accounts_busy",
         )
     return TooManyRequests(
         f"All your {name} accounts are rate-limited or resting{said}; try again at {when}.",
         retry_after_s=retry_s,
+        code="accounts_resting",
     )
 
 
@@ -104,6 +106,7 @@ def _no_account(name: str, found: Availability) -> AppError:
         return TooManyRequests(
             f"All your {name} accounts were busy with other calls; try again in 1 s.",
             retry_after_s=1,
+            code="accounts_busy",
         )
     if found.total == 0:
         return BadRequest(

@@ -1,8 +1,8 @@
 """Which of the caller's accounts may serve a call now, and in what order they are tried.
 
-An account may serve when it is enabled, not expired, not exhausted (account-wide, or for this
-model), not cooling down for this model, and has some of its daily tokens left (used + held by
-calls in flight under its limit). The platform's `quota_config.strategy` orders the candidates:
+An account may serve when its status for the model (`account_status`) is active: enabled, not
+expired, not exhausted, not resting from this model (a rest that is a per-model quota counts here
+too). The platform's `quota_config.strategy` orders the candidates:
 
     most_remaining  (default) the most tokens left first; unlimited accounts count as full
     round_robin     in turn
@@ -11,7 +11,7 @@ calls in flight under its limit). The platform's `quota_config.strategy` orders 
 
 Ties are broken in turn, so equal accounts share the load. The per-account checks that count
 something — requests per minute, the concurrency cap, the reservation — happen when an account is
-actually tried (see litellm_proxy), so an account is never charged for a call it did not serve.
+actually tried (see call_path), so an account is never charged for a call it did not serve.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.services.calls.ledger import DayTotals
-from app.services.calls.quota_clock import daily_limit, next_reset
+from app.models import OAuthAccount, PlatformConfig
+from app.services.account_status import CallState, Cooldown, status_of
+from app.services.quota.ledger import DayTotals
 
 Strategy = Literal["most_remaining", "round_robin", "least_busy", "fill_first"]
 STRATEGIES: tuple[Strategy, ...] = ("most_remaining", "round_robin", "least_busy", "fill_first")
@@ -95,7 +95,7 @@ class Availability:
 
 def availability(
     accounts: list[OAuthAccount],
-    cooldowns: dict[int, list[AccountCooldown]],
+    cooldowns: dict[int, list[Cooldown]],
     totals: dict[int, DayTotals],
     platform: PlatformConfig,
     model: str,
@@ -105,30 +105,24 @@ def availability(
     today's ledger figures of the accounts that have a daily limit."""
     found = Availability()
     for account in accounts:
-        limit = daily_limit(platform, account.quota_limit)
-        day = totals.get(account.id, DayTotals())
-        rest = next((c for c in cooldowns.get(account.id, ()) if c.model == model[:100]), None)
-        if not account.is_active:
+        rests = cooldowns.get(account.id, [])
+        state = CallState(totals.get(account.id, DayTotals()), rests)
+        status = status_of(account, platform, state, now, model=model)
+        if status.status == "disabled":
             found.disabled += 1
-        elif account.is_expired:
+        elif status.status == "expired":
             found.expired.append(account)
-        elif account.exhausted_until is not None and account.exhausted_until > now:
-            found.wait(account, account.exhausted_until, "quota_exhausted")
-            found.spent.add(account.id)
-        elif rest is not None and rest.until > now:
-            found.wait(account, rest.until, rest.reason)
-        elif limit is not None and day.used >= limit:
-            found.wait(account, next_reset(platform, now), "quota_exhausted")
-            found.spent.add(account.id)
+        elif status.reset_at is not None and status.reason is not None:  # exhausted or cooling
+            found.wait(account, status.reset_at, status.reason)
+            if status.status == "exhausted":
+                found.spent.add(account.id)
         else:
             if account.exhausted_until is not None:
                 found.stale_exhaustion.add(account.id)
-            if rest is not None:
+            if any(c.model == model[:100] for c in rests):
                 found.stale_cooldowns.add(account.id)
             found.usable.append(account)
-            found.remaining[account.id] = (
-                None if limit is None else max(0, limit - day.used - day.reserved)
-            )
+            found.remaining[account.id] = status.remaining
     return found
 
 

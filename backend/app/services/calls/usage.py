@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.upsert import upsert
 from app.models import AccountUsage, OAuthAccount, PlatformConfig
 from app.schemas.usage import UsageRowOut
-from app.services.calls.upsert import upsert
 
 _COUNTERS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "failures")
 

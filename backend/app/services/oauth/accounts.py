@@ -6,11 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
 from app.models import OAuthAccount, PlatformConfig
-from app.schemas.oauth import AccountOut, AccountStatus, CooldownOut
-from app.services.calls.account_state import CallState
-from app.services.calls.quota_clock import daily_limit, next_reset
+from app.schemas.oauth import AccountOut, CooldownOut
+from app.services.account_status import CallState, status_of
 from app.services.oauth.adapters.base import BoundCredential
 from app.services.oauth.credential_store import CredentialStore
+from app.services.quota.quota_clock import next_reset
 
 
 async def create_account(
@@ -42,21 +42,7 @@ def account_out(
 ) -> AccountOut:
     state = state or CallState()
     now = utcnow()
-    quota_limit = (
-        daily_limit(platform, account.quota_limit) if platform is not None else account.quota_limit
-    )
-    status: AccountStatus = "active"
-    reset_at = None
-    if not account.is_active:
-        status = "disabled"
-    elif account.is_expired:
-        status = "expired"
-    elif state.exhausted_until is not None:
-        status, reset_at = "exhausted", state.exhausted_until
-    elif platform is not None and quota_limit is not None and state.used_today >= quota_limit:
-        status, reset_at = "exhausted", next_reset(platform, now)  # its daily tokens are spent
-    elif state.cooldowns:
-        status, reset_at = "cooling", min(c.until for c in state.cooldowns)
+    status = status_of(account, platform, state, now)
     return AccountOut(
         id=account.id,
         platform_id=account.platform_id,
@@ -65,12 +51,12 @@ def account_out(
         auth_method=account.auth_method,
         credential_hint=account.credential_hint,
         quota_used=state.used_today,
-        quota_limit=quota_limit,
+        quota_limit=status.limit if platform is not None else account.quota_limit,
         is_active=account.is_active,
         is_expired=account.is_expired,
-        status=status,
+        status=status.status,
         status_reason=account.status_reason,
-        reset_at=reset_at,
+        reset_at=status.reset_at,
         quota_reset_at=next_reset(platform, now) if platform is not None else None,
         cooldowns=[
             CooldownOut(model=c.model, reason=c.reason, until=c.until, message=c.message)

@@ -20,7 +20,7 @@ from app.schemas.oauth import (
     RefreshResult,
 )
 from app.services import audit, platforms
-from app.services.calls.account_state import load_states
+from app.services.account_status import load_states
 from app.services.oauth import authorization_sessions
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter

@@ -9,11 +9,13 @@ import pytest
 
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay, OAuthAccount, QuotaHold, User
-from app.services.calls import account_state, ledger, usage
+from app.services import account_status
+from app.services.calls import account_state, usage
 from app.services.calls.account_cache import _load_accounts
 from app.services.calls.classification import Classified
-from app.services.calls.quota_clock import quota_day
 from app.services.calls.selection import availability
+from app.services.quota import ledger
+from app.services.quota.quota_clock import quota_day
 from tests.databases import empty_database, one_limited_account
 
 BACKENDS = [
@@ -55,7 +57,7 @@ async def _exercise(url: str) -> None:
                 session, account.user_id, account.id, "m", platform, rate, now
             )
     async with factory() as session:
-        states = await account_state.load_states(session, [(account, platform)], now)
+        states = await account_status.load_states(session, [(account, platform)], now)
         quota_row = await session.get(AccountQuotaDay, (account.id, day))
     state = states[account.id]
     assert (quota_row.used_tokens, quota_row.reserved_tokens) == (10, 0)

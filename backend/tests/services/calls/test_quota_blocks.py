@@ -1,4 +1,4 @@
-"""Blocks of quota (calls/allowances.py) and the books of calls that end together (calls/books.py),
+"""Blocks of quota (quota/allowances.py) and the books of calls that end together (quota/books.py),
 on SQLite, PostgreSQL and MariaDB: calls reserve from a block without a database statement, a lot
 of books is one transaction that counts every call, a try whose COMMIT landed is not counted
 again, a bad entry fails alone, and a block goes back once it is done with."""
@@ -14,11 +14,11 @@ from sqlalchemy import event, func, select
 
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay, AccountUsage, PlatformConfig, QuotaHold
-from app.services.calls import allowances, books, ledger
 from app.services.calls.admission import Admitted
-from app.services.calls.allowances import Allowances
-from app.services.calls.quota_clock import quota_day
 from app.services.calls.usage import TokenUsage
+from app.services.quota import allowances, books, ledger
+from app.services.quota.allowances import Allowances
+from app.services.quota.quota_clock import quota_day
 from tests.databases import empty_database, one_limited_account
 
 BACKENDS = [

@@ -3,12 +3,16 @@
 const TOKEN_KEY = "oauth-proxy.token";
 
 export class ApiError extends Error {
-  /** status: the HTTP status (0: the service could not be reached). */
-  constructor(status, message, path) {
+  /**
+   * status: the HTTP status (0: the service could not be reached); code: the envelope's
+   * error_code (README, *Error codes*), null when the answer had none.
+   */
+  constructor(status, message, path, code = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.path = path;
+    this.code = code;
   }
 }
 
@@ -54,16 +58,18 @@ async function send(method, path, body, signal) {
   }
 }
 
-/** The person-readable message of an error body: the envelope's, or OpenAI's error shape. */
+/** The error of a failed answer: the envelope's message and error_code, or OpenAI's shape. */
 async function errorOf(response, path) {
   let message = response.statusText || "Request failed";
+  let code = null;
   try {
     const body = await response.json();
     message = body?.message || body?.error?.message || body?.detail || message;
+    code = body?.error_code ?? null;
   } catch {
     // not JSON: keep the status text
   }
-  const error = new ApiError(response.status, String(message), path);
+  const error = new ApiError(response.status, String(message), path, code);
   if (response.status === 401 && auth.token && !path.startsWith("/api/v1/auth/login")) {
     auth.clear();
     listeners.forEach((listener) => listener(error));

@@ -133,7 +133,7 @@ async function render({ focus }) {
 async function boot() {
   onSignedOut(() => {
     state.user = null;
-    toast(t("error.known.session"), "error");
+    toast(t("error.code.invalid_token"), "error");
     render({ focus: true });
   });
   try {

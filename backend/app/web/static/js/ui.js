@@ -13,26 +13,26 @@ export function toast(message, kind = "info") {
   toastTimer = setTimeout(() => fill(region), 6000);
 }
 
-// Server messages are English sentences written for people; these common ones have a
-// translation (`everywhere`: used in English too, where the server's words name an API call).
-const KNOWN_MESSAGES = [
-  [/^Wrong user name or password/, "error.known.signin"],
-  [/^The user name .* is taken/, "error.known.taken"],
-  [/^The access token is invalid or has expired/, "error.known.session", "everywhere"],
-  [/^Registration is closed/, "error.known.registration_closed"],
-  [/^You have no .* account: bind one/, "error.known.no_account", "everywhere"],
-  [/^None of your .* accounts can be used now/, "error.known.no_usable"],
-  [/^All your .* accounts are out of quota/, "error.known.quota"],
-  [/^All your .* accounts are rate-limited or resting/, "error.known.resting"],
-];
+// Failures the page words itself, by their error_code (README, *Error codes*: `error.code.<code>`
+// in the locales); any other shows the server's message, written in English for people. In English
+// too where the server's words name an API route rather than what to do on this page.
+const OWN_WORDS = new Set([
+  "invalid_sign_in",
+  "username_taken",
+  "registration_closed",
+  "no_usable_account",
+  "quota_exhausted",
+  "accounts_resting",
+]);
+const OWN_WORDS_IN_ENGLISH_TOO = new Set(["invalid_token", "no_account", "endpoint_not_found"]);
 
 /** An error in words a person understands, in the page's language. */
 export function errorText(error) {
   if (!(error instanceof ApiError)) return t("error.unexpected");
   if (error.status === 0) return t("error.network");
-  if (error.status === 404 && error.message === "No such endpoint.") return t("error.missing");
-  for (const [pattern, key, where] of KNOWN_MESSAGES) {
-    if (pattern.test(error.message) && (where === "everywhere" || getLang() !== "en")) return t(key);
+  const ownWords = OWN_WORDS_IN_ENGLISH_TOO.has(error.code) || OWN_WORDS.has(error.code);
+  if (ownWords && (getLang() !== "en" || OWN_WORDS_IN_ENGLISH_TOO.has(error.code))) {
+    return t(`error.code.${error.code}`);
   }
   if (error.status >= 500) return t("error.server", { message: error.message });
   if (error.status === 429) return t("error.busy", { message: error.message });

@@ -30,11 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.database import retried, unavailable
 from app.models import PlatformConfig
-from app.services.calls import account_state, ledger, usage
+from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
-from app.services.calls.allowances import Block
 from app.services.calls.classification import Classified
 from app.services.calls.usage import TokenUsage
+from app.services.quota import ledger
+from app.services.quota.allowances import Block
 
 BOOKS_RETRY_S = 30.0
 MAX_LOT = 256

@@ -4,7 +4,7 @@ calls then reserve from the block in memory, without a database round trip each.
     take      while an account's day has plenty left, a block of at most 1/8 of what is left and
               at most 256 estimates is held in the ledger (a hold row like a call's, that expires)
     draw      a call reserves its estimate from the block when the block has room for it
-    settle    the books lower the block's hold by what the calls used (calls/books.py), in the
+    settle    the books lower the block's hold by what the calls used (quota/books.py), in the
               transaction that records their usage; a call's estimate returns to the block
     give back a block no longer drawn from (replaced, idle for a second, or older than its life)
               is deleted and its tokens returned to the day once its last call has ended
@@ -14,7 +14,7 @@ each call reserves for itself, so the limit binds exactly as before. A process t
 its blocks until their holds expire (CALL_HOLD_SECONDS), when the sweeper gives them back;
 blocks live at most half that time, so a live process never has one swept.
 
-A give-back writes in the ledger's lock order (calls/ledger.py) and is tried again after a
+A give-back writes in the ledger's lock order (quota/ledger.py) and is tried again after a
 deadlock or while the database is unavailable; its blocks stay in memory until it has committed,
 so a failed one is tried again on the next round rather than left to expire.
 """
@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.database import retried, unavailable
-from app.services.calls import ledger
+from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
     reserve   one conditional UPDATE: reserved += estimate where used + reserved < limit, plus a
               hold row that expires; no row updated means the account has no quota left. A
-              process may hold a block of many calls' estimates at once (calls/allowances.py)
+              process may hold a block of many calls' estimates at once (quota/allowances.py)
     settle    the hold is deleted and its estimate moved to `used` as the real usage, in the
               transaction that records the call's usage, so usage is never half-recorded
     release   the hold is deleted and its estimate given back (the call failed)
@@ -34,8 +34,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import deadlocked, utcnow
+from app.core.upsert import upsert
 from app.models import AccountQuotaDay, QuotaHold
-from app.services.calls.upsert import upsert
 
 SWEEP_BATCH = 100
 

@@ -1,0 +1,393 @@
+"""The call path (the seed's `litellm_proxy.py` re-exports it): pick an account, call the
+platform (directly or through litellm), answer, record usage — and when a call fails, classify
+it, act on it, and fail over.
+
+    up to CALL_MAX_ATTEMPTS attempts, each on another account where one exists:
+        choose and admit an account (calls/choosing.py, calls/admission.py): the platform's
+        strategy, the concurrency cap, requests per minute, a reservation of the estimate
+                                                         (a short transaction per account)
+        call the platform with that account's credential: through litellm, or directly for
+        platforms that speak OpenAI's API (calls/passthrough.py)   (no transaction open)
+        answered → the reservation settled to the real tokens, usage and last_used_at
+                   recorded (quota/books.py)   (one short transaction, shared by the calls
+                                                that end together)
+        failed   → the reservation released; classified (platforms.md §2) and acted on
+                   (one short transaction):
+                   bad_request straight back to the caller; auth_expired one refresh and the
+                   same account again, else the account is marked expired; the rest fail over
+    nothing left → 429 with Retry-After (every account out of quota or resting) or 503
+
+A stream fails over only until its first byte reaches the caller (empty role chunks are held back
+until then); a failure after that ends the stream with an OpenAI error event
+(calls/stream_relay.py). On the lean path its events go through as the platform's bytes
+(calls/byte_stream.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiohttp
+import anyio
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core.database import session_scope
+from app.core.errors import AppError
+from app.core.llm import LLM
+from app.schemas.chat import ChatCompletionRequest
+from app.services import alerts
+from app.services.calls import (
+    account_state,
+    byte_stream,
+    monitoring,
+    passthrough,
+    refusals,
+    responses,
+    routing,
+    stream_relay,
+    usage,
+)
+from app.services.calls.admission import Admission
+from app.services.calls.answer_cache import AnswerCache
+from app.services.calls.choosing import Attempt, ChatCall, Chooser
+from app.services.calls.classification import Classified
+from app.services.calls.selection import Availability
+from app.services.calls.stream_relay import Tally
+from app.services.calls.upstream_error import from_exception
+from app.services.calls.usage import TokenUsage
+from app.services.oauth.context import OAuthContext
+from app.services.quota import books
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_HELD_CHUNKS = 8
+_OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
+
+
+class CallPath:
+    def __init__(self, ctx: OAuthContext, llm: LLM, admission: Admission) -> None:
+        self.ctx = ctx
+        self.llm = llm
+        self.admission = admission
+        self.chooser = Chooser(ctx, admission)
+        self.books = books.Books(ctx.factory)
+        self._pool: aiohttp.ClientSession | None = None
+        self.settings = ctx.settings
+        self._last_used = usage.LastUsed()
+        self.answers = (
+            AnswerCache(self.settings.litellm_cache_ttl)
+            if self.settings.litellm_cache_enabled
+            else None
+        )
+
+    async def litellm_needed(self) -> bool:
+        """Whether some enabled platform's calls go through litellm (not the lean path); yes
+        when the platforms cannot be read (a database not migrated or not reachable yet)."""
+        if not self.settings.call_lean_path:
+            return True
+        try:
+            platforms = await self.admission.cache.platforms(self.ctx.factory)
+        except (SQLAlchemyError, OSError):
+            return True
+        return any(p.is_enabled and not passthrough.eligible(p) for p in platforms.values())
+
+    async def close(self) -> None:
+        """At shutdown, once no call is in flight: give back the quota blocks still held."""
+        await self.admission.allowances.close()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def prepare(
+        self, user_id: int, request: ChatCompletionRequest, platform_id: str | None = None
+    ) -> ChatCall:
+        """Resolve the request's platform and model (raises NotFound/BadRequest)."""
+        platforms = await self.admission.cache.platforms(self.ctx.factory)
+        found = await routing.route(
+            self.ctx.factory, user_id, request.model, platforms, platform_id
+        )
+        return ChatCall(
+            user_id=user_id,
+            platform=found.platform,
+            model=found.model,
+            messages=request.messages,
+            params=request.litellm_params(),
+            extra_body=request.extra_body(),
+            include_usage=request.wants_usage,
+        )
+
+    # --- the two ways to call ---
+
+    async def complete(self, call: ChatCall) -> dict[str, Any]:
+        """A whole `chat.completion` (from the answer cache when an identical one is there)."""
+        cache_key = None
+        if self.answers is not None:
+            request = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
+            cache_key = self.answers.key(
+                call.user_id, call.platform.platform_id, call.model, request
+            )
+            cached = self.answers.get(cache_key)
+            if cached is not None:
+                return cached
+        acompletion = await self._acompletion(call)
+
+        async def attempt(chosen: Attempt) -> Any:
+            return await acompletion(**self._arguments(call, chosen, stream=False))
+
+        chosen, response = await self._with_failover(call, attempt, stream=False)
+        tokens = usage.usage_of(response) or await self._estimate(
+            call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
+        )
+        await self._book(call, chosen, tokens)
+        body = responses.completion_body(response, tokens)
+        if cache_key is not None and self.answers is not None:
+            self.answers.put(cache_key, body)
+        return body
+
+    async def open_stream(self, call: ChatCall, *, raw: bool = True) -> AsyncIterator[bytes]:
+        """Server-sent `chat.completion.chunk` events. Fails over (and raises AppError) until an
+        upstream has produced its first byte of answer; returns the events from then on. On the
+        lean path they are the platform's bytes (calls/byte_stream.py) unless `raw` is False:
+        then they are parsed chunks, as litellm's are, which a surface can translate."""
+        if raw and self._lean(call):
+            return await self._open_bytes(call)
+        acompletion = await self._acompletion(call)
+
+        async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
+            stream = await acompletion(**self._arguments(call, chosen, stream=True))
+            held: list[Any] = []
+            try:
+                while len(held) < MAX_HELD_CHUNKS:
+                    chunk = await stream.__anext__()
+                    held.append(chunk)
+                    if responses.carries_answer(chunk):
+                        break
+            except StopAsyncIteration:
+                return stream, held, True
+            except BaseException:
+                await stream.aclose()
+                raise
+            return stream, held, False
+
+        chosen, (stream, held, ended) = await self._with_failover(call, attempt, stream=True)
+        tally = stream_relay.Tally()
+        events = stream_relay.chunk_events(
+            stream, held, ended, tally, with_usage=call.include_usage
+        )
+        return stream_relay.relay(stream, events, tally, self._ending(call, chosen))
+
+    async def _open_bytes(self, call: ChatCall) -> AsyncIterator[bytes]:
+        async def attempt(chosen: Attempt) -> tuple[byte_stream.ByteStream, Tally]:
+            tally = Tally()
+            stream = await byte_stream.open_stream(
+                self._lean_pool(),
+                tally,
+                with_usage=call.include_usage,
+                **self._arguments(call, chosen, stream=True),
+            )
+            try:
+                await stream.open(MAX_HELD_CHUNKS)
+            except BaseException:
+                await stream.aclose()
+                raise
+            return stream, tally
+
+        chosen, (stream, tally) = await self._with_failover(call, attempt, stream=True)
+        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen))
+
+    def _lean(self, call: ChatCall) -> bool:
+        return self.settings.call_lean_path and passthrough.eligible(call.platform)
+
+    def _lean_pool(self) -> aiohttp.ClientSession:
+        if self._pool is None:  # made in the event loop that uses it
+            self._pool = passthrough.pool()
+        return self._pool
+
+    async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:
+        """litellm's `acompletion`, or the lean path's for platforms that speak OpenAI's API."""
+        if self._lean(call):
+            return functools.partial(passthrough.acompletion, self._lean_pool())
+        litellm = await self.llm.module()
+        return litellm.acompletion  # type: ignore[no-any-return]
+
+    # --- attempts and failover ---
+
+    async def _with_failover(
+        self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool
+    ) -> tuple[Attempt, T]:
+        started = time.monotonic()
+        tried: set[int] = set()
+        renewed: set[int] = set()
+        failures: list[Classified] = []
+        again: int | None = None
+        transient = Availability()  # accounts found busy or rate-limited along the way
+        for _ in range(self.settings.call_max_attempts):
+            chosen = await self.chooser.next(call, tried, again, transient)
+            again = None
+            if chosen is None:
+                break
+            account_id = chosen.account.id
+            if failures:
+                monitoring.failed_over(call.platform)
+            try:
+                answer = await attempt(chosen)
+            except Exception as exc:
+                failure = chosen.adapter.classify_error(from_exception(exc))
+            except BaseException:  # cancelled: the caller is gone, give back what was taken
+                with anyio.CancelScope(shield=True):
+                    async with session_scope(self.ctx.factory) as session:
+                        await self.admission.withdraw(session, chosen.admitted)
+                raise
+            else:
+                monitoring.call_ended(call.platform, call.model, "ok", started, stream)
+                return chosen, answer
+            monitoring.attempt_failed(call.platform, failure.kind)
+            logger.info(
+                "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",
+                call.platform.platform_id,
+                call.model,
+                account_id,
+                failure.kind,
+                failure.status,
+                failure.code,
+                failure.message,
+            )
+            if failure.kind == "bad_request":  # the request's fault, not the account's
+                async with session_scope(self.ctx.factory) as session:
+                    await self.admission.withdraw(session, chosen.admitted)
+                monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
+                raise refusals.rejected(call.platform.platform_name, failure)
+            await self._book(call, chosen, None, failure)
+            if failure.kind == "auth_expired":
+                if account_id not in renewed:
+                    renewed.add(account_id)
+                    if await self.ctx.renewer.refresh_after_unauthorized(account_id):
+                        again = account_id  # the same account, with its renewed credential
+                        continue
+                await self._mark_expired(call, account_id, failure)
+            tried.add(account_id)
+            failures.append(failure)
+        outcome = failures[-1].kind if failures else "no_account"
+        monitoring.call_ended(call.platform, call.model, outcome, started, stream)
+        raise await self._give_up(call, failures, transient)
+
+    def _arguments(self, call: ChatCall, chosen: Attempt, *, stream: bool) -> dict[str, Any]:
+        target = chosen.target
+        arguments: dict[str, Any] = {
+            **call.params,
+            "model": target.model,
+            "api_base": target.api_base,
+            "api_key": target.api_key,
+            "messages": call.messages,
+            "timeout": self.settings.call_timeout,
+            "max_retries": 0,  # our own retries go to another account, never the same one
+            "drop_params": True,
+        }
+        if target.extra_headers:
+            arguments["extra_headers"] = dict(target.extra_headers)
+        litellm_config = call.platform.litellm_config
+        if call.extra_body and litellm_config.get("provider") not in _OWN_WIRE:
+            arguments["extra_body"] = dict(call.extra_body)
+        if stream:
+            arguments["stream"] = True
+            if litellm_config.get("stream_usage", True):
+                arguments["stream_options"] = {"include_usage": True}
+        return arguments
+
+    # --- streams ---
+
+    def _ending(self, call: ChatCall, chosen: Attempt) -> stream_relay.Ending:
+        async def settle(tally: Tally) -> None:
+            tokens = tally.usage or tally.extrapolated(
+                await self._estimate(call, chosen.target.model, tally.answer_text())
+            )
+            tally.charged = tokens
+            await self._book(call, chosen, tokens, tally.failure)
+
+        def classify(exc: Exception) -> Classified:
+            return chosen.adapter.classify_error(from_exception(exc))
+
+        return stream_relay.Ending(
+            call.platform.platform_name, call.include_usage, settle, classify
+        )
+
+    # --- books ---
+
+    async def _book(
+        self,
+        call: ChatCall,
+        chosen: Attempt,
+        tokens: TokenUsage | None,
+        failure: Classified | None = None,
+    ) -> None:
+        """The attempt's books (quota/books.py), then its concurrency ticket given back.
+        `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
+        now = self.chooser.clock()
+        account_id = chosen.admitted.account.id
+        entry = books.Entry(
+            user_id=call.user_id,
+            platform=call.platform,
+            model=call.model,
+            admitted=chosen.admitted,
+            tokens=tokens,
+            failure=failure,
+            clear_cooldown=chosen.clear_cooldown,
+            clear_exhaustion=chosen.clear_exhaustion,
+            touch_last_used=tokens is not None and self._last_used.due(account_id, now),
+            now=now,
+        )
+        try:
+            await self.books.write(entry)
+        finally:
+            await self.admission.leave(chosen.admitted)
+
+    async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
+        reason = (
+            f"{call.platform.platform_name} rejected the credential ({failure.message}); "
+            "refresh the account or bind it again."
+        )
+        async with session_scope(self.ctx.factory) as session:
+            await account_state.mark_expired(session, call.user_id, account_id, reason)
+
+    async def _estimate(self, call: ChatCall, model: str, completion: str) -> TokenUsage:
+        """Count tokens locally when the platform reported none."""
+        litellm = await self.llm.module()
+
+        def count() -> TokenUsage:
+            try:
+                prompt = litellm.token_counter(model=model, messages=call.messages)
+                answer = (
+                    litellm.token_counter(model=model, text=completion, count_response_tokens=True)
+                    if completion
+                    else 0
+                )
+            except Exception:  # an unknown tokenizer must not fail a call that succeeded
+                text = " ".join(str(m.get("content") or "") for m in call.messages)
+                return TokenUsage(max(1, len(text) // 4), len(completion) // 4)
+            return TokenUsage(int(prompt), int(answer))
+
+        return await anyio.to_thread.run_sync(count)
+
+    # --- what the caller is told ---
+
+    async def _give_up(
+        self, call: ChatCall, failures: list[Classified], transient: Availability
+    ) -> AppError:
+        now = self.chooser.clock()
+        async with self.ctx.factory() as session:
+            found = await self.admission.survey(
+                session, call.user_id, call.platform, call.model, now, full=True
+            )
+        for account in list(found.usable):  # still waiting for what this call found
+            until, reason = transient.waits.get(account.id, (None, ""))
+            if until is not None and until > now:
+                found.wait(account, until, reason)
+        if not found.usable and found.waiting and found.waiting == len(found.spent):
+            await alerts.accounts_exhausted(
+                self.ctx, call.user_id, call.platform.platform_id, found.waiting_until
+            )
+        return refusals.nothing_left(call.platform.platform_name, found, failures, now)

@@ -1,0 +1,182 @@
+"""A stream's way to the caller once its first byte of answer is out: the events, then the books,
+then the last events — an error event for a failure after the first byte (no failover is
+possible any more), our own usage chunk when the platform reported none and the caller asked,
+and `data: [DONE]`.
+
+The events come one of two ways: as the platform's bytes (calls/byte_stream.py, the lean path)
+or as parsed chunks made into OpenAI's events here (litellm's streams).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import orjson
+
+from app.services.calls import refusals, responses
+from app.services.calls.byte_stream import event_data
+from app.services.calls.classification import Classified
+from app.services.calls.passthrough import Wire
+from app.services.calls.usage import TokenUsage, usage_of
+
+logger = logging.getLogger(__name__)
+
+KEEP_BYTES = 256 * 1024
+"""A byte-relayed stream keeps this much of its events until it ends, to count their words when
+the platform reports no usage; the rest of a longer answer is counted in proportion."""
+
+
+@dataclass
+class Tally:
+    """What a stream delivered, for its books and its last events."""
+
+    usage: TokenUsage | None = None
+    """What the platform reported."""
+    charged: TokenUsage | None = None
+    """What was recorded (the report, else a local count)."""
+    texts: list[str] = field(default_factory=list)
+    relayed: list[bytes] = field(default_factory=list)
+    """Events relayed as bytes (the first KEEP_BYTES of them), parsed for their words only when
+    no usage was reported."""
+    kept_bytes: int = 0
+    unkept_bytes: int = 0
+    failure: Classified | None = None
+    last: Any = None
+
+    def keep(self, block: bytes) -> None:
+        """Note relayed events; past KEEP_BYTES only their size, so memory stays bounded."""
+        if self.kept_bytes < KEEP_BYTES:
+            self.relayed.append(block)
+            self.kept_bytes += len(block)
+        else:
+            self.unkept_bytes += len(block)
+
+    def extrapolated(self, counted: TokenUsage) -> TokenUsage:
+        """A local count of the kept events, its answer scaled to every byte relayed."""
+        if not self.unkept_bytes or not self.kept_bytes:
+            return counted
+        share = (self.kept_bytes + self.unkept_bytes) / self.kept_bytes
+        return TokenUsage(counted.prompt_tokens, round(counted.completion_tokens * share))
+
+    def answer_text(self) -> str:
+        relayed = (responses.chunk_text(chunk) for chunk in chunks_of(self.relayed))
+        return "".join(self.texts) + "".join(relayed)
+
+    def last_chunk(self) -> Any:
+        if self.last is not None or not self.relayed:
+            return self.last
+        last = chunks_of(self.relayed[-1:])
+        return last[-1] if last else None
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How the call path closes a stream's books and words its failures."""
+
+    platform_name: str
+    include_usage: bool
+    settle: Callable[[Tally], Awaitable[None]]
+    """Write the books of what the stream delivered (sets `charged`)."""
+    classify: Callable[[Exception], Classified]
+
+
+async def relay(
+    stream: Any, events: AsyncIterable[bytes], tally: Tally, ending: Ending
+) -> AsyncIterator[bytes]:
+    settled = False
+    try:
+        try:
+            async for block in events:
+                yield block
+        except Exception as exc:  # after the first byte: no failover, an error event
+            tally.failure = ending.classify(exc)
+        # The books close before the last events: a caller that has read them sees its usage
+        # and the account's new state.
+        settled = True
+        booked = await _close(stream, tally, ending)
+        if not booked:
+            yield responses.error_event(
+                "The answer is complete but its usage could not be recorded: the service's "
+                "database is unavailable. Treat this answer as failed.",
+                "server_error",
+                "database_unavailable",
+            )
+        elif tally.failure is not None:
+            failure = tally.failure
+            what = refusals.WORDS[failure.kind]
+            message = f"{ending.platform_name} {what} during the answer: {failure.message}"
+            yield responses.error_event(message, "server_error", failure.kind)
+        elif ending.include_usage and tally.usage is None and tally.charged is not None:
+            # The platform reported no usage: the caller who asked gets our count.
+            yield responses.sse(responses.usage_chunk(tally.last_chunk(), tally.charged))
+        yield responses.DONE
+    finally:
+        if not settled:  # the caller hung up (or was cancelled) mid-answer
+            await _close(stream, tally, ending)
+
+
+async def _close(stream: Any, tally: Tally, ending: Ending) -> bool:
+    """Close the upstream and the books; False when the books could not be written."""
+    # Shielded: when the caller hangs up the task is cancelled, and the books must still close.
+    with anyio.CancelScope(shield=True):
+        try:
+            await stream.aclose()
+            await ending.settle(tally)
+        except Exception:
+            logger.exception("settling a stream on %s failed", ending.platform_name)
+            return False
+    return True
+
+
+async def chunk_events(
+    stream: Any, held: list[Any], ended: bool, tally: Tally, *, with_usage: bool
+) -> AsyncIterator[bytes]:
+    """Parsed chunks as OpenAI's events, noted in `tally`. Events go out as soon as no further
+    one has arrived with them (the lean path's parsed stream says; litellm's do not): events
+    read together leave in one write, none waits."""
+    arrived = getattr(stream, "arrived", lambda: False)
+    out: list[bytes] = []
+    try:
+        for chunk in held:
+            _event(chunk, tally, out, with_usage)
+        while not ended:
+            if out and not arrived():
+                yield b"".join(out)
+                out.clear()
+            try:
+                chunk = await stream.__anext__()
+            except StopAsyncIteration:
+                break
+            _event(chunk, tally, out, with_usage)
+    except Exception:
+        if out:  # what arrived before the failure
+            yield b"".join(out)
+        raise
+    if out:
+        yield b"".join(out)
+
+
+def _event(chunk: Any, tally: Tally, out: list[bytes], with_usage: bool) -> None:
+    reported = usage_of(chunk)
+    if reported is not None:
+        tally.usage = reported
+    text = responses.chunk_text(chunk)
+    if text:
+        tally.texts.append(text)
+    tally.last = chunk
+    body = responses.chunk_body(chunk, with_usage=with_usage)
+    if body is not None:
+        out.append(responses.sse(body))
+
+
+def chunks_of(blocks: list[bytes]) -> list[Wire]:
+    """The chunks in blocks of relayed events."""
+    chunks = []
+    for block in blocks:
+        for data in event_data(block):
+            chunks.append(Wire(orjson.loads(data)))
+    return chunks
