@@ -239,8 +239,7 @@ class CallPath:
                 failure = chosen.adapter.classify_error(from_exception(exc))
             except BaseException:  # cancelled: the caller is gone, give back what was taken
                 with anyio.CancelScope(shield=True):
-                    async with session_scope(self.ctx.factory) as session:
-                        await self.admission.withdraw(session, chosen.admitted)
+                    await self.admission.withdraw_committed(chosen.admitted)
                 raise
             else:
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
@@ -257,8 +256,7 @@ class CallPath:
                 failure.message,
             )
             if failure.kind == "bad_request":  # the request's fault, not the account's
-                async with session_scope(self.ctx.factory) as session:
-                    await self.admission.withdraw(session, chosen.admitted)
+                await self.admission.withdraw_committed(chosen.admitted)
                 monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
                 raise refusals.rejected(call.platform.platform_name, failure)
             await self._book(call, chosen, None, failure)

@@ -16,7 +16,7 @@ answered and charged the account, so the answer's usage must not be lost to a da
 A try whose COMMIT was cut off may have landed; the next try sees its first hold gone or its
 first block already lowered and stops there, so nothing is counted twice (a lot of accounts
 without a daily limit has nothing to tell by: its rare lost COMMIT may count twice). Rows are
-written in the ledger's lock order (calls/ledger.py).
+written in the ledger's lock order (quota/ledger.py).
 """
 
 from __future__ import annotations
