@@ -129,8 +129,8 @@ async def lateness(database_url: str, expiries: dict[int, datetime], limit_s: fl
     polled every 0.1 s; fails once one is still there `limit_s` after its expiry."""
     gone: dict[int, datetime] = {}
     while len(gone) < len(expiries):
-        now = datetime.now(UTC)
         present = await hold_expiries(database_url)
+        now = datetime.now(UTC)  # after the look: a hold found gone went no later than this
         for hold in expiries.keys() - present.keys() - gone.keys():
             gone[hold] = now
         late = [

@@ -213,6 +213,6 @@ async def release(session: AsyncSession, blocks: list[Block]) -> None:
     """Delete the blocks' holds and give back what they still hold (nothing when swept)."""
     tally = ledger.Tally()
     for block in sorted(blocks, key=lambda b: b.hold.id):
-        if await ledger.forget(session, block.hold):
+        if await ledger.forget(session, block.hold, block.tokens):
             tally.add(block.hold.account_id, block.hold.day, reserved=-block.tokens)
     await tally.write(session)

@@ -143,7 +143,8 @@ async def exists(session: AsyncSession, hold: Hold) -> bool:
 
 
 async def sweep(session: AsyncSession, now: datetime, account_id: int | None = None) -> int:
-    """Give back up to SWEEP_BATCH expired holds (of one account, or of all); how many were."""
+    """Give back up to SWEEP_BATCH expired holds (of one account, or of all); how many were. A
+    block's hold its books lower between the read and the delete is left for the next sweep."""
     query = select(QuotaHold).where(QuotaHold.expires_at < now).order_by(QuotaHold.id)
     if account_id is not None:
         query = query.where(QuotaHold.account_id == account_id)
@@ -250,9 +251,13 @@ async def _ensure_day(session: AsyncSession, account_id: int, day: date) -> None
             raise
 
 
-async def forget(session: AsyncSession, hold: Hold) -> bool:
-    """Delete the hold's row; False when it was gone already (whoever deletes it gives back)."""
-    result = await session.execute(_FORGET, {"hold_id": hold.id})
+async def forget(session: AsyncSession, hold: Hold, held: int | None = None) -> bool:
+    """Delete the hold's row if it still holds `held` tokens (by default what it was made
+    with); False when it was gone already (whoever deletes it gives back) or holds another
+    amount: a block's hold is lowered by its books, so what is given back must be what the
+    row held when it was deleted, not what was read before."""
+    tokens = hold.tokens if held is None else held
+    result = await session.execute(_FORGET, {"hold_id": hold.id, "tokens": tokens})
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -273,7 +278,9 @@ _DRAW_DOWN = (
     .where(_HOLDS.c.id == bindparam("hold_id"), _HOLDS.c.tokens == bindparam("held"))
     .values(tokens=bindparam("left"))
 )
-_FORGET = delete(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id"))
+_FORGET = delete(_HOLDS).where(
+    _HOLDS.c.id == bindparam("hold_id"), _HOLDS.c.tokens == bindparam("tokens")
+)
 _ADD = (
     update(_TABLE)
     .where(_TABLE.c.account_id == bindparam("account"), _TABLE.c.day == bindparam("on"))

@@ -1,10 +1,7 @@
-"""A give-back of quota blocks made a real deadlock's victim, on PostgreSQL and MariaDB: it is
-tried again and the tokens come back; the block stays in memory until they have.
-
-Another transaction locks the account's day row, the give-back deletes its block's hold and waits
-for that row, then the other transaction asks for the hold row: a cycle the server breaks by
-rolling one of them back. The other transaction has written more rows, so the give-back is the
-one rolled back (PostgreSQL: it waited first, and checks first).
+"""Writers of the quota ledger racing on PostgreSQL and MariaDB, with real row locks: a give-back
+of quota blocks made a deadlock's victim is tried again and the tokens come back (the block stays
+in memory until they have); the sweeper and a block's books on one hold give back exactly what
+is left.
 """
 
 from __future__ import annotations
@@ -12,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay
-from app.services.quota import allowances
+from app.services.quota import allowances, ledger
 from app.services.quota.allowances import Allowances
 from app.services.quota.quota_clock import quota_day
 from tests.databases import empty_database, one_limited_account
@@ -63,6 +61,10 @@ async def until_given_back(quota: Allowances) -> None:
 async def test_a_give_back_chosen_as_a_deadlocks_victim_is_tried_again(
     kind: str, tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Another transaction locks the account's day row, the give-back deletes its block's hold
+    and waits for that row, then the other transaction asks for the hold row: a cycle the server
+    breaks by rolling one of them back. The other has written more rows, so the give-back is the
+    one rolled back (on PostgreSQL it also waited first, and checks first)."""
     async with empty_database(kind, tmp_path) as url:
         engine, factory, platform, account = await one_limited_account(url, LIMIT)
         now = utcnow()
@@ -105,3 +107,55 @@ async def test_a_give_back_chosen_as_a_deadlocks_victim_is_tried_again(
         await engine.dispose()
     assert (row.reserved_tokens, holds) == (0, 0)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+async def test_the_sweeper_gives_back_what_a_hold_holds_when_it_is_deleted(
+    kind: str, tmp_path: Any
+) -> None:
+    """A block's hold lowered by its books while the sweeper deletes it (the block outlived its
+    hold: a stalled process): what is given back is what is left, never what was read before."""
+    async with empty_database(kind, tmp_path) as url:
+        engine, factory, platform, account = await one_limited_account(url, LIMIT)
+        now = utcnow()
+        day = quota_day(platform, now)
+        quota = Allowances(factory, hold_s=600)
+        async with session_scope(factory) as session:
+            block = await quota.take(session, account.id, day, ESTIMATE, LIMIT, now)
+        assert block is not None
+        other = create_async_engine(url)
+        try:
+            async with other.connect() as books, other.connect() as watching:
+                # The books of a call that used 10 tokens: the hold and the day lowered by 10,
+                # used raised by 10, not yet committed.
+                await books.execute(
+                    text("UPDATE quota_holds SET tokens = tokens - 10 WHERE id = :id"),
+                    {"id": block.hold.id},
+                )
+                await books.execute(
+                    text(
+                        "UPDATE account_quota_days SET reserved_tokens = reserved_tokens - 10, "
+                        "used_tokens = used_tokens + 10 WHERE account_id = :id"
+                    ),
+                    {"id": account.id},
+                )
+                later = now + timedelta(seconds=601)
+                sweeping = asyncio.create_task(sweep_once(factory, later))
+                await until_waiting(watching, kind)
+                await books.commit()
+                first = await sweeping
+            second = await sweep_once(factory, later)
+        finally:
+            await other.dispose()
+        async with factory() as session:
+            row = await session.get(AccountQuotaDay, (account.id, day))
+            holds = await session.scalar(text("SELECT count(*) FROM quota_holds"))
+        await quota.close()
+        await engine.dispose()
+    assert (first, second) == (0, 1)  # left for the next sweep, which reads it again
+    assert (row.used_tokens, row.reserved_tokens, holds) == (10, 0, 0)
+
+
+async def sweep_once(factory: Any, now: Any) -> int:
+    async with session_scope(factory) as session:
+        return await ledger.sweep(session, now)
