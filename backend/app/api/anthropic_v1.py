@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.api.deps import LLMProxyDep
+from app.api.deps import AppDep
 from app.api.openai_v1 import SSE_HEADERS
 from app.api.surface_auth import AnthropicCaller
 from app.schemas.anthropic import (
@@ -47,10 +47,10 @@ MESSAGE_OR_EVENTS: dict[int | str, dict[str, Any]] = {
     summary="Create a message (Anthropic's Messages API); `stream: true` answers its events",
 )
 async def create_message(
-    body: MessagesRequest, request: Request, caller: AnthropicCaller, proxy: LLMProxyDep
+    body: MessagesRequest, request: Request, caller: AnthropicCaller, ctx: AppDep
 ) -> Response:
     headers = {name: request.headers[name] for name in PASSED_HEADERS if name in request.headers}
-    answer = await messages.create(proxy, caller.id, body, headers)
+    answer = await messages.create(ctx.call_path, caller.id, body, headers)
     if isinstance(answer, dict):
         return Response(orjson.dumps(answer), media_type="application/json")
     return StreamingResponse(answer, media_type="text/event-stream", headers=SSE_HEADERS)
@@ -62,6 +62,6 @@ async def create_message(
     summary="Count a message's input tokens (counted by the service, not the platform)",
 )
 async def count_tokens(
-    body: TokenCountRequest, caller: AnthropicCaller, proxy: LLMProxyDep
+    body: TokenCountRequest, caller: AnthropicCaller, ctx: AppDep
 ) -> TokenCountOut:
-    return TokenCountOut(input_tokens=await messages.count_tokens(proxy, caller.id, body))
+    return TokenCountOut(input_tokens=await messages.count_tokens(ctx.call_path, caller.id, body))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Gauge
 
+from app.api.deps import app_context
 from app.core.database import utcnow
 from app.core.metrics import CONTENT_TYPE, render
 from app.services import account_health, account_status
@@ -38,7 +39,7 @@ async def _database_gauges(request: Request) -> CollectorRegistry:
         "Tokens new calls may still take from an account today (accounts with a daily limit)",
         ["platform", "account"], registry=registry,
     )  # fmt: skip
-    async with request.app.state.session_factory() as session:
+    async with app_context(request.app).factory() as session:
         health = await account_health.load(session, utcnow())
     platforms = {h.platform_id for h in health}
     counts = Counter((h.platform_id, h.state) for h in health)

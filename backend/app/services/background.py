@@ -17,8 +17,8 @@ from datetime import timedelta
 from app.core.database import session_scope, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
+from app.services.context import AppContext
 from app.services.oauth import authorization_sessions
-from app.services.oauth.context import OAuthContext
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def lease_ttl(period_s: float) -> timedelta:
 
 
 class BackgroundJobs:
-    def __init__(self, ctx: OAuthContext) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.holder = leases.new_holder()
         self.alerts = AlertChecker(ctx)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from app.api.deps import app_context
 from app.core.database import create_engine, create_session_factory
 from app.main import create_app
 from app.services import leases
@@ -87,7 +88,7 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
     try:
         for app, exits in zip(apps, stacks, strict=True):
             await exits.enter_async_context(app.router.lifespan_context(app))
-        checker_of: dict[int, Any] = {id(app.state.jobs.alerts): app for app in apps}
+        checker_of: dict[int, Any] = {id(app_context(app).jobs.alerts): app for app in apps}
         await asyncio.sleep(1.5)
 
         ran = {checker for checker, _, _ in rounds}

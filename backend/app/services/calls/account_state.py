@@ -25,7 +25,7 @@ from app.core.database import utcnow
 from app.core.upsert import upsert
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
 from app.services.calls.account_cache import accounts_changed
-from app.services.calls.classification import Classified
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota.quota_clock import next_reset
 
 OVERLOAD_COOLDOWN_S = 10.0

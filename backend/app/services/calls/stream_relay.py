@@ -20,12 +20,16 @@ import anyio
 import orjson
 
 from app.services.calls import refusals, responses
-from app.services.calls.byte_stream import event_data
-from app.services.calls.classification import Classified
 from app.services.calls.passthrough import Wire
+from app.services.calls.sse import event_data
 from app.services.calls.usage import TokenUsage, usage_of
+from app.services.oauth.adapters.errors import Classified
 
 logger = logging.getLogger(__name__)
+
+KEEP_BYTES = 256 * 1024
+"""A byte-relayed stream keeps this much of its events until it ends, to count their words when
+the platform reports no usage; the rest of a longer answer is counted in proportion."""
 
 
 @dataclass
@@ -38,9 +42,27 @@ class Tally:
     """What was recorded (the report, else a local count)."""
     texts: list[str] = field(default_factory=list)
     relayed: list[bytes] = field(default_factory=list)
-    """Events relayed as bytes, parsed for their words only when no usage was reported."""
+    """Events relayed as bytes (the first KEEP_BYTES of them), parsed for their words only when
+    no usage was reported."""
+    kept_bytes: int = 0
+    unkept_bytes: int = 0
     failure: Classified | None = None
     last: Any = None
+
+    def keep(self, block: bytes) -> None:
+        """Note relayed events; past KEEP_BYTES only their size, so memory stays bounded."""
+        if self.kept_bytes < KEEP_BYTES:
+            self.relayed.append(block)
+            self.kept_bytes += len(block)
+        else:
+            self.unkept_bytes += len(block)
+
+    def extrapolated(self, counted: TokenUsage) -> TokenUsage:
+        """A local count of the kept events, its answer scaled to every byte relayed."""
+        if not self.unkept_bytes or not self.kept_bytes:
+            return counted
+        share = (self.kept_bytes + self.unkept_bytes) / self.kept_bytes
+        return TokenUsage(counted.prompt_tokens, round(counted.completion_tokens * share))
 
     def answer_text(self) -> str:
         relayed = (responses.chunk_text(chunk) for chunk in chunks_of(self.relayed))

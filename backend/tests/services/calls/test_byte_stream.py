@@ -12,9 +12,10 @@ import aiohttp
 import orjson
 import pytest
 
-from app.services.calls import byte_stream, passthrough
-from app.services.calls.stream_relay import Tally
+from app.services.calls import byte_stream
+from app.services.calls.stream_relay import KEEP_BYTES, Tally
 from app.services.calls.usage import TokenUsage
+from app.services.oauth.adapters.errors import UpstreamFailure
 from tests.fakes.server import serve
 
 SCRIPT: list[bytes] = []
@@ -160,12 +161,13 @@ async def test_an_error_event_after_the_answer_began_raises_after_what_came_befo
         stream = await byte_stream.open_stream(http, tally, with_usage=True, **arguments)
         await stream.open(8)
         blocks = []
-        with pytest.raises(passthrough.UpstreamHTTPError) as raised:
+        with pytest.raises(UpstreamFailure) as raised:
             async for block in stream:
                 blocks.append(block)
         await stream.aclose()
     assert b"".join(blocks) == b"".join(writes[:3])
-    assert raised.value.status_code == "500" and raised.value.body == failure
+    said = raised.value.error
+    assert (said.status, said.code, said.message) == (500, "500", "broke")
 
 
 async def test_an_error_event_before_the_answer_raises_while_opening(base_url):
@@ -173,6 +175,18 @@ async def test_an_error_event_before_the_answer_raises_while_opening(base_url):
     arguments = call_arguments(base_url)
     async with aiohttp.ClientSession() as http:
         stream = await byte_stream.open_stream(http, Tally(), with_usage=True, **arguments)
-        with pytest.raises(passthrough.UpstreamHTTPError):
+        with pytest.raises(UpstreamFailure):
             await stream.open(8)
         await stream.aclose()
+
+
+def test_a_long_answer_keeps_a_bounded_part_and_counts_the_rest_in_proportion():
+    tally = Tally()
+    block = event(chunk("word " * 100))
+    for _ in range(3 * KEEP_BYTES // len(block)):
+        tally.keep(block)
+    assert KEEP_BYTES <= tally.kept_bytes < KEEP_BYTES + len(block)
+    assert len(tally.relayed) * len(block) == tally.kept_bytes
+    relayed = tally.kept_bytes + tally.unkept_bytes
+    counted = TokenUsage(7, 1000)
+    assert tally.extrapolated(counted) == TokenUsage(7, round(1000 * relayed / tally.kept_bytes))
