@@ -41,8 +41,10 @@ def eligible(platform: PlatformConfig) -> bool:
 
 def pool() -> aiohttp.ClientSession:
     """The lean path's connections. Not `trust_env`: with it aiohttp reads the environment and
-    ~/.netrc in a thread on every request; `proxy_for` reads the environment once per host."""
-    return aiohttp.ClientSession()
+    ~/.netrc in a thread on every request; `proxy_for` reads the environment once per host.
+    No cap on connections (aiohttp's default is 100): each is a call in flight, and a stream can
+    last minutes, so a cap would hold back calls the service has already taken."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
 
 @functools.lru_cache(maxsize=64)

@@ -25,7 +25,7 @@ from app.services.oauth.adapters.errors import Classified
 
 logger = logging.getLogger(__name__)
 
-KEEP_BYTES = 256 * 1024
+KEEP_BYTES = 64 * 1024
 """A byte-relayed stream keeps this much of its events until it ends, to count their words when
 the platform reports no usage; the rest of a longer answer is counted in proportion."""
 

@@ -5,14 +5,16 @@ event) is read from the bytes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 
 import aiohttp
 import orjson
 import pytest
 
-from app.services.calls import byte_stream
+from app.services.calls import byte_stream, passthrough
 from app.services.calls.stream_relay import KEEP_BYTES, Tally
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import UpstreamFailure
@@ -22,6 +24,10 @@ SCRIPT: list[bytes] = []
 """The writes the platform answers the next call with."""
 
 
+HOLD = threading.Event()
+"""Until set, answers under `/hold` send their first event and wait."""
+
+
 async def platform(scope, receive, send):  # a bare ASGI app: nothing between test and wire
     if scope["type"] != "http":
         return
@@ -29,8 +35,10 @@ async def platform(scope, receive, send):  # a bare ASGI app: nothing between te
         pass
     headers = [(b"content-type", b"text/event-stream")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    for write in SCRIPT:
+    for n, write in enumerate(SCRIPT):
         await send({"type": "http.response.body", "body": write, "more_body": True})
+        if n == 0 and "/hold/" in scope["path"]:
+            await asyncio.to_thread(HOLD.wait, 30)  # set by the test, from its own thread
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -190,3 +198,28 @@ def test_a_long_answer_keeps_a_bounded_part_and_counts_the_rest_in_proportion():
     relayed = tally.kept_bytes + tally.unkept_bytes
     counted = TokenUsage(7, 1000)
     assert tally.extrapolated(counted) == TokenUsage(7, round(1000 * relayed / tally.kept_bytes))
+
+
+async def test_the_lean_path_holds_more_streams_open_than_a_pool_cap(base_url):
+    """aiohttp caps a session at 100 connections unless told otherwise: the 101st call in flight
+    would wait for one of the others to end."""
+    HOLD.clear()
+    SCRIPT[:] = plain_stream(2)
+    http = passthrough.pool()
+    try:
+        opening = [
+            byte_stream.open_stream(
+                http, Tally(), with_usage=True, **call_arguments(base_url + "/hold")
+            )
+            for _ in range(120)
+        ]
+        streams = await asyncio.wait_for(asyncio.gather(*opening), 10)
+        assert len(streams) == 120  # all answering at once, none waiting for a connection
+        HOLD.set()
+        for stream in streams:
+            await stream.open(8)
+            assert [block async for block in stream]
+            await stream.aclose()
+    finally:
+        HOLD.set()
+        await http.close()
