@@ -37,7 +37,8 @@ from app.services.calls.account_cache import CallCache
 from app.services.calls.admission import Admission
 from app.services.calls.call_path import CallPath
 from app.services.context import AppContext
-from app.services.demo import DemoUpstream, retire_demo, start_demo
+from app.services.demo import retire_demo, start_demo
+from app.services.demo.upstream import DemoUpstream
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.credential_store import CredentialStore

@@ -212,11 +212,11 @@ def load_settings() -> Settings:
     Precedence: environment, then `.env`, then the local secrets file.
     """
     local_file = Settings().local_secrets_file
-    settings = Settings(_env_file=(str(local_file), ".env"))  # type: ignore[call-arg]
+    settings = Settings(_env_file=(str(local_file), ".env"))
     lacks_jwt_secret = settings.jwt_algorithm == "HS256" and not settings.jwt_secret
     if settings.environment == "development" and (lacks_jwt_secret or not settings.credential_keys):
         _generate_local_secrets(local_file, settings)
-        settings = Settings(_env_file=(str(local_file), ".env"))  # type: ignore[call-arg]
+        settings = Settings(_env_file=(str(local_file), ".env"))
     return settings
 
 
