@@ -35,6 +35,8 @@ os.environ.update(
         # Every test client comes from one address: per-address limits would trip across tests.
         "SIGNIN_IP_LIMIT": "10000/minute",
         "REGISTRATION_LIMIT": "10000/minute",
+        # The metrics tests read the per-account series; their default (off) has its own test.
+        "METRICS_PER_ACCOUNT": "true",
     }
 )
 for name in ("DATABASE_URL", "REDIS_URL", "JWT_ALGORITHM", "JWT_PUBLIC_KEY", "JWT_JWKS_URL"):
