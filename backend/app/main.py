@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from app.api import health, metrics, openai_v1
+from app.api import anthropic_v1, docs, health, metrics, openai_v1
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -36,10 +36,11 @@ from app.services.background import BackgroundJobs
 from app.services.calls.account_cache import CallCache
 from app.services.calls.admission import Admission
 from app.services.calls.call_path import CallPath
+from app.services.context import AppContext
 from app.services.demo import retire_demo, start_demo
+from app.services.demo.upstream import DemoUpstream
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
-from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import CredentialStore
 from app.services.oauth.token_lifecycle import CredentialRenewer
 from app.services.quota.allowances import Allowances
@@ -63,85 +64,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.effective_database_url, pool_size=settings.database_pool_size
-        )
-        app.state.engine = engine
-        app.state.redis = (
-            Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS) if settings.redis_url else None
-        )
-        generations = Generations(app.state.redis, settings.redis_key_prefix)
-        app.state.session_factory = create_session_factory(engine, generations)
-        app.state.api_key_cache = ApiKeyCache(generations, enabled=settings.cache_enabled)
-        # One pooled client for every outbound request to platforms and OAuth servers.
-        app.state.http = httpx.AsyncClient(timeout=settings.outbound_timeout)
-        # One Chromium per process, started on the first browser login.
-        browser_pool = BrowserPool.from_settings(settings)
-        app.state.oauth = OAuthContext(
-            settings=settings,
-            factory=app.state.session_factory,
-            store=store,
-            http=app.state.http,
-            renewer=CredentialRenewer(
-                settings, app.state.session_factory, store, app.state.http, browser_pool
-            ),
-        )
-        app.state.browser_logins = BrowserLogins(app.state.oauth, browser_pool)
-        llm = LLM(log_level=settings.litellm_log_level)
-        admission = Admission(
-            CallCache(generations, enabled=settings.cache_enabled),
-            InFlight(app.state.redis, settings.call_hold_seconds, settings.redis_key_prefix),
-            app.state.limiter,
-            Allowances(
-                app.state.session_factory,
-                settings.call_hold_seconds,
-                enabled=settings.call_quota_blocks,
-            ),
-        )
-        app.state.llm_proxy = CallPath(app.state.oauth, llm, admission)
-        # litellm takes seconds and ~190 MB to import: it loads now, on a background thread, when
-        # some platform's calls go through it, else on the first call that needs it.
-        if await app.state.llm_proxy.litellm_needed():
-            llm.start()
-        demo = await start_demo(app.state.session_factory) if settings.demo_mode else None
-        if demo is None:
-            await retire_demo(app.state.session_factory)
-        jobs = app.state.jobs = BackgroundJobs(app.state.oauth)
-        if settings.background_jobs:
-            jobs.start()
+        ctx = app.state.context = build_context(settings, store, tokens)
+        demo = await start(ctx)
         try:
             yield
         finally:
-            await jobs.stop()
-            await app.state.llm_proxy.close()
-            await alert_webhook.drain(timeout_s=5)
-            await app.state.browser_logins.close()
-            await browser_pool.close()
-            if demo is not None:
-                await demo.stop()
-            await app.state.http.aclose()
-            if app.state.redis is not None:
-                await app.state.redis.aclose()
-            await engine.dispose()
+            await stop(ctx, demo)
 
     app = FastAPI(
         title="OAuth Proxy",
         version="0.1.0",
         description="Bind your own AI platform accounts and call them through one API.",
         lifespan=lifespan,
+        docs_url=None,  # served by app.api.docs from local files
+        redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.tokens = tokens
-    app.state.credential_store = store
-    app.state.limiter = RateLimiter(settings.redis_url, settings.redis_key_prefix)
-    app.state.migration_head = migration_head()
     install_error_handlers(app)
     # Routes are matched in order: the model calls, the hot path, come first.
     app.include_router(openai_v1.router)
+    app.include_router(anthropic_v1.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(docs.router)
     app.include_router(api_router)
     app.include_router(web_router)
+    add_middleware(app, settings)
+    return app
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The last added runs first: request ids wrap everything, then metrics, headers, CORS."""
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -154,7 +106,70 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    return app
+
+
+def build_context(settings: Settings, store: CredentialStore, tokens: TokenService) -> AppContext:
+    """The application's long-lived parts; nothing connects yet (pools open on first use)."""
+    engine = create_engine(settings.effective_database_url, pool_size=settings.database_pool_size)
+    redis = Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS) if settings.redis_url else None
+    generations = Generations(redis, settings.redis_key_prefix)
+    factory = create_session_factory(engine, generations)
+    # One pooled client for every outbound request to platforms and OAuth servers.
+    http = httpx.AsyncClient(timeout=settings.outbound_timeout)
+    # One Chromium per process, started on the first browser login.
+    browser_pool = BrowserPool.from_settings(settings)
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        factory=factory,
+        redis=redis,
+        http=http,
+        store=store,
+        renewer=CredentialRenewer(settings, factory, store, http, browser_pool),
+        tokens=tokens,
+        limiter=RateLimiter(settings.redis_url, settings.redis_key_prefix),
+        api_key_cache=ApiKeyCache(generations, enabled=settings.cache_enabled),
+        migration_head=migration_head(),
+    )
+    ctx.browser_logins = BrowserLogins(ctx, browser_pool)
+    admission = Admission(
+        CallCache(generations, enabled=settings.cache_enabled),
+        InFlight(redis, settings.call_hold_seconds, settings.redis_key_prefix),
+        ctx.limiter,
+        Allowances(factory, settings.call_hold_seconds, enabled=settings.call_quota_blocks),
+    )
+    ctx.call_path = CallPath(ctx, LLM(log_level=settings.litellm_log_level), admission)
+    ctx.jobs = BackgroundJobs(ctx)
+    return ctx
+
+
+async def start(ctx: AppContext) -> DemoUpstream | None:
+    """What runs at start-up; answers the demo platform's upstream when DEMO_MODE runs one."""
+    # litellm takes seconds and ~190 MB to import: it loads now, on a background thread, when
+    # some platform's calls go through it, else on the first call that needs it.
+    if await ctx.call_path.litellm_needed():
+        ctx.call_path.llm.start()
+    demo = await start_demo(ctx.factory) if ctx.settings.demo_mode else None
+    if demo is None:
+        await retire_demo(ctx.factory)
+    if ctx.settings.background_jobs:
+        ctx.jobs.start()
+    return demo
+
+
+async def stop(ctx: AppContext, demo: DemoUpstream | None) -> None:
+    """At shutdown: the users of a resource stop before it closes."""
+    await ctx.jobs.stop()
+    await ctx.call_path.close()
+    await alert_webhook.drain(timeout_s=5)
+    await ctx.browser_logins.close()
+    await ctx.browser_logins.pool.close()
+    if demo is not None:
+        await demo.stop()
+    await ctx.http.aclose()
+    if ctx.redis is not None:
+        await ctx.redis.aclose()
+    await ctx.engine.dispose()
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -1,13 +1,17 @@
-"""The call path side by side with LiteLLM proxy (`make bench`, issue #8).
+"""The call path side by side with LiteLLM proxy (`make bench`, issues #8 and #19).
 
-One after another on 127.0.0.1, each alone with the upstream: nginx answering a fixed OpenAI
-reply (the upstream, called directly), LiteLLM proxy 1.110.2 in front of it, and the service in
+One after another on 127.0.0.1, each alone with the upstream: nginx answering fixed OpenAI
+replies (the upstream, called directly), LiteLLM proxy 1.110.2 in front of it, and the service in
 front of it through its whole call path (API key, account selection, quota, usage) — on the
-embedded SQLite database, then on PostgreSQL + Redis. wrk drives each for a fixed time:
-non-streaming at 32 connections, at one connection (p50 latency), and streaming 20 chunks at 8
-connections, while /proc gives CPU per streamed chunk, RSS, and the time from spawn to the first
-answer. `--requests 100000` adds a soak of the service with its RSS half-way and at the end.
-The load generator shares the machine's CPUs with the target: compare rows, not machines.
+embedded SQLite database (uvicorn), then on PostgreSQL + Redis with gunicorn's uvicorn workers,
+one and two. wrk drives each for a fixed time: non-streaming at 32 connections, at one
+connection (p50 latency), streaming 20 and 200 chunks at 8 connections (CPU per stream from
+/proc: the marginal cost of a chunk is the difference over the 180 chunks between them), and on
+the service non-streaming on platforms with a `rate_limit` of 30,000 and 1,000,000 a minute.
+RSS and the time from spawn to the first answer are read too; the SQLite service then holds
+1,000 slow streams open (slow_section.py). `--requests 100000` adds a soak of the service with
+its RSS half-way and at the end. The load generator shares the machine's CPUs with the target:
+compare rows, not machines.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import asyncpg
 import nginx_upstream
 import redis
 import service_target
+import slow_section
 import wrk_load
 from litellm_reference import command as litellm_command
 from litellm_reference import endpoints as litellm_endpoints
@@ -41,10 +46,10 @@ from processes import (
     spawned,
     wait_until_up,
 )
-from report import Figures, Skipped, render
-from wrk_load import Endpoint
+from report import Figures, RateLimited, Skipped, render
+from wrk_load import Calls, Endpoint, LoadResult
 
-TARGETS = ("litellm", "sqlite", "postgres")
+TARGETS = ("litellm", "sqlite", "postgres", "postgres-2w")
 MESSAGES = [{"role": "user", "content": "Tell me something short for the benchmark."}]
 UPSTREAM_KEY = "sk-bench-upstream-0000"
 SOAK_SLICE_S = 30  # the soak runs in slices so that RSS can be read between them
@@ -63,34 +68,71 @@ class Plan:
 def measure(
     name: str,
     pid: int,
-    endpoints: tuple[Endpoint, Endpoint],
+    calls: Calls,
     startup_s: float,
     plan: Plan,
     *,
+    workers: int = 1,
     soak: bool = False,
 ) -> Figures:
-    plain, stream = endpoints
-    for endpoint in endpoints:  # connection pools, lazy imports, first-call caches
+    every = [calls.plain, calls.stream, calls.stream200, *calls.rate_limited.values()]
+    for endpoint in every:  # connection pools, lazy imports, first-call caches
         wrk_load.run(endpoint, connections=8, seconds=plan.warmup_seconds)
-    throughput = wrk_load.run(plain, connections=32, seconds=plan.seconds)
-    latency = wrk_load.run(plain, connections=1, seconds=plan.seconds)
-    cpu_before = cpu_seconds(pid)
-    streamed = wrk_load.run(stream, connections=8, seconds=plan.seconds)
-    cpu_s = cpu_seconds(pid) - cpu_before
-    chunks = streamed.ok_requests * nginx_upstream.CHUNKS
+    throughput = wrk_load.run(calls.plain, connections=32, seconds=plan.seconds)
+    latency = wrk_load.run(calls.plain, connections=1, seconds=plan.seconds)
+    streamed, cpu_per_stream = _streams(pid, calls.stream, plan)
+    streamed200, cpu_per_stream200 = _streams(pid, calls.stream200, plan)
     figures = Figures(
         name=name,
         startup_s=startup_s,
         plain=throughput,
         latency=latency,
         stream=streamed,
-        cpu_us_per_chunk=cpu_s * 1e6 / chunks if chunks else math.nan,
+        cpu_us_per_stream=cpu_per_stream,
+        stream200=streamed200,
+        cpu_us_per_stream200=cpu_per_stream200,
         rss_mib=rss_mb(pid),
+        workers=workers,
+        rate_limited=_rate_limited(pid, calls, plan),
     )
     if soak and plan.soak_requests:
-        run_soak(figures, pid, plain, plan.soak_requests)
+        run_soak(figures, pid, calls.plain, plan.soak_requests)
     _progress(figures)
     return figures
+
+
+RATE_LIMIT_ROUNDS = 3
+
+
+def _rate_limited(pid: int, calls: Calls, plan: Plan) -> dict[int, RateLimited]:
+    """Non-streaming at 32 connections without a limit (0) and on each rate-limited platform,
+    in turns (RATE_LIMIT_ROUNDS rounds sharing `plan.seconds` each), so that the machine's other
+    work weighs on all alike; and the CPU per call of each."""
+    if not calls.rate_limited:
+        return {}
+    endpoints = {0: calls.plain, **calls.rate_limited}
+    runs: dict[int, list[LoadResult]] = {limit: [] for limit in endpoints}
+    cpu = dict.fromkeys(endpoints, 0.0)
+    seconds = max(1, round(plan.seconds / RATE_LIMIT_ROUNDS))
+    for _ in range(RATE_LIMIT_ROUNDS):
+        for limit, endpoint in endpoints.items():
+            before = cpu_seconds(pid)
+            runs[limit].append(wrk_load.run(endpoint, connections=32, seconds=seconds))
+            cpu[limit] += cpu_seconds(pid) - before
+    found = {}
+    for limit, results in runs.items():
+        result = wrk_load.combined(results)
+        per_call = cpu[limit] * 1e6 / result.requests if result.requests else math.nan
+        found[limit] = RateLimited(result, per_call)
+    return found
+
+
+def _streams(pid: int, endpoint: Endpoint, plan: Plan) -> tuple[LoadResult, float]:
+    """Streaming at 8 connections, and the target's CPU (µs) per whole stream."""
+    cpu_before = cpu_seconds(pid)
+    streamed = wrk_load.run(endpoint, connections=8, seconds=plan.seconds)
+    cpu_s = cpu_seconds(pid) - cpu_before
+    return streamed, cpu_s * 1e6 / streamed.ok_requests if streamed.ok_requests else math.nan
 
 
 def run_soak(figures: Figures, pid: int, plain: Endpoint, total: int) -> None:
@@ -114,8 +156,9 @@ def _progress(figures: Figures) -> None:
     print(
         f"{figures.name}: first answer after {figures.startup_s:.2f} s; "
         f"{figures.plain.rate:,.1f} req/s at c=32, p50 {figures.latency.p50_ms:.2f} ms at c=1, "
-        f"{figures.stream.rate:,.1f} streams/s at c=8, {figures.cpu_us_per_chunk:.1f} µs CPU per "
-        f"chunk, RSS {figures.rss_mib:.0f} MiB",
+        f"{figures.stream.rate:,.1f} streams/s at c=8, {figures.cpu_us_per_stream:,.0f} µs CPU a "
+        f"stream, {figures.cpu_us_per_stream200:,.0f} µs a 200-chunk one "
+        f"({figures.marginal_us_per_chunk:.1f} µs a chunk more), RSS {figures.rss_mib:.0f} MiB",
         file=sys.stderr,
     )
 
@@ -124,14 +167,18 @@ def bench_upstream(
     process: subprocess.Popen[bytes], upstream: str, spawned_at: float, plan: Plan
 ) -> Figures:
     body = {"model": nginx_upstream.MODEL, "messages": MESSAGES}
-    plain = Endpoint(f"{upstream}{nginx_upstream.PLAIN_PREFIX}/chat/completions", body, "sk-b")
-    stream = Endpoint(
-        f"{upstream}{nginx_upstream.STREAM_PREFIX}/chat/completions",
-        {**body, "stream": True},
-        "sk-b",
+
+    def call(prefix: str, *, stream: bool = False) -> Endpoint:
+        url = f"{upstream}{prefix}/chat/completions"
+        return Endpoint(url, body | ({"stream": True} if stream else {}), "sk-b")
+
+    calls = Calls(
+        call(nginx_upstream.PLAIN_PREFIX),
+        call(nginx_upstream.STREAM_PREFIX, stream=True),
+        call(nginx_upstream.STREAM200_PREFIX, stream=True),
     )
-    startup = seconds_to_first_answer(process, plain, spawned_at)
-    return measure("upstream direct (nginx)", process.pid, (plain, stream), startup, plan)
+    startup = seconds_to_first_answer(process, calls.plain, spawned_at)
+    return measure("upstream direct (nginx)", process.pid, calls, startup, plan)
 
 
 def bench_litellm(upstream: str, plan: Plan) -> Figures:
@@ -141,15 +188,16 @@ def bench_litellm(upstream: str, plan: Plan) -> Figures:
     spawned_at = time.monotonic()
     log = plan.work / "litellm-proxy.log"
     with spawned(argv, log=log, env=litellm_environment(plan.work)) as process:
-        startup = seconds_to_first_answer(process, endpoints[0], spawned_at)
+        startup = seconds_to_first_answer(process, endpoints.plain, spawned_at)
         return measure("LiteLLM proxy 1.110.2", process.pid, endpoints, startup, plan)
 
 
 def bench_service(
-    name: str, database: service_target.Database, upstream: str, plan: Plan
+    name: str, database: service_target.Database, upstream: str, plan: Plan, workers: int = 0
 ) -> Figures:
-    """Set up through the API on a first run, then measure a restart and the calls."""
-    folder = plan.work / re.sub(r"\W+", "-", database.label.lower())
+    """Set up through the API on a first run, then measure a restart and the calls. `workers`:
+    gunicorn with that many, else one uvicorn worker."""
+    folder = plan.work / re.sub(r"\W+", "-", name.lower()).strip("-")
     folder.mkdir()
     env = {**service_target.environment(folder, database), **plan.service_env}
     service_target.initialise(folder, env, upstream)
@@ -161,16 +209,39 @@ def bench_service(
         api_key = service_target.enrol(base, UPSTREAM_KEY)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    endpoints = service_target.endpoints(base, api_key, MESSAGES)
+    calls = service_target.endpoints(base, api_key, MESSAGES)
+    if workers:
+        env |= service_target.gunicorn_environment(port, workers, folder)
+    if workers > 1:  # the rate limits' rows once per database
+        calls = Calls(calls.plain, calls.stream, calls.stream200)
     spawned_at = time.monotonic()
-    with spawned(service_target.command(port), log=log, env=env, cwd=cwd) as process:
-        startup = seconds_to_first_answer(process, endpoints[0], spawned_at)
-        return measure(name, process.pid, endpoints, startup, plan, soak=True)
+    with spawned(service_target.command(port, workers), log=log, env=env, cwd=cwd) as process:
+        startup = seconds_to_first_answer(process, calls.plain, spawned_at)
+        figures = measure(
+            name, process.pid, calls, startup, plan, workers=max(1, workers), soak=workers < 2
+        )
+        if not database.url:
+            figures.slow = _slow_streams(process.pid, base, api_key, folder)
+        return figures
 
 
-def bench_postgres(upstream: str, plan: Plan, admin_url: str, redis_url: str) -> Figures | Skipped:
-    """The service on a scratch PostgreSQL database (dropped after) and Redis."""
-    name = "service (PostgreSQL + Redis)"
+def _slow_streams(pid: int, base: str, api_key: str, folder: Path) -> slow_section.SlowFigures:
+    platforms = service_target.STREAM_PLATFORMS
+    models = tuple(
+        f"{platforms[prefix]}/{nginx_upstream.MODEL}"
+        for prefix in (nginx_upstream.LONG_PREFIX, nginx_upstream.STREAM_PREFIX)
+    )
+    long_platform = platforms[nginx_upstream.LONG_PREFIX]
+    books = slow_section.sqlite_books(folder / "oauth_proxy.db", long_platform)
+    url = f"{base}/v1/chat/completions"
+    return slow_section.measure(pid, url, api_key, (models[0], models[1]), books)
+
+
+def bench_postgres(
+    upstream: str, plan: Plan, admin_url: str, redis_url: str, workers: int
+) -> Figures | Skipped:
+    """The service on a scratch PostgreSQL database (dropped after) and Redis, on gunicorn."""
+    name = f"service (PostgreSQL + Redis), {workers} worker" + ("s" if workers > 1 else "")
     scratch = f"oauth_proxy_bench_{secrets.token_hex(4)}"
     try:
         service_target.clear_redis(redis_url)
@@ -179,7 +250,7 @@ def bench_postgres(upstream: str, plan: Plan, admin_url: str, redis_url: str) ->
         return Skipped(name, f"PostgreSQL ({admin_url}) or Redis ({redis_url}): {exc}")
     try:
         database = service_target.Database("postgres", url, redis_url)
-        return bench_service(name, database, upstream, plan)
+        return bench_service(name, database, upstream, plan, workers)
     finally:
         service_target.drop_postgres_database(admin_url, scratch)
 
@@ -201,12 +272,15 @@ def run(args: argparse.Namespace, plan: Plan) -> str:
         if "sqlite" in args.targets:
             sqlite = service_target.Database("sqlite")
             rows.append(bench_service("service (SQLite)", sqlite, upstream, plan))
-        if "postgres" in args.targets:
-            found = bench_postgres(upstream, plan, args.postgres_admin_url, args.redis_url)
-            if isinstance(found, Skipped):
-                skipped.append(found)
-            else:
-                rows.append(found)
+        for target, workers in (("postgres", 1), ("postgres-2w", 2)):
+            if target in args.targets:
+                found = bench_postgres(
+                    upstream, plan, args.postgres_admin_url, args.redis_url, workers
+                )
+                if isinstance(found, Skipped):
+                    skipped.append(found)
+                else:
+                    rows.append(found)
     return render(rows, skipped, upstream=direct, reference=reference)
 
 

@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 
 import nginx_upstream
-from wrk_load import Endpoint
+from wrk_load import Calls, Endpoint
 
 BENCH_DIR = Path(__file__).resolve().parent
 LITELLM = BENCH_DIR / ".venv-litellm-proxy" / "bin" / "litellm"
 MASTER_KEY = "sk-bench-master-key"
-PLAIN_MODEL, STREAM_MODEL = "bench-model", "bench-stream"
+PLAIN_MODEL, STREAM_MODEL, STREAM200_MODEL = "bench-model", "bench-stream", "bench-stream200"
 OFFLINE = {
     "LITELLM_OFFLINE_MODE": "true",
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -27,7 +27,7 @@ OFFLINE = {
 
 
 def config(upstream: str) -> str:
-    """The proxy's config (JSON is YAML): one model per nginx prefix."""
+    """The proxy's config (JSON is YAML): one model per nginx prefix it is measured on."""
     models = [
         {
             "model_name": name,
@@ -40,6 +40,7 @@ def config(upstream: str) -> str:
         for name, prefix in (
             (PLAIN_MODEL, nginx_upstream.PLAIN_PREFIX),
             (STREAM_MODEL, nginx_upstream.STREAM_PREFIX),
+            (STREAM200_MODEL, nginx_upstream.STREAM200_PREFIX),
         )
     ]
     return json.dumps({"model_list": models, "general_settings": {"master_key": MASTER_KEY}})
@@ -60,10 +61,14 @@ def environment(work: Path) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "HOME": str(work), **OFFLINE}
 
 
-def endpoints(base: str, messages: list[dict[str, str]]) -> tuple[Endpoint, Endpoint]:
-    """(non-streaming, streaming) calls of the proxy's chat completions."""
+def endpoints(base: str, messages: list[dict[str, str]]) -> Calls:
+    """The proxy's chat completions, one model per scenario."""
     url = f"{base}/v1/chat/completions"
-    return (
-        Endpoint(url, {"model": PLAIN_MODEL, "messages": messages}, MASTER_KEY),
-        Endpoint(url, {"model": STREAM_MODEL, "messages": messages, "stream": True}, MASTER_KEY),
+
+    def call(model: str, *, stream: bool = False) -> Endpoint:
+        body = {"model": model, "messages": messages} | ({"stream": True} if stream else {})
+        return Endpoint(url, body, MASTER_KEY)
+
+    return Calls(
+        call(PLAIN_MODEL), call(STREAM_MODEL, stream=True), call(STREAM200_MODEL, stream=True)
     )

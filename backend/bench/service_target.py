@@ -1,7 +1,9 @@
-"""The service under test: one uvicorn worker on a given database, set up through its own API.
+"""The service under test on a given database: one uvicorn worker, or gunicorn's uvicorn workers
+(the production layout), set up through its own API.
 
-Set-up mirrors an operator's: migrations (`init_db.py`), two OpenAI-format platforms pointing at
-nginx (`init_oauth_platforms.py --file`, one per nginx prefix), then a user who registers, binds
+Set-up mirrors an operator's: migrations (`init_db.py`), OpenAI-format platforms pointing at
+nginx (`init_oauth_platforms.py --file`, one per nginx prefix, and two more on the plain prefix
+with a `rate_limit` of 30,000 and 1,000,000 requests a minute), then a user who registers, binds
 one account on each platform by key import and makes an API key. The measured start-up is the
 restart after that: spawn to the first answered chat completion.
 """
@@ -22,10 +24,17 @@ import asyncpg
 import httpx
 import nginx_upstream
 import redis
-from wrk_load import Endpoint
+from wrk_load import Calls, Endpoint
 
 BACKEND = Path(__file__).resolve().parents[1]
-PLAIN_PLATFORM, STREAM_PLATFORM = "bench", "bench-stream"
+PLAIN_PLATFORM = "bench"
+STREAM_PLATFORMS = {
+    nginx_upstream.STREAM_PREFIX: "bench-stream",
+    nginx_upstream.STREAM200_PREFIX: "bench-stream200",
+    nginx_upstream.LONG_PREFIX: "bench-long",
+}
+RATE_LIMITS = (30_000, 1_000_000)
+"""Requests a minute: a paid tier's real size, and one far larger."""
 USER = {"username": "bench", "password": "a long bench password"}
 
 
@@ -60,6 +69,11 @@ def environment(work: Path, database: Database) -> dict[str, str]:
 
 
 def platforms(upstream: str) -> list[dict[str, object]]:
+    prefixes = {
+        PLAIN_PLATFORM: (nginx_upstream.PLAIN_PREFIX, None),
+        **{platform: (prefix, None) for prefix, platform in STREAM_PLATFORMS.items()},
+        **{_limited(n): (nginx_upstream.PLAIN_PREFIX, n) for n in RATE_LIMITS},
+    }
     return [
         {
             "platform_id": platform_id,
@@ -72,13 +86,15 @@ def platforms(upstream: str) -> list[dict[str, object]]:
                 "available_models": [nginx_upstream.MODEL],
             },
             # A limit no run reaches: every call still reserves and settles its quota.
-            "quota_config": {"daily_limit": 10**12},
+            "quota_config": {"daily_limit": 10**12}
+            | ({"rate_limit": per_minute} if per_minute else {}),
         }
-        for platform_id, prefix in (
-            (PLAIN_PLATFORM, nginx_upstream.PLAIN_PREFIX),
-            (STREAM_PLATFORM, nginx_upstream.STREAM_PREFIX),
-        )
+        for platform_id, (prefix, per_minute) in prefixes.items()
     ]
+
+
+def _limited(per_minute: int) -> str:
+    return f"bench-rl{per_minute}"
 
 
 def initialise(work: Path, env: dict[str, str], upstream: str) -> None:
@@ -101,11 +117,25 @@ def initialise(work: Path, env: dict[str, str], upstream: str) -> None:
             )
 
 
-def command(port: int) -> list[str]:
+def command(port: int, workers: int = 0) -> list[str]:
+    """uvicorn with one worker, or (`workers`) gunicorn as production runs it."""
+    if workers:
+        return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app.main:app"]
     return [
         sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
         "--port", str(port), "--workers", "1",
     ]  # fmt: skip
+
+
+def gunicorn_environment(port: int, workers: int, work: Path) -> dict[str, str]:
+    metrics = work / f"metrics-{port}"
+    metrics.mkdir()
+    return {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
 
 
 def enrol(base: str, upstream_key: str) -> str:
@@ -114,7 +144,7 @@ def enrol(base: str, upstream_key: str) -> str:
         http.post("/api/v1/auth/register", json=USER).raise_for_status()
         token = http.post("/api/v1/auth/login", json=USER).json()["data"]["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        for platform in (PLAIN_PLATFORM, STREAM_PLATFORM):
+        for platform in (p["platform_id"] for p in platforms("")):
             bound = {
                 "platform": platform,
                 "account_name": platform,
@@ -127,16 +157,20 @@ def enrol(base: str, upstream_key: str) -> str:
         return str(made.json()["data"]["key"])
 
 
-def endpoints(base: str, api_key: str, messages: list[dict[str, str]]) -> tuple[Endpoint, Endpoint]:
-    """(non-streaming, streaming) calls of the OpenAI-compatible route."""
+def endpoints(base: str, api_key: str, messages: list[dict[str, str]]) -> Calls:
+    """The calls of the OpenAI-compatible route, one platform each."""
     url = f"{base}/v1/chat/completions"
-    plain = {"model": f"{PLAIN_PLATFORM}/{nginx_upstream.MODEL}", "messages": messages}
-    stream = {
-        "model": f"{STREAM_PLATFORM}/{nginx_upstream.MODEL}",
-        "messages": messages,
-        "stream": True,
-    }
-    return Endpoint(url, plain, api_key), Endpoint(url, stream, api_key)
+
+    def call(platform: str, *, stream: bool = False) -> Endpoint:
+        body = {"model": f"{platform}/{nginx_upstream.MODEL}", "messages": messages}
+        return Endpoint(url, body | ({"stream": True} if stream else {}), api_key)
+
+    return Calls(
+        plain=call(PLAIN_PLATFORM),
+        stream=call(STREAM_PLATFORMS[nginx_upstream.STREAM_PREFIX], stream=True),
+        stream200=call(STREAM_PLATFORMS[nginx_upstream.STREAM200_PREFIX], stream=True),
+        rate_limited={n: call(_limited(n)) for n in RATE_LIMITS},
+    )
 
 
 def create_postgres_database(admin_url: str, name: str) -> str:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 RESULT_MARK = "BENCH-RESULT "
@@ -60,6 +60,17 @@ class Endpoint:
     @property
     def stream(self) -> bool:
         return bool(self.body.get("stream"))
+
+
+@dataclass(frozen=True)
+class Calls:
+    """What a target is asked: non-streaming, streams of 20 and of 200 chunks, and on the service
+    the same non-streaming call on platforms with a requests-per-minute limit (by its size)."""
+
+    plain: Endpoint
+    stream: Endpoint
+    stream200: Endpoint
+    rate_limited: Mapping[int, Endpoint] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,3 +151,18 @@ def _parse(stdout: str, stderr: str) -> LoadResult:
                 errors=errors,
             )
     raise RuntimeError(f"wrk printed no result:\n{stdout}\n{stderr}")
+
+
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Runs of one endpoint taken in turns with others, as one (percentiles: the worst run's)."""
+    errors: dict[str, int] = {}
+    for result in results:
+        for kind, count in result.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    return LoadResult(
+        requests=sum(r.requests for r in results),
+        seconds=sum(r.seconds for r in results),
+        p50_ms=max(r.p50_ms for r in results),
+        p99_ms=max(r.p99_ms for r in results),
+        errors=errors,
+    )

@@ -35,6 +35,8 @@ os.environ.update(
         # Every test client comes from one address: per-address limits would trip across tests.
         "SIGNIN_IP_LIMIT": "10000/minute",
         "REGISTRATION_LIMIT": "10000/minute",
+        # The metrics tests read the per-account series; their default (off) has its own test.
+        "METRICS_PER_ACCOUNT": "true",
     }
 )
 for name in ("DATABASE_URL", "REDIS_URL", "JWT_ALGORITHM", "JWT_PUBLIC_KEY", "JWT_JWKS_URL"):
@@ -44,6 +46,7 @@ sys.path.insert(0, str(BACKEND_DIR))
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
+from app.api.deps import app_context  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
 from tests.fakes.server import serve  # noqa: E402
@@ -185,7 +188,7 @@ async def app(sqlite_url: str, platform_fakes: PlatformFakes) -> AsyncIterator[A
 
     application = create_app(make_settings(sqlite_url, background_jobs=False))
     async with application.router.lifespan_context(application):
-        async with session_scope(application.state.session_factory) as session:
+        async with session_scope(app_context(application).factory) as session:
             await upsert_platforms(session, shipped_platforms_on(platform_fakes))
         yield application
 
@@ -206,9 +209,9 @@ async def new_user(app: Any, *, admin: bool = False) -> dict[str, str]:
     from app.models import User
 
     username = f"user-{uuid.uuid4().hex[:12]}"
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         session.add(User(username=username, password_hash=None, is_admin=admin))
-    token = app.state.tokens.issue(username).access_token
+    token = app_context(app).tokens.issue(username).access_token
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from app.api.deps import app_context
 from app.models import OAuthAccount, PlatformConfig
 from app.services.oauth.adapters import PLATFORM_ADAPTERS
 from app.services.oauth.adapters.zhipu import mint_jwt
@@ -89,7 +90,7 @@ async def test_a_rejected_key_is_a_clear_400_and_nothing_is_stored(
     response = await initiate(client, auth, platform, bad)
     assert response.status_code == 400, response.text
     message = response.json()["message"]
-    async with client._transport.app.state.session_factory() as session:  # the platform's own name
+    async with app_context(client._transport.app).factory() as session:  # the platform's own name
         name = await session.scalar(
             select(PlatformConfig.platform_name).where(PlatformConfig.platform_id == platform)
         )
@@ -194,7 +195,7 @@ async def baidu_iam(app):
     """The Baidu platform's IAM endpoint moved onto a fake that checks signatures."""
     iam = FakeBaiduIam("AKfake0123", "SKfake4567")
     with serve(iam.app) as server:
-        async with app.state.session_factory() as session:
+        async with app_context(app).factory() as session:
             baidu = await session.scalar(
                 select(PlatformConfig).where(PlatformConfig.platform_id == "baidu")
             )
@@ -204,7 +205,7 @@ async def baidu_iam(app):
             }
             await session.commit()
         yield iam
-        async with app.state.session_factory() as session:
+        async with app_context(app).factory() as session:
             baidu = await session.scalar(
                 select(PlatformConfig).where(PlatformConfig.platform_id == "baidu")
             )
@@ -225,12 +226,12 @@ async def test_baidu_ak_sk_is_exchanged_for_a_bearer_token_and_renewed(
     assert platform_fakes.openai.requests[0].headers["authorization"] == f"Bearer {first_token}"
 
     # The renewer exchanges the pair again and stores the new token.
-    outcome = await app.state.oauth.renewer.renew(account["id"], revalidate=False)
+    outcome = await app_context(app).renewer.renew(account["id"], revalidate=False)
     assert outcome.outcome == "refreshed"
     assert len(baidu_iam.issued) == 2
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         stored = await session.get(OAuthAccount, account["id"])
-        assert app.state.credential_store.load(stored).access_token == baidu_iam.issued[1]
+        assert app_context(app).store.load(stored).access_token == baidu_iam.issued[1]
 
 
 async def test_baidu_wrong_secret_key_is_refused(client, auth, platform_fakes, baidu_iam):

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from app.api.deps import app_context
 from app.core.database import create_engine, session_scope
 from app.main import create_app
 from app.models import Base
@@ -47,7 +48,7 @@ async def _exercise(url: str, fakes) -> None:
     # The account routes on this database: bind, list, toggle, delete.
     app = create_app(make_settings(url, background_jobs=False))
     async with app.router.lifespan_context(app):
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             await upsert_platforms(session, shipped_platforms_on(fakes))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

@@ -1,6 +1,7 @@
-"""Typed dependencies: the request's database session, the current user, the credential store.
+"""Typed dependencies: the application's context, the request's database session, the current
+user, the caller of a model.
 
-Each is `async def`, even those that only read app state: FastAPI runs a plain `def` dependency
+Each is `async def`, even those that only read the context: FastAPI runs a plain `def` dependency
 on a worker thread, a thread hop per dependency per request."""
 
 from __future__ import annotations
@@ -11,38 +12,30 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
-from app.core.config import Settings
 from app.core.database import session_scope
 from app.core.errors import Forbidden, TooManyRequests, Unauthorized
-from app.core.rate_limit import RateLimiter
-from app.core.security import InvalidToken, TokenService
+from app.core.security import InvalidToken
 from app.models import User
 from app.services import api_keys, users
-from app.services.calls.call_path import CallPath
-from app.services.oauth.browser_sessions import BrowserLogins
-from app.services.oauth.context import OAuthContext
+from app.services.context import AppContext
+
+
+def app_context(app: Starlette) -> AppContext:
+    """The context the lifespan built (the app's only state)."""
+    context: AppContext = app.state.context
+    return context
+
+
+async def get_app_context(request: Request) -> AppContext:
+    return app_context(request.app)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed before the response is sent, rolled back on error."""
-    async with session_scope(request.app.state.session_factory) as session:
+    async with session_scope(app_context(request.app).factory) as session:
         yield session
-
-
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def get_token_service(request: Request) -> TokenService:
-    tokens: TokenService = request.app.state.tokens
-    return tokens
-
-
-async def get_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.limiter
-    return limiter
 
 
 async def get_client_address(request: Request) -> str:
@@ -50,22 +43,8 @@ async def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def get_browser_logins(request: Request) -> BrowserLogins:
-    logins: BrowserLogins = request.app.state.browser_logins
-    return logins
-
-
-async def get_oauth_context(request: Request) -> OAuthContext:
-    ctx: OAuthContext = request.app.state.oauth
-    return ctx
-
-
+AppDep = Annotated[AppContext, Depends(get_app_context)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-TokensDep = Annotated[TokenService, Depends(get_token_service)]
-OAuthContextDep = Annotated[OAuthContext, Depends(get_oauth_context)]
-BrowserLoginsDep = Annotated[BrowserLogins, Depends(get_browser_logins)]
-LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from /api/v1/auth/login")
@@ -73,19 +52,18 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT from /api/v1/auth/logi
 
 async def get_current_user(
     session: SessionDep,
-    tokens: TokensDep,
-    settings: SettingsDep,
+    ctx: AppDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None or not credentials.credentials:
         raise Unauthorized()
     try:
-        subject = await tokens.verify(credentials.credentials)
+        subject = await ctx.tokens.verify(credentials.credentials)
     except InvalidToken as exc:
         raise Unauthorized(
             "The access token is invalid or has expired; sign in again.", code="invalid_token"
         ) from exc
-    return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
+    return await users.resolve_subject(session, subject, provision=ctx.settings.jwt_auto_provision)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -100,43 +78,51 @@ async def get_admin(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(get_admin)]
 
 
-_caller_bearer = HTTPBearer(
+caller_bearer = HTTPBearer(
     auto_error=False, description="An API key (`op-…`, from /api/v1/auth/api-keys) or a JWT"
 )
 
 
-# The model-call dependencies read the app's state directly rather than through dependencies of
-# their own: FastAPI solves each dependency on every call.
+# The model-call dependencies read the context directly rather than through a dependency of its
+# own: FastAPI solves each dependency on every call.
 
 
 async def get_caller(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_caller_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(caller_bearer)],
 ) -> User:
-    """The caller of a model, by API key or JWT. Resolved in its own short transaction: a call
-    may wait minutes on a platform, and no transaction may stay open meanwhile."""
-    tokens: TokenService = request.app.state.tokens
-    settings: Settings = request.app.state.settings
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Authentication required: send Authorization: Bearer <API key>.")
-    factory = request.app.state.session_factory
-    if api_keys.looks_like_key(credentials.credentials):
-        cache: api_keys.ApiKeyCache = request.app.state.api_key_cache
-        return await api_keys.authenticate(factory, cache, credentials.credentials)
+    """The caller of a model, by API key or JWT (`Authorization: Bearer`)."""
+    token = credentials.credentials if credentials else None
+    return await caller_by(request, token, "Authorization: Bearer <API key>")
+
+
+async def caller_by(request: Request, token: str | None, how: str) -> User:
+    """The user a credential names. Resolved in its own short transaction: a call may wait
+    minutes on a platform, and no transaction may stay open meanwhile."""
+    ctx = app_context(request.app)
+    if not token:
+        raise Unauthorized(f"Authentication required: send {how}.")
+    if api_keys.looks_like_key(token):
+        return await api_keys.authenticate(ctx.factory, ctx.api_key_cache, token)
     try:
-        subject = await tokens.verify(credentials.credentials)
+        subject = await ctx.tokens.verify(token)
     except InvalidToken as exc:
         raise Unauthorized(
             "The API key or access token is invalid or has expired.", code="invalid_token"
         ) from exc
-    async with session_scope(factory) as session:
-        return await users.resolve_subject(session, subject, provision=settings.jwt_auto_provision)
+    async with session_scope(ctx.factory) as session:
+        provision = ctx.settings.jwt_auto_provision
+        return await users.resolve_subject(session, subject, provision=provision)
 
 
 async def get_model_caller(request: Request, caller: Annotated[User, Depends(get_caller)]) -> User:
+    return await within_call_limit(request, caller)
+
+
+async def within_call_limit(request: Request, caller: User) -> User:
     """The caller of a model, within CALL_USER_RATE_LIMIT (counted across workers with Redis)."""
-    settings: Settings = request.app.state.settings
-    limiter: RateLimiter = request.app.state.limiter
+    ctx = app_context(request.app)
+    settings, limiter = ctx.settings, ctx.limiter
     if settings.call_user_rate_limit:
         limit = limiter.item(settings.call_user_rate_limit)
         key = str(caller.id)
@@ -150,11 +136,5 @@ async def get_model_caller(request: Request, caller: Annotated[User, Depends(get
     return caller
 
 
-async def get_llm_proxy(request: Request) -> CallPath:
-    proxy: CallPath = request.app.state.llm_proxy
-    return proxy
-
-
 Caller = Annotated[User, Depends(get_caller)]
 ModelCaller = Annotated[User, Depends(get_model_caller)]
-LLMProxyDep = Annotated[CallPath, Depends(get_llm_proxy)]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+
+from app.api.deps import AppDep
 
 router = APIRouter(tags=["health"])
 
@@ -15,20 +17,19 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="The database is ready (Redis, when configured, is reported)")
-async def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
+async def readyz(ctx: AppDep) -> JSONResponse:
     report: dict[str, str | None] = {"status": "ok"}
     try:
-        async with state.engine.connect() as connection:
+        async with ctx.engine.connect() as connection:
             current = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception:  # any database failure means "not ready", never a 500
         report["database"] = "unreachable"
     else:
         report["schema"] = current
-        report["database"] = "ok" if current == state.migration_head else "migrations pending"
-    if state.redis is not None:
+        report["database"] = "ok" if current == ctx.migration_head else "migrations pending"
+    if ctx.redis is not None:
         try:
-            await state.redis.ping()
+            await ctx.redis.ping()
             report["redis"] = "ok"
         except Exception:  # the service degrades to in-process state: still ready
             report["redis"] = "unreachable"

@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from app.api.deps import Caller, LLMProxyDep, ModelCaller, SessionDep
+from app.api.deps import AppDep, Caller, ModelCaller, SessionDep
 from app.api.errors import OPENAI_ERRORS
 from app.schemas.chat import ChatCompletionOut, ChatCompletionRequest, ModelList, ModelOut
 from app.services.calls import routing
@@ -35,8 +35,9 @@ STREAMED_ANSWER: dict[int | str, dict[str, Any]] = {
     summary="Chat completion (OpenAI's API); `stream: true` answers server-sent events",
 )
 async def chat_completions(
-    body: ChatCompletionRequest, caller: ModelCaller, proxy: LLMProxyDep
+    body: ChatCompletionRequest, caller: ModelCaller, ctx: AppDep
 ) -> Response:
+    proxy = ctx.call_path
     call = await proxy.prepare(caller.id, body)
     if body.stream:
         events = await proxy.open_stream(call)

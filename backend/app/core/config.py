@@ -22,6 +22,9 @@ BACKEND_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = BACKEND_DIR / "data"
 
 
+MIN_HS256_SECRET_BYTES = 32
+
+
 class ConfigurationError(RuntimeError):
     """The settings cannot run the service (raised at start-up, never per request)."""
 
@@ -140,6 +143,10 @@ class Settings(BaseSettings):
     """Start an in-process fake platform, `demo`, that answers any key (refused in production)."""
 
     # --- monitoring and alerts ---
+    metrics_token: SecretStr | None = None
+    """When set, `/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>`."""
+    metrics_per_account: bool = False
+    """Publish per-account quota series (labelled by account id) on `/metrics`."""
     alert_webhook_url: SecretStr | None = None
     """Where each alert raised or resolved is POSTed as JSON (a URL may carry a token: secret)."""
     alert_check_interval: float = Field(default=60, gt=0)
@@ -175,6 +182,12 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 "ENVIRONMENT=production needs explicit secrets: set " + ", ".join(missing)
             )
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if self.jwt_algorithm == "HS256" and len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+            raise ConfigurationError(
+                f"ENVIRONMENT=production needs a JWT_SECRET of at least {MIN_HS256_SECRET_BYTES}"
+                " bytes for HS256 (RFC 7518 §3.2)"
+            )
         return self
 
     @property
@@ -205,11 +218,11 @@ def load_settings() -> Settings:
     Precedence: environment, then `.env`, then the local secrets file.
     """
     local_file = Settings().local_secrets_file
-    settings = Settings(_env_file=(str(local_file), ".env"))  # type: ignore[call-arg]
+    settings = Settings(_env_file=(str(local_file), ".env"))
     lacks_jwt_secret = settings.jwt_algorithm == "HS256" and not settings.jwt_secret
     if settings.environment == "development" and (lacks_jwt_secret or not settings.credential_keys):
         _generate_local_secrets(local_file, settings)
-        settings = Settings(_env_file=(str(local_file), ".env"))  # type: ignore[call-arg]
+        settings = Settings(_env_file=(str(local_file), ".env"))
     return settings
 
 

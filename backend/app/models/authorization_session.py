@@ -40,3 +40,6 @@ class AuthorizationSession(TimestampMixin, Base):
         BigIntId, ForeignKey("oauth_accounts.id", ondelete="SET NULL")
     )
     error: Mapped[str | None] = mapped_column(String(500))
+    browser_binding: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the cookie set on the browser that started an OAuth authorization; the
+    callback finishes it at once only in that browser (RFC 9700 §4.7)."""

@@ -17,3 +17,6 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    admin_seat: Mapped[bool | None] = mapped_column(Boolean, unique=True)
+    """True for the user who took the first administrator's seat (unique: only one can), NULL
+    for everyone else."""

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.database import retried, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
+from app.services.context import AppContext
 from app.services.oauth import authorization_sessions
-from app.services.oauth.context import OAuthContext
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def hold_return_bound_s(sweep_interval_s: float, lease_s: float) -> float:
 
 
 class BackgroundJobs:
-    def __init__(self, ctx: OAuthContext) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.holder = leases.new_holder()
         self.alerts = AlertChecker(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.api.deps import app_context
 from tests.conftest import new_user
 from tests.test_oauth import bind
 
@@ -82,7 +83,7 @@ async def test_the_oauth_client_secret_is_masked_and_kept_across_edits(app, clie
 
     from app.models import PlatformConfig
 
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         row = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == "gemini")
         )

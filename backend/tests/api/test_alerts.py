@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from app.api.deps import app_context
 from app.core.database import session_scope, utcnow
 from app.models import Alert
 from tests.conftest import new_user
@@ -18,7 +19,7 @@ async def user_id(client: Any, auth: dict[str, str]) -> int:
 async def add_alert(app: Any, *, user: int | None, resolved: bool = False, **values: Any) -> int:
     subject = f"test:{uuid.uuid4().hex}"
     kind = values.pop("kind", "accounts_exhausted")
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         alert = Alert(
             kind=kind,
             subject=subject,

@@ -6,6 +6,7 @@ import hashlib
 
 from sqlalchemy import select
 
+from app.api.deps import app_context
 from app.models import ApiKey
 from tests.conftest import new_user
 
@@ -24,7 +25,7 @@ async def test_a_key_is_shown_once_and_stored_only_as_its_hash(client, auth, app
     listed = (await client.get("/api/v1/auth/api-keys", headers=auth)).json()["data"]
     assert [k["id"] for k in listed] == [created["id"]]
     assert "key" not in listed[0] and key not in str(listed)
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         row = await session.scalar(select(ApiKey).where(ApiKey.id == created["id"]))
     assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert key not in (row.key_hash, row.prefix, row.name)

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.api.deps import app_context
 from app.main import create_app
 from tests.conftest import make_settings, migrate_async, sign_up
 from tests.fakes.server import serve
@@ -53,7 +54,7 @@ async def test_passwords_are_stored_as_argon2_hashes(app, client):
     await client.post(
         "/api/v1/auth/register", json={"username": username, "password": "a long password"}
     )
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         stored = await session.scalar(select(User.password_hash).where(User.username == username))
     assert stored.startswith("$argon2id$") and "a long password" not in stored
 
@@ -132,7 +133,7 @@ async def test_registration_can_be_closed(sqlite_url):
 async def test_an_expired_token_is_refused(app, client):
     username = name()
     await sign_up(client, username)
-    secret = app.state.settings.jwt_secret.get_secret_value()
+    secret = app_context(app).settings.jwt_secret.get_secret_value()
     expired = jwt.encode(
         {"sub": username, "exp": int(time.time()) - 120}, secret, algorithm="HS256"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from app.api.deps import app_context
 from app.main import create_app
 from tests.conftest import make_settings, migrate_async
 
@@ -23,7 +24,7 @@ async def test_healthz_answers_while_the_process_runs(client):
 async def test_readyz_reports_the_schema_at_head(client, app):
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["schema"] == app.state.migration_head
+    assert response.json()["schema"] == app_context(app).migration_head
 
 
 async def test_readyz_is_503_while_migrations_are_pending(tmp_path):

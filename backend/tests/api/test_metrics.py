@@ -14,6 +14,7 @@ from prometheus_client import multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
+from app.api.deps import app_context
 from app.core.database import session_scope, utcnow
 from app.models import (
     AccountCooldown,
@@ -81,7 +82,7 @@ async def test_accounts_by_state_and_quota_per_account_follow_the_database(app, 
     off, expired, exhausted, cooling, used = (a["id"] for a in bound)
     now = utcnow()
     await client.put(f"/api/v1/oauth/accounts/{off}/toggle", headers=auth)
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         for account_id, values in {
             expired: {"is_expired": True},
             exhausted: {"exhausted_until": now + timedelta(hours=1)},
@@ -162,7 +163,7 @@ async def test_finished_authorization_sessions_are_counted_by_outcome(app, clien
     before = value((await client.get("/metrics")).text, name, **series) or 0
     user = (await client.get("/api/v1/auth/me", headers=auth)).json()["data"]["id"]
     state = uuid.uuid4().hex
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         session.add(
             AuthorizationSession(
                 state=state, user_id=user, platform_id="qwen", account_name="x", method="device",
@@ -170,7 +171,7 @@ async def test_finished_authorization_sessions_are_counted_by_outcome(app, clien
             )
         )  # fmt: skip
     await authorization_sessions.fail(
-        app.state.oauth, state, failure="The code was not entered in time.", status="expired"
+        app_context(app), state, failure="The code was not entered in time.", status="expired"
     )
     assert value((await client.get("/metrics")).text, name, **series) == before + 1
 

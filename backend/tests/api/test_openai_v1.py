@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.api.deps import app_context
 from tests.integration.test_ai_call import account, said
 
 
@@ -89,7 +90,7 @@ async def test_unknown_parameters_reach_openai_format_platforms_only(client, aut
 
 
 async def test_an_oversized_body_is_refused_in_openais_shape(client, auth, app):
-    limit = app.state.settings.max_body_bytes
+    limit = app_context(app).settings.max_body_bytes
     body = {"model": "qwen", "messages": [{"role": "user", "content": "x" * (limit + 1)}]}
     response = await client.post("/v1/chat/completions", json=body, headers=auth)
     assert response.status_code == 413

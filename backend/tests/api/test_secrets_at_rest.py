@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import text
 
+from app.api.deps import app_context
 from app.core.logging import configure_logging
 from tests.test_oauth import bind
 
@@ -15,7 +16,7 @@ API_KEY = "sk-rawcheck-9f8e7d6c5b4a39281706"
 
 async def test_raw_rows_hold_no_plaintext_credential(app, client, auth):
     account = await bind(client, auth, credentials={"api_key": API_KEY})
-    async with app.state.engine.connect() as connection:
+    async with app_context(app).engine.connect() as connection:
         row = (
             (
                 await connection.execute(
@@ -32,9 +33,9 @@ async def test_raw_rows_hold_no_plaintext_credential(app, client, auth):
     # The store itself still reads it back.
     from app.models import OAuthAccount
 
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         stored = await session.get(OAuthAccount, account["id"])
-        assert app.state.credential_store.load(stored).access_token == API_KEY
+        assert app_context(app).store.load(stored).access_token == API_KEY
 
 
 async def test_no_log_line_of_the_request_contains_the_key(app, client, auth):

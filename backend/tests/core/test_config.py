@@ -49,3 +49,34 @@ def test_the_embedded_database_is_the_default():
     settings = Settings(database_url="")
     assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.effective_database_url.endswith("oauth_proxy.db")
+
+
+# Named before settings carried their unit: the seed's, and those deployments already set.
+NAMED_BEFORE_UNITS = {
+    "oauth_state_expire",  # the seed's
+    "playwright_timeout",  # the seed's
+    "outbound_timeout",
+    "token_refresh_interval",
+    "token_refresh_lead",
+    "browser_login_deadline",
+    "litellm_cache_ttl",
+    "call_timeout",
+    "alert_check_interval",
+    "alert_success_rate_window",
+}
+_DURATION_WORDS = ("timeout", "interval", "ttl", "deadline", "lead", "expire", "window", "delay")
+_UNITS = ("_seconds", "_ms")
+
+
+def test_a_new_setting_of_a_duration_names_its_unit():
+    fields = Settings.model_fields
+    assert fields.keys() >= NAMED_BEFORE_UNITS  # the list names real settings only
+    unnamed = [
+        name
+        for name, field in fields.items()
+        if field.annotation in (int, float)
+        and any(word in name for word in _DURATION_WORDS)
+        and not name.endswith(_UNITS)
+        and name not in NAMED_BEFORE_UNITS
+    ]
+    assert unnamed == [], f"name the unit of {unnamed}: ..._SECONDS or ..._MS"

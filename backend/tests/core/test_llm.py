@@ -7,6 +7,7 @@ import os
 
 from sqlalchemy import select
 
+from app.api.deps import app_context
 from app.core.database import session_scope
 from app.core.llm import LITELLM_LOGGERS, LLM, OFFLINE_SWITCHES, remove_provider_keys, start_import
 from app.models import PlatformConfig
@@ -47,9 +48,9 @@ def test_litellm_leaves_no_filters_on_other_libraries_loggers():
 async def test_litellm_loads_at_start_only_when_a_platform_needs_it(app):
     """The shipped platforms include some on litellm's own handlers (Claude, Gemini, …); with
     only OpenAI-format platforms enabled, nothing needs litellm until a call does."""
-    proxy = app.state.llm_proxy
+    proxy = app_context(app).call_path
     assert await proxy.litellm_needed()
-    factory = app.state.session_factory
+    factory = app_context(app).factory
     async with session_scope(factory) as session:
         platforms = list(await session.scalars(select(PlatformConfig)))
         shipped = {p.platform_id: p.is_enabled for p in platforms}

@@ -33,12 +33,20 @@ async def test_hits_under_a_large_limit_keep_no_memory_per_hit():
     await limiter.hit(limit, "account", key)  # the key's counters exist from here on
     tracemalloc.start()
     try:
-        before = tracemalloc.get_traced_memory()[0]
+        before = tracemalloc.take_snapshot()
         assert all([await limiter.hit(limit, "account", key) for _ in range(HITS)])
-        kept = tracemalloc.get_traced_memory()[0] - before
+        after = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()
-    assert kept < 20 * HITS // 10  # a moving window keeps an entry (~60 bytes) per hit
+    # What the limits library still holds (other threads of the test run allocate meanwhile).
+    library = [tracemalloc.Filter(True, "*/limits/*")]
+    kept = sum(
+        stat.size_diff
+        for stat in after.filter_traces(library).compare_to(
+            before.filter_traces(library), "filename"
+        )
+    )
+    assert kept < 2 * HITS  # a moving window keeps an entry (~60 bytes) per hit
 
 
 @pytest.mark.redis

@@ -13,6 +13,7 @@ import openai
 import orjson
 import pytest
 
+from app.api.deps import app_context
 from tests.conftest import make_settings
 from tests.fakes.server import serve
 from tests.fakes.upstream import Drop, Error, MidStreamError, Slow, errors
@@ -328,7 +329,7 @@ async def test_an_overloaded_platform_gets_a_short_rest_and_fails_over(
 async def test_a_network_failure_retries_on_another_account_and_changes_nothing(
     client, auth, app, platform_fakes, monkeypatch, behaviour
 ):
-    monkeypatch.setattr(app.state.settings, "call_timeout", 1.0)
+    monkeypatch.setattr(app_context(app).settings, "call_timeout", 1.0)
     first, second = await account(client, auth, "openai"), await account(client, auth, "openai")
     platform_fakes.openai.script(behaviour, credential=first["key"])
     response = await seed_call(client, auth, "openai")
@@ -475,7 +476,7 @@ async def test_a_call_without_a_credential_never_leaves(client, auth, app, platf
     from app.models import OAuthAccount
 
     bound = await account(client, auth, "openai")
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         await session.execute(
             update(OAuthAccount).where(OAuthAccount.id == bound["id"]).values(access_token=None)
         )
@@ -621,7 +622,7 @@ async def test_a_platform_without_stream_usage_is_counted_locally(
     from app.core.database import session_scope
     from app.models import PlatformConfig
 
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         shipped = await session.get(PlatformConfig, await spark_id(session))
         config = dict(shipped.litellm_config) | {"stream_usage": False}
         await session.execute(
@@ -640,7 +641,7 @@ async def test_a_platform_without_stream_usage_is_counted_locally(
         used = (await accounts_by_id(client, auth))[bound["id"]]["quota_used"]
         assert used == usage["total_tokens"]
     finally:
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             config.pop("stream_usage")
             await session.execute(
                 update(PlatformConfig)

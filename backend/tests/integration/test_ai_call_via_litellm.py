@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.api.deps import app_context
 from app.main import create_app
 from tests.conftest import make_settings
 from tests.fakes.server import serve
@@ -17,7 +18,7 @@ from tests.integration.test_ai_call import *  # noqa: F403
 
 @pytest.fixture(autouse=True)
 def _through_litellm(app: Any) -> Iterator[None]:
-    settings = app.state.llm_proxy.settings
+    settings = app_context(app).call_path.settings
     settings.call_lean_path = False
     yield
     settings.call_lean_path = True

@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.api.deps import app_context
 from app.core.database import session_scope
 from app.main import create_app
 from app.schemas.platform import PlatformConfigIn
@@ -80,7 +81,7 @@ async def service(sqlite_url, platform_fakes, site) -> AsyncIterator[tuple[Any, 
     ]  # fmt: skip
     app = create_app(make_settings(sqlite_url, background_jobs=False, playwright_timeout=5000))
     with serve(app, lifespan="on") as server:
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             await upsert_platforms(session, entries)
         yield app, server.url
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
+from app.api.deps import app_context
 from app.core.database import utcnow
 from app.models import AuthorizationSession, OAuthAccount
 from app.services.oauth import authorization_sessions
@@ -146,7 +147,7 @@ async def test_code_with_pkce_end_to_end(app, client, acme, oauth_server, platfo
     assert exchange[-1]["status"] == 200
     issued = platform_fakes.openai.requests[-1].credential
     assert oauth_server.is_access_token_valid(issued)
-    async with app.state.engine.connect() as connection:
+    async with app_context(app).engine.connect() as connection:
         row = (
             await connection.execute(
                 text("SELECT access_token, refresh_token FROM oauth_accounts WHERE id = :id"),
@@ -160,9 +161,9 @@ async def test_code_with_pkce_end_to_end(app, client, acme, oauth_server, platfo
 async def test_a_wrong_pkce_verifier_is_rejected_by_the_server(app, client, acme, oauth_server):
     auth = await new_user(app)
     started = await start(client, auth, "oauth")
-    store = app.state.credential_store
+    store = app_context(app).store
     state = started["state"]
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         await session.execute(
             update(AuthorizationSession)
             .where(AuthorizationSession.state == state)
@@ -195,7 +196,7 @@ async def test_a_replayed_state_is_refused_and_creates_nothing(app, client, acme
 async def test_an_expired_state_is_refused(app, client, acme):
     auth = await new_user(app)
     started = await start(client, auth, "oauth")
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         await session.execute(
             update(AuthorizationSession)
             .where(AuthorizationSession.state == started["state"])
@@ -244,24 +245,22 @@ async def test_sessions_are_visible_to_their_owner_only(app, client, acme):
 
 async def _poll_now(app, state: str) -> None:
     """Make the session due and run one round of the device poller."""
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         await session.execute(
             update(AuthorizationSession)
             .where(AuthorizationSession.state == state)
             .values(next_poll_at=utcnow() - timedelta(seconds=1))
         )
         await session.commit()
-    await authorization_sessions.poll_device_sessions(app.state.oauth)
+    await authorization_sessions.poll_device_sessions(app_context(app))
 
 
 async def _polls_of(app, oauth_server, state: str) -> list[dict]:
     """The token requests that polled this session's device code."""
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         row = await session.get(AuthorizationSession, state)
         sealed = row.secret
-    plain = app.state.credential_store.cipher.decrypt(
-        sealed, f"authorization_sessions.secret:{state}"
-    )
+    plain = app_context(app).store.cipher.decrypt(sealed, f"authorization_sessions.secret:{state}")
     device_code = json.loads(plain)["device_code"]
     return [r for r in oauth_server.token_requests if r["params"].get("device_code") == device_code]
 
@@ -299,14 +298,14 @@ async def test_device_flow_end_to_end_with_slow_down(app, client, acme, oauth_se
 async def test_the_poller_honours_the_interval(app, client, acme, oauth_server):
     auth = await new_user(app)
     started = await start(client, auth, "device")
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         await session.execute(
             update(AuthorizationSession)
             .where(AuthorizationSession.state == started["state"])
             .values(next_poll_at=utcnow() + timedelta(seconds=30))
         )
         await session.commit()
-    await authorization_sessions.poll_device_sessions(app.state.oauth)  # not due: no poll
+    await authorization_sessions.poll_device_sessions(app_context(app))  # not due: no poll
     assert await _polls_of(app, oauth_server, started["state"]) == []
     await _poll_now(app, started["state"])  # due: exactly one poll
     assert len(await _polls_of(app, oauth_server, started["state"])) == 1
@@ -330,12 +329,12 @@ async def test_tokens_are_renewed_ahead_of_expiry_with_rotation(app, client, acm
     auth = await new_user(app)
     _, session = await bind_by_oauth(client, auth)
     account_id = session["account"]["id"]
-    async with app.state.session_factory() as db:
-        before = app.state.credential_store.load(await db.get(OAuthAccount, account_id))
-    renewed = await app.state.oauth.renewer.renew_due()  # 60 s tokens are inside the lead time
+    async with app_context(app).factory() as db:
+        before = app_context(app).store.load(await db.get(OAuthAccount, account_id))
+    renewed = await app_context(app).renewer.renew_due()  # 60 s tokens are inside the lead time
     assert renewed >= 1
-    async with app.state.session_factory() as db:
-        after = app.state.credential_store.load(await db.get(OAuthAccount, account_id))
+    async with app_context(app).factory() as db:
+        after = app_context(app).store.load(await db.get(OAuthAccount, account_id))
     assert after.access_token != before.access_token
     assert after.refresh_token != before.refresh_token  # rotated
     assert oauth_server.is_access_token_valid(after.access_token)
@@ -364,11 +363,8 @@ async def test_two_workers_racing_to_renew_one_account_make_one_refresh(
     auth = await new_user(app)
     _, session = await bind_by_oauth(client, auth)
     account_id = session["account"]["id"]
-    state = app.state
-    workers = [
-        CredentialRenewer(state.settings, state.session_factory, state.credential_store, state.http)
-        for _ in range(2)
-    ]
+    ctx = app_context(app)
+    workers = [CredentialRenewer(ctx.settings, ctx.factory, ctx.store, ctx.http) for _ in range(2)]
     before = sum(1 for r in oauth_server.token_requests if r["grant_type"] == "refresh_token")
     outcomes = await asyncio.gather(
         *(worker.renew(account_id, revalidate=False) for worker in workers for _ in range(3))
@@ -399,7 +395,7 @@ async def test_oauth_is_refused_where_no_client_is_configured(app, client):
     )
     assert response.status_code == 400
     assert "api_key" in response.json()["message"]
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         assert (
             await session.scalar(
                 select(AuthorizationSession).where(AuthorizationSession.platform_id == "gemini")

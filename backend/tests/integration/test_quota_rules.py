@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.api.deps import app_context
 from app.core.database import session_scope
 from app.main import create_app
 from app.models import AccountQuotaDay, OAuthAccount, PlatformConfig
@@ -44,7 +45,7 @@ async def instance(url: str, fakes: Any, **settings: Any) -> AsyncIterator[Any]:
         )
     )
     async with app.router.lifespan_context(app):
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             await upsert_platforms(session, shipped_platforms_on(fakes))
         yield app
 
@@ -54,7 +55,7 @@ def client(app: Any) -> httpx.AsyncClient:
 
 
 async def set_quota(app: Any, **quota: Any) -> None:
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         platform = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == "openai")
         )
@@ -101,7 +102,7 @@ async def test_the_daily_limit_resets_at_the_platforms_midnight(
         await set_quota(app, daily_limit=50, reset_timezone=zone)
         auth = await new_user(app)
         [account] = await add_accounts(app, http, auth, 1)
-        chooser = app.state.llm_proxy.chooser
+        chooser = app_context(app).call_path.chooser
         chooser.clock = lambda: before_midnight
         assert (await call(http, auth, words=60)).status_code == 200  # 61 tokens: spent
         refused = await call(http, auth)
@@ -109,7 +110,7 @@ async def test_the_daily_limit_resets_at_the_platforms_midnight(
         assert refused.headers["retry-after"] == "30"  # the platform's midnight, not ours
         chooser.clock = lambda: before_midnight + timedelta(seconds=31)
         assert (await call(http, auth)).status_code == 200
-        async with app.state.session_factory() as session:
+        async with app_context(app).factory() as session:
             days = dict(
                 (await session.execute(
                     select(AccountQuotaDay.day, AccountQuotaDay.used_tokens)
@@ -179,7 +180,7 @@ async def test_most_remaining_spreads_calls_by_what_is_left(database, platform_f
         auth = await new_user(app)
         accounts = await add_accounts(app, http, auth, 3)
         limits = {accounts[0]["id"]: 900, accounts[1]["id"]: 600, accounts[2]["id"]: 300}
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             for account_id, limit in limits.items():
                 (await session.get(OAuthAccount, account_id)).quota_limit = limit
         for _ in range(60):

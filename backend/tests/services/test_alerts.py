@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
+from app.api.deps import app_context
 from app.core.database import session_scope, utcnow
 from app.core.logging import configure_logging, redact_literally
 from app.models import (
@@ -32,7 +33,7 @@ from app.models import (
 from app.services import alerts
 from app.services.alerts import checks, webhook
 from app.services.alerts.checks import AlertChecker
-from app.services.oauth.context import OAuthContext
+from app.services.context import AppContext
 from app.services.quota.quota_clock import quota_day
 from tests.conftest import new_user
 from tests.fakes.server import serve
@@ -51,11 +52,11 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def ctx(app: Any, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> OAuthContext:
+def ctx(app: Any, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> AppContext:
     """The app's context with the webhook pointed at the receiver and a short rate window."""
     receiver.reset()
     monkeypatch.setattr(webhook, "BACKOFF_S", 0.01)
-    settings = app.state.settings.model_copy(
+    settings = app_context(app).settings.model_copy(
         update={
             "alert_webhook_url": SecretStr(receiver.url(receiver.base)),  # type: ignore[attr-defined]
             "alert_success_rate_window": 0.5,
@@ -63,7 +64,7 @@ def ctx(app: Any, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) ->
             "alert_success_rate_threshold": 0.8,
         }
     )
-    return dataclasses.replace(app.state.oauth, settings=settings)
+    return dataclasses.replace(app_context(app), settings=settings)
 
 
 def notifications(outcome: str) -> float:
@@ -76,14 +77,14 @@ async def me(client: Any, auth: dict[str, str]) -> int:
 
 
 async def set_account(app: Any, account_id: int, **values: Any) -> None:
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         await session.execute(
             update(OAuthAccount).where(OAuthAccount.id == account_id).values(**values)
         )
 
 
 async def open_count(app: Any, kind: str, **match: Any) -> int:
-    async with app.state.session_factory() as session:
+    async with app_context(app).factory() as session:
         query = select(func.count()).where(Alert.kind == kind, Alert.resolved_at.is_(None))
         for column, value in match.items():
             query = query.where(getattr(Alert, column) == value)
@@ -135,7 +136,7 @@ async def test_all_accounts_out_of_quota_raises_and_clears(app, client, ctx, rec
     now = utcnow()
     await set_account(app, first["id"], exhausted_until=now + timedelta(hours=2))
     # Resting from one model is not being out of quota.
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         session.add(
             AccountCooldown(
                 account_id=second["id"], model="qwen-turbo", reason="rate_limited",
@@ -147,7 +148,7 @@ async def test_all_accounts_out_of_quota_raises_and_clears(app, client, ctx, rec
 
     # The second account reaches its own daily limit in the quota ledger.
     await set_account(app, second["id"], quota_limit=1000)
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         qwen = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == "qwen")
         )
@@ -207,7 +208,7 @@ async def test_the_call_path_report_never_raises(app, ctx):
 
 
 async def add_usage(app: Any, account_id: int, *, answered: int = 0, failed: int = 0) -> None:
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         row = await session.get(AccountUsage, (account_id, "qwen-turbo", utcnow().date()))
         if row is None:
             session.add(

@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import delete, event, update
 
+from app.api.deps import app_context
 from app.core.cache import Generations
 from app.core.database import session_scope
 from app.core.rate_limit import REDIS_TIMEOUTS
@@ -34,7 +35,7 @@ def statements(app: Any) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    engine = app.state.engine.sync_engine
+    engine = app_context(app).engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
@@ -53,7 +54,7 @@ async def models_status(client: httpx.AsyncClient, key: str) -> int:
 
 async def test_a_known_key_is_resolved_without_a_database_statement(client, auth, app):
     key = (await create(client, auth))["key"]
-    factory, cache = app.state.session_factory, app.state.api_key_cache
+    factory, cache = app_context(app).factory, app_context(app).api_key_cache
     first = await api_keys.authenticate(factory, cache, key)
     with statements(app) as seen:
         again = await api_keys.authenticate(factory, cache, key)
@@ -66,7 +67,7 @@ async def test_last_used_at_is_written_without_a_read_and_keeps_the_cache(
 ):
     monkeypatch.setattr(api_keys, "TOUCH_EVERY", timedelta(seconds=-1))  # every call is due
     key = (await create(client, auth))["key"]
-    factory, cache = app.state.session_factory, app.state.api_key_cache
+    factory, cache = app_context(app).factory, app_context(app).api_key_cache
     await api_keys.authenticate(factory, cache, key)
     before = await cache.generations.read(api_keys.API_KEYS)
     with statements(app) as seen:
@@ -90,7 +91,7 @@ async def test_a_disabled_user_is_refused_on_the_next_call_and_served_once_enabl
     uid = await user_id(client, auth)
 
     async def set_active(active: bool) -> None:
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             if bulk:
                 await session.execute(update(User).where(User.id == uid).values(is_active=active))
             else:
@@ -110,7 +111,7 @@ async def test_a_deleted_users_key_is_refused_on_the_next_call(client, auth, app
     key = (await create(client, auth))["key"]
     uid = await user_id(client, auth)
     assert [await models_status(client, key) for _ in range(2)] == [200, 200]
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         if bulk:
             await session.execute(delete(User).where(User.id == uid))
         else:
@@ -124,7 +125,7 @@ async def test_with_redis_unreachable_every_call_reads_the_database(client, auth
     cache = api_keys.ApiKeyCache(Generations(redis))
     for _ in range(2):
         with statements(app) as seen:
-            await api_keys.authenticate(app.state.session_factory, cache, key)
+            await api_keys.authenticate(app_context(app).factory, cache, key)
         assert any(s.lstrip().upper().startswith("SELECT") for s in seen)
     await redis.aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.api.deps import app_context
 from app.core.config import ConfigurationError, Settings
 from app.core.database import session_scope
 from app.main import create_app
@@ -24,7 +25,7 @@ async def test_a_newcomer_calls_the_demo_platform_with_any_key(tmp_path, platfor
     await migrate_async(url)
     app = create_app(make_settings(url, background_jobs=False, demo_mode=True))
     async with app.router.lifespan_context(app):
-        async with session_scope(app.state.session_factory) as session:
+        async with session_scope(app_context(app).factory) as session:
             await upsert_platforms(session, shipped_platforms_on(platform_fakes))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

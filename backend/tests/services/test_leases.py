@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from app.api.deps import app_context
 from app.core.database import create_engine, create_session_factory, utcnow
 from app.main import create_app
 from app.services import leases
@@ -91,7 +92,7 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
     try:
         for app, exits in zip(apps, stacks, strict=True):
             await exits.enter_async_context(app.router.lifespan_context(app))
-        checker_of: dict[int, Any] = {id(app.state.jobs.alerts): app for app in apps}
+        checker_of: dict[int, Any] = {id(app_context(app).jobs.alerts): app for app in apps}
         await asyncio.sleep(1.5)
 
         ran = {checker for checker, _, _ in rounds}
@@ -104,15 +105,15 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
         # takes the checks over once the lease lapses, within 4/3 of a lease.
         (running,) = ran
         dead = checker_of[running]
-        for task in dead.state.jobs._tasks:
+        for task in app_context(dead).jobs._tasks:
             task.cancel()
-        await asyncio.gather(*dead.state.jobs._tasks, return_exceptions=True)
+        await asyncio.gather(*app_context(dead).jobs._tasks, return_exceptions=True)
         died = time.monotonic()
         while not any(checker != running for checker, _, _ in rounds):
             assert time.monotonic() - died < LEASE_S * 4 / 3 + 0.5, "not taken over in time"
             await asyncio.sleep(0.02)
         assert time.monotonic() - died > LEASE_S / 2  # not before the lease could lapse
-        dead.state.jobs._tasks = []
+        app_context(dead).jobs._tasks = []
     finally:
         for exits in stacks:
             await exits.aclose()

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import (
-    ClientAddress,
-    CurrentUser,
-    LimiterDep,
-    SessionDep,
-    SettingsDep,
-    TokensDep,
-)
+from app.api.deps import AppDep, ClientAddress, CurrentUser, SessionDep
 from app.core.errors import Forbidden, TooManyRequests
 from app.schemas.auth import Credentials, LoginCredentials, TokenOut, UserOut
 from app.schemas.common import Envelope, ok
@@ -24,10 +17,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def register(
     body: Credentials,
     session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
+    ctx: AppDep,
     client: ClientAddress,
 ) -> Envelope[UserOut]:
+    settings, limiter = ctx.settings, ctx.limiter
     if not settings.allow_registration:
         raise Forbidden("Registration is closed on this service.", code="registration_closed")
     per_client = limiter.item(settings.registration_limit)
@@ -44,15 +37,15 @@ async def register(
 async def login(
     body: LoginCredentials,
     session: SessionDep,
-    tokens: TokensDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
+    ctx: AppDep,
     client: ClientAddress,
 ) -> Envelope[TokenOut]:
-    if not tokens.can_issue:
+    if not ctx.tokens.can_issue:
         raise Forbidden("Sign-in is handled by the host application that issues the tokens.")
-    user = await users.sign_in(session, limiter, settings, body.username, body.password, client)
-    issued = tokens.issue(user.username)
+    user = await users.sign_in(
+        session, ctx.limiter, ctx.settings, body.username, body.password, client
+    )
+    issued = ctx.tokens.issue(user.username)
     return ok(TokenOut(access_token=issued.access_token, expires_in=issued.expires_in))
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.api.deps import CurrentUser, OAuthContextDep, SessionDep
+from app.api.deps import AppDep, CurrentUser, SessionDep, app_context
 from app.core.database import session_scope
 from app.core.errors import AppError
 from app.core.security import InvalidToken
@@ -43,7 +43,7 @@ class Accepted(BaseModel):
     summary="Give a browser login the code the page asks for",
 )
 async def give_input(
-    state: State, body: CodeInput, session: SessionDep, ctx: OAuthContextDep, user: CurrentUser
+    state: State, body: CodeInput, session: SessionDep, ctx: AppDep, user: CurrentUser
 ) -> Envelope[Accepted]:
     await browser_sessions.submit_input(ctx, session, user, state, body.code.strip())
     return ok(Accepted())
@@ -67,11 +67,11 @@ async def live_view(websocket: WebSocket, state: str) -> None:
     Then: frames `{"type": "frame", "jpeg": base64, "width", "height"}` out; input events
     (`click`, `key`, `text`, `scroll`, …) in."""
     await websocket.accept()
-    app = websocket.app
+    ctx = app_context(websocket.app)
     try:
         first = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
-        subject = await app.state.tokens.verify(str(first.get("token", "")))
-        async with session_scope(app.state.session_factory) as session:
+        subject = await ctx.tokens.verify(str(first.get("token", "")))
+        async with session_scope(ctx.factory) as session:
             user = await users.resolve_subject(session, subject, provision=False)
             row = await session.get(AuthorizationSession, state)
     except (TimeoutError, InvalidToken, AppError, ValueError, AttributeError):
@@ -80,7 +80,7 @@ async def live_view(websocket: WebSocket, state: str) -> None:
     if row is None or row.user_id != user.id or row.method != "browser":
         await websocket.close(code=4404, reason="no such browser login")
         return
-    handle = app.state.browser_logins.handle(state)
+    handle = ctx.browser_logins.handle(state)
     if handle is None:
         await websocket.close(code=4409, reason="the login has ended or runs on another worker")
         return

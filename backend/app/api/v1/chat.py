@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from app.api.deps import LLMProxyDep, ModelCaller
+from app.api.deps import AppDep, ModelCaller
 from app.api.openai_v1 import SSE_HEADERS, STREAMED_ANSWER
 from app.schemas.chat import ChatCompletionOut, SeedChatRequest
 from app.schemas.common import Envelope
@@ -24,9 +24,8 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
     responses=STREAMED_ANSWER,
     summary="Call a model with your accounts (fails over between them)",
 )
-async def chat_completions(
-    body: SeedChatRequest, caller: ModelCaller, proxy: LLMProxyDep
-) -> Response:
+async def chat_completions(body: SeedChatRequest, caller: ModelCaller, ctx: AppDep) -> Response:
+    proxy = ctx.call_path
     call = await proxy.prepare(caller.id, body, platform_id=body.platform)
     if body.stream:
         events = await proxy.open_stream(call)

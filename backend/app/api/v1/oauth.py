@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from app.api.callback_page import render_callback_page
-from app.api.deps import BrowserLoginsDep, CurrentUser, OAuthContextDep, SessionDep
+from app.api.deps import AppDep, CurrentUser, SessionDep
 from app.api.errors import ENVELOPE_ERRORS
 from app.core.errors import AppError
 from app.schemas.common import Envelope, ok
@@ -65,11 +65,10 @@ async def list_platforms(session: SessionDep, _user: CurrentUser) -> Envelope[li
 async def initiate(
     body: InitiateRequest,
     session: SessionDep,
-    ctx: OAuthContextDep,
+    ctx: AppDep,
     user: CurrentUser,
-    browser: BrowserLoginsDep,
 ) -> Envelope[InitiateResult]:
-    return ok(await oauth_service.initiate(ctx, session, user, body, browser))
+    return ok(await oauth_service.initiate(ctx, session, user, body))
 
 
 @router.get(
@@ -79,7 +78,7 @@ async def initiate(
     summary="Where the platform sends the user's browser after an OAuth authorization",
 )
 async def callback(
-    ctx: OAuthContextDep,
+    ctx: AppDep,
     state: Annotated[str, Query(max_length=128)] = "",
     code: Annotated[str | None, Query(max_length=4096)] = None,
     error: Annotated[str | None, Query(max_length=256)] = None,
@@ -112,7 +111,7 @@ async def list_accounts(session: SessionDep, user: CurrentUser) -> Envelope[list
     "/accounts/{account_id}/quota", response_model=Envelope[QuotaOut], summary="An account's quota"
 )
 async def account_quota(
-    session: SessionDep, ctx: OAuthContextDep, user: CurrentUser, account_id: int = AccountId
+    session: SessionDep, ctx: AppDep, user: CurrentUser, account_id: int = AccountId
 ) -> Envelope[QuotaOut]:
     return ok(await oauth_service.quota(ctx, session, user, account_id))
 
@@ -123,7 +122,7 @@ async def account_quota(
     summary="Renew or re-check an account's credential",
 )
 async def refresh_account(
-    session: SessionDep, ctx: OAuthContextDep, user: CurrentUser, account_id: int = AccountId
+    session: SessionDep, ctx: AppDep, user: CurrentUser, account_id: int = AccountId
 ) -> Envelope[RefreshResult]:
     return ok(await oauth_service.refresh(ctx, session, user, account_id))
 

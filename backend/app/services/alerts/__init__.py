@@ -15,13 +15,13 @@ from sqlalchemy import select
 from app.models import Alert, PlatformConfig, User
 from app.services.alerts import store, webhook
 from app.services.alerts.checks import exhausted_message, exhausted_subject
-from app.services.oauth.context import OAuthContext
+from app.services.context import AppContext
 
 logger = logging.getLogger(__name__)
 
 
 async def accounts_exhausted(
-    ctx: OAuthContext, user_id: int, platform_id: str, until: datetime | None
+    ctx: AppContext, user_id: int, platform_id: str, until: datetime | None
 ) -> None:
     """Every enabled, unexpired account `user_id` has on `platform_id` is out of quota — whole
     accounts, not one model, nor merely resting — until `until` (when known).

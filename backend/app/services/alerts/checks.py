@@ -31,7 +31,7 @@ from app.services.account_health import AccountHealth
 from app.services.alerts import store, webhook
 from app.services.alerts.store import Condition
 from app.services.alerts.success_rate import Rate, SuccessRates
-from app.services.oauth.context import OAuthContext
+from app.services.context import AppContext
 
 KINDS: tuple[AlertKind, ...] = ("account_expired", "accounts_exhausted", "success_rate_low")
 USABLE = ("active", "cooling", "exhausted")
@@ -48,7 +48,7 @@ def exhausted_message(username: str, platform_name: str, until: datetime | None)
 
 
 class AlertChecker:
-    def __init__(self, ctx: OAuthContext) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.rates = SuccessRates(ctx.settings.alert_success_rate_window)
         self._last_round: float | None = None

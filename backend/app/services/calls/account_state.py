@@ -25,7 +25,7 @@ from app.core.database import utcnow
 from app.core.upsert import upsert
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
 from app.services.calls.account_cache import accounts_changed
-from app.services.calls.classification import Classified
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota.quota_clock import next_reset
 
 OVERLOAD_COOLDOWN_S = 10.0
@@ -34,7 +34,7 @@ BACKOFF_MAX_S = 1800.0
 
 
 def backoff_s(failures: int) -> float:
-    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, failures - 1))
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2.0 ** max(0, failures - 1))
 
 
 async def apply_failure(

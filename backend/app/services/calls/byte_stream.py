@@ -31,7 +31,9 @@ import orjson
 
 from app.services.calls import passthrough, responses
 from app.services.calls.passthrough import Wire
+from app.services.calls.sse import DONE, EventReader, first_event
 from app.services.calls.usage import usage_of
+from app.services.oauth.adapters.errors import UpstreamFailure
 
 if TYPE_CHECKING:
     from app.services.calls.stream_relay import Tally
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 _USAGE = b'"usage":'
 _NO_USAGE = b'"usage":null'
 _ERROR = b'"error"'
-_DONE = b"[DONE]"
 
 
 class ByteStream:
@@ -47,33 +48,29 @@ class ByteStream:
 
     def __init__(self, response: aiohttp.ClientResponse, tally: Tally, *, with_usage: bool):
         self._response = response
-        self._reads = response.content.iter_any()
+        self._reader = EventReader(response)
         self._tally = tally
         self._with_usage = with_usage
-        self._pending = b""
-        self._ended = False
         self._done = False
         self._failed: Exception | None = None
         self._held = b""
-        self._block = b""
-        """Events read by `open` and not yet passed on."""
 
     async def open(self, max_events: int) -> bool:
         """Read until an event carries the answer (at most `max_events`): until then an error
         event raises, for failover. What was read is held for the caller. True when it ended."""
         held: list[bytes] = []
         for _ in range(max_events):
-            data = await self._next_data()
-            if data is None or data == _DONE:
+            data = await self._reader.next_data()
+            if data is None or data == DONE:
                 self._done = True
                 break
             chunk = self._parse(data)
             held.append(self._framed(data, chunk))
             if responses.carries_answer(chunk):
                 break
-        if self._block:  # the rest of the events that arrived with them
-            held.append(self._pass(self._block))
-            self._block = b""
+        if self._reader.rest:  # the rest of the events that arrived with them
+            held.append(self._pass(self._reader.rest))
+            self._reader.rest = b""
         self._held = b"".join(held)
         return self._done
 
@@ -86,7 +83,7 @@ class ByteStream:
             yield self._held
             self._held = b""
         while not self._done and self._failed is None:
-            block = await self._read_block()
+            block = await self._reader.block()
             if block is None:
                 break
             out = self._pass(block)
@@ -102,80 +99,55 @@ class ByteStream:
 
     # --- reading ---
 
-    async def _next_data(self) -> bytes | None:
-        while True:
-            if not self._block:
-                block = await self._read_block()
-                if block is None:
-                    return None
-                self._block = block
-            data, self._block = _first_event(self._block)
-            if data is not None:
-                return data
-
-    async def _read_block(self) -> bytes | None:
-        """The next run of whole events (LF line ends), or None at the end of the stream."""
-        while True:
-            cut = self._pending.rfind(b"\n\n")
-            if cut >= 0:
-                block, self._pending = self._pending[: cut + 2], self._pending[cut + 2 :]
-                return block
-            if self._ended:
-                block, self._pending = self._pending, b""
-                return block + b"\n\n" if block.strip() else None
-            await self._receive()
-
-    async def _receive(self) -> None:
-        try:
-            received = await self._reads.__anext__()
-        except StopAsyncIteration:
-            self._ended = True
-            if self._pending.endswith(b"\r"):
-                self._pending = self._pending[:-1] + b"\n"
-            return
-        except TimeoutError as exc:
-            raise passthrough.Timeout(passthrough.TIMED_OUT) from exc
-        except aiohttp.ClientError as exc:
-            raise passthrough.APIConnectionError(passthrough.CONNECTION_ERROR) from exc
-        pending = self._pending + received
-        if b"\r" in received:  # CRLF or CR line ends: LF, but a CR last may begin a CRLF
-            carry = pending.endswith(b"\r")
-            body = pending[:-1] if carry else pending
-            pending = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if carry else b"")
-        self._pending = pending
-
     # --- passing events on ---
 
     def _pass(self, block: bytes) -> bytes:
-        """The block as the caller gets it: as it is when plain, else event by event."""
-        if _plain(block):
-            return block
+        """The block as the caller gets it: runs of plain events as they are, the events that
+        need reading one by one (every event, when the framing is not OpenAI's)."""
+        if not _plain_framing(block):
+            return self._event_by_event(block)
         out: list[bytes] = []
-        rest = block
-        while rest and not self._done and self._failed is None:
-            data, rest = _first_event(rest)
-            if data is None:
-                continue
-            if data == _DONE:
-                self._done = True
-            elif not _needs_reading(data):
-                out.append(b"data: " + data + b"\n\n")
-            else:
-                try:
-                    chunk = self._parse(data)
-                except passthrough.UpstreamHTTPError as exc:
-                    self._failed = exc  # raised once the events before it are out
-                else:
-                    out.append(self._framed(data, chunk))
+        while block and not self._done and self._failed is None:
+            special = _first_special(block)
+            if special < 0:
+                out.append(block)
+                break
+            start = block.rfind(b"\n\n", 0, special) + 2  # 1: it is in the first event
+            if start > 1:  # the plain events before it
+                out.append(block[:start])
+                block = block[start:]
+            data, block = first_event(block)
+            self._take(data, out)
         return b"".join(out)
+
+    def _event_by_event(self, block: bytes) -> bytes:
+        out: list[bytes] = []
+        while block and not self._done and self._failed is None:
+            data, block = first_event(block)
+            self._take(data, out)
+        return b"".join(out)
+
+    def _take(self, data: bytes | None, out: list[bytes]) -> None:
+        """One event: the end, as it came, or read (its usage noted, an error kept to raise)."""
+        if data is None:
+            return
+        if data == DONE:
+            self._done = True
+        elif not _needs_reading(data):
+            out.append(b"data: " + data + b"\n\n")
+        else:
+            try:
+                chunk = self._parse(data)
+            except UpstreamFailure as exc:
+                self._failed = exc  # raised once the events before it are out
+            else:
+                out.append(self._framed(data, chunk))
 
     def _parse(self, data: bytes) -> Wire:
         """A chunk read for what it says: its usage noted, an error event raised."""
         body = orjson.loads(data)
         if isinstance(body, dict) and "error" in body and not body.get("choices"):
-            raise passthrough.UpstreamHTTPError(
-                passthrough.code_of(body), body, passthrough.answered(self._response)
-            )
+            raise passthrough.refused(passthrough.code_of(body), body, self._response)
         chunk = Wire(body)
         reported = usage_of(chunk)
         if reported is not None:
@@ -191,44 +163,27 @@ class ByteStream:
         return responses.sse(body) if body is not None else b""
 
 
-def _plain(block: bytes) -> bool:
-    """Whole events, each one `data: ` line, none with usage, an error or the end."""
+def _plain_framing(block: bytes) -> bool:
+    """Whole events, each one `data: ` line and a blank line."""
     events = block.count(b"\n\n")
     return (
         block.startswith(b"data: ")
         and block.count(b"\n") == 2 * events
         and block.count(b"\n\ndata: ") == events - 1
-        and _ERROR not in block
-        and _DONE not in block
-        and block.count(_USAGE) == block.count(_NO_USAGE)
     )
+
+
+def _first_special(block: bytes) -> int:
+    """Where the first error, `[DONE]` or usage that is not null is, or -1."""
+    usage = block.find(_USAGE)
+    while usage >= 0 and block.startswith(b"null", usage + len(_USAGE)):
+        usage = block.find(_USAGE, usage + 1)
+    found = [at for at in (block.find(_ERROR), block.find(DONE), usage) if at >= 0]
+    return min(found, default=-1)
 
 
 def _needs_reading(data: bytes) -> bool:
     return _ERROR in data or data.count(_USAGE) != data.count(_NO_USAGE)
-
-
-def _first_event(block: bytes) -> tuple[bytes | None, bytes]:
-    """The data of the block's first event (None for one without data) and the rest."""
-    end = block.find(b"\n\n")
-    event, rest = (block, b"") if end < 0 else (block[:end], block[end + 2 :])
-    if event.startswith(b"data: ") and b"\n" not in event:
-        return event[6:], rest
-    lines = [line[5:] for line in event.split(b"\n") if line.startswith(b"data:")]
-    if not lines:
-        return None, rest  # a comment, or an event without data
-    return b"\n".join(line[1:] if line.startswith(b" ") else line for line in lines), rest
-
-
-def event_data(block: bytes) -> list[bytes]:
-    """The data of each event in a block of whole events (`[DONE]` aside)."""
-    found = []
-    rest = block
-    while rest:
-        data, rest = _first_event(rest)
-        if data is not None and data != _DONE:
-            found.append(data)
-    return found
 
 
 async def open_stream(

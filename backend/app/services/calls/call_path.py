@@ -12,7 +12,7 @@ it, act on it, and fail over.
                    recorded (quota/books.py)   (one short transaction, shared by the calls
                                                 that end together)
         failed   → the reservation released; classified (platforms.md §2) and acted on
-                   (one short transaction):
+                   (one short transaction; calls/failover.py):
                    bad_request straight back to the caller; auth_expired one refresh and the
                    same account again, else the account is marked expired; the rest fail over
     nothing left → 429 with Retry-After (every account out of quota or resting) or 503
@@ -26,57 +26,51 @@ until then); a failure after that ends the stream with an OpenAI error event
 from __future__ import annotations
 
 import functools
-import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import anyio
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.database import session_scope
-from app.core.errors import AppError
 from app.core.llm import LLM
 from app.schemas.chat import ChatCompletionRequest
-from app.services import alerts
 from app.services.calls import (
-    account_state,
     byte_stream,
-    monitoring,
     passthrough,
-    refusals,
     responses,
     routing,
     stream_relay,
     usage,
 )
+from app.services.calls import native as natives
 from app.services.calls.admission import Admission
 from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
-from app.services.calls.classification import Classified
-from app.services.calls.selection import Availability
-from app.services.calls.stream_relay import Tally
-from app.services.calls.upstream_error import from_exception
+from app.services.calls.failover import Failover
+from app.services.calls.native import NativeCall
+from app.services.calls.stream_relay import StreamFormat, Tally
+from app.services.calls.upstream_error import from_exception, transport_errors
 from app.services.calls.usage import TokenUsage
-from app.services.oauth.context import OAuthContext
+from app.services.context import AppContext
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota import books
 
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 MAX_HELD_CHUNKS = 8
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
 
 
 class CallPath:
-    def __init__(self, ctx: OAuthContext, llm: LLM, admission: Admission) -> None:
+    def __init__(self, ctx: AppContext, llm: LLM, admission: Admission) -> None:
         self.ctx = ctx
         self.llm = llm
         self.admission = admission
         self.chooser = Chooser(ctx, admission)
+        self.failover = Failover(ctx, admission, self.chooser, self._book, self._classify)
         self.books = books.Books(ctx.factory)
         self._pool: aiohttp.ClientSession | None = None
+        self._transport_errors: tuple[type[BaseException], ...] = ()
+        """litellm's exceptions for a connection that failed, once litellm is loaded."""
         self.settings = ctx.settings
         self._last_used = usage.LastUsed()
         self.answers = (
@@ -138,7 +132,7 @@ class CallPath:
         async def attempt(chosen: Attempt) -> Any:
             return await acompletion(**self._arguments(call, chosen, stream=False))
 
-        chosen, response = await self._with_failover(call, attempt, stream=False)
+        chosen, response = await self.failover.run(call, attempt, stream=False)
         tokens = usage.usage_of(response) or await self._estimate(
             call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
         )
@@ -148,37 +142,56 @@ class CallPath:
             self.answers.put(cache_key, body)
         return body
 
-    async def open_stream(self, call: ChatCall, *, raw: bool = True) -> AsyncIterator[bytes]:
-        """Server-sent `chat.completion.chunk` events. Fails over (and raises AppError) until an
+    async def open_stream(
+        self, call: ChatCall, format: StreamFormat | None = None
+    ) -> AsyncIterator[bytes]:
+        """Server-sent `chat.completion.chunk` events, or with a `format` another API's events
+        made from the chunks (app/services/surfaces/). Fails over (and raises AppError) until an
         upstream has produced its first byte of answer; returns the events from then on. On the
-        lean path they are the platform's bytes (calls/byte_stream.py) unless `raw` is False:
-        then they are parsed chunks, as litellm's are, which a surface can translate."""
-        if raw and self._lean(call):
+        lean path OpenAI's events are the platform's bytes (calls/byte_stream.py)."""
+        if format is None and self._lean(call):
             return await self._open_bytes(call)
         acompletion = await self._acompletion(call)
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await acompletion(**self._arguments(call, chosen, stream=True))
-            held: list[Any] = []
-            try:
-                while len(held) < MAX_HELD_CHUNKS:
-                    chunk = await stream.__anext__()
-                    held.append(chunk)
-                    if responses.carries_answer(chunk):
-                        break
-            except StopAsyncIteration:
-                return stream, held, True
-            except BaseException:
-                await stream.aclose()
-                raise
-            return stream, held, False
+            return await _first_answer(stream, responses.carries_answer)
 
-        chosen, (stream, held, ended) = await self._with_failover(call, attempt, stream=True)
+        chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
+        format = format or stream_relay.ChatChunks(include_usage=call.include_usage)
         tally = stream_relay.Tally()
-        events = stream_relay.chunk_events(
-            stream, held, ended, tally, with_usage=call.include_usage
+        events = stream_relay.chunk_events(stream, held, ended, tally, format)
+        return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))
+
+    # --- calls in the platform's own API (calls/native.py) ---
+
+    async def complete_native(self, call: ChatCall, native: NativeCall) -> dict[str, Any]:
+        """The platform's whole answer to a request in its own API."""
+        seconds = self.settings.call_timeout
+
+        async def attempt(chosen: Attempt) -> dict[str, Any]:
+            return await natives.answer(self._lean_pool(), chosen.target, native, seconds)
+
+        chosen, answer = await self.failover.run(call, attempt, stream=False)
+        tokens = native.wire.usage(answer) or await self._estimate(
+            call, chosen.target.model, native.wire.text(answer)
         )
-        return stream_relay.relay(stream, events, tally, self._ending(call, chosen))
+        await self._book(call, chosen, tokens)
+        return answer
+
+    async def open_native_stream(self, call: ChatCall, native: NativeCall) -> AsyncIterator[bytes]:
+        """The platform's stream in its own API's events, failing over until its first byte."""
+        seconds = self.settings.call_timeout
+
+        async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
+            stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)
+            return await _first_answer(stream, native.wire.carries_answer, parsed=True)
+
+        chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
+        format = native.wire.format()
+        tally = stream_relay.Tally()
+        events = stream_relay.chunk_events(stream, held, ended, tally, format)
+        return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))
 
     async def _open_bytes(self, call: ChatCall) -> AsyncIterator[bytes]:
         async def attempt(chosen: Attempt) -> tuple[byte_stream.ByteStream, Tally]:
@@ -196,8 +209,9 @@ class CallPath:
                 raise
             return stream, tally
 
-        chosen, (stream, tally) = await self._with_failover(call, attempt, stream=True)
-        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen))
+        chosen, (stream, tally) = await self.failover.run(call, attempt, stream=True)
+        format = stream_relay.ChatChunks(include_usage=call.include_usage)
+        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen, format))
 
     def _lean(self, call: ChatCall) -> bool:
         return self.settings.call_lean_path and passthrough.eligible(call.platform)
@@ -212,66 +226,8 @@ class CallPath:
         if self._lean(call):
             return functools.partial(passthrough.acompletion, self._lean_pool())
         litellm = await self.llm.module()
+        self._transport_errors = transport_errors(litellm)
         return litellm.acompletion  # type: ignore[no-any-return]
-
-    # --- attempts and failover ---
-
-    async def _with_failover(
-        self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool
-    ) -> tuple[Attempt, T]:
-        started = time.monotonic()
-        tried: set[int] = set()
-        renewed: set[int] = set()
-        failures: list[Classified] = []
-        again: int | None = None
-        transient = Availability()  # accounts found busy or rate-limited along the way
-        for _ in range(self.settings.call_max_attempts):
-            chosen = await self.chooser.next(call, tried, again, transient)
-            again = None
-            if chosen is None:
-                break
-            account_id = chosen.account.id
-            if failures:
-                monitoring.failed_over(call.platform)
-            try:
-                answer = await attempt(chosen)
-            except Exception as exc:
-                failure = chosen.adapter.classify_error(from_exception(exc))
-            except BaseException:  # cancelled: the caller is gone, give back what was taken
-                with anyio.CancelScope(shield=True):
-                    await self.admission.withdraw_committed(chosen.admitted)
-                raise
-            else:
-                monitoring.call_ended(call.platform, call.model, "ok", started, stream)
-                return chosen, answer
-            monitoring.attempt_failed(call.platform, failure.kind)
-            logger.info(
-                "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",
-                call.platform.platform_id,
-                call.model,
-                account_id,
-                failure.kind,
-                failure.status,
-                failure.code,
-                failure.message,
-            )
-            if failure.kind == "bad_request":  # the request's fault, not the account's
-                await self.admission.withdraw_committed(chosen.admitted)
-                monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
-                raise refusals.rejected(call.platform.platform_name, failure)
-            await self._book(call, chosen, None, failure)
-            if failure.kind == "auth_expired":
-                if account_id not in renewed:
-                    renewed.add(account_id)
-                    if await self.ctx.renewer.refresh_after_unauthorized(account_id):
-                        again = account_id  # the same account, with its renewed credential
-                        continue
-                await self._mark_expired(call, account_id, failure)
-            tried.add(account_id)
-            failures.append(failure)
-        outcome = failures[-1].kind if failures else "no_account"
-        monitoring.call_ended(call.platform, call.model, outcome, started, stream)
-        raise await self._give_up(call, failures, transient)
 
     def _arguments(self, call: ChatCall, chosen: Attempt, *, stream: bool) -> dict[str, Any]:
         target = chosen.target
@@ -298,7 +254,7 @@ class CallPath:
 
     # --- streams ---
 
-    def _ending(self, call: ChatCall, chosen: Attempt) -> stream_relay.Ending:
+    def _ending(self, call: ChatCall, chosen: Attempt, format: StreamFormat) -> stream_relay.Ending:
         async def settle(tally: Tally) -> None:
             tokens = tally.usage or tally.extrapolated(
                 await self._estimate(call, chosen.target.model, tally.answer_text())
@@ -306,12 +262,15 @@ class CallPath:
             tally.charged = tokens
             await self._book(call, chosen, tokens, tally.failure)
 
-        def classify(exc: Exception) -> Classified:
-            return chosen.adapter.classify_error(from_exception(exc))
-
         return stream_relay.Ending(
-            call.platform.platform_name, call.include_usage, settle, classify
+            call.platform.platform_name,
+            format,
+            settle,
+            functools.partial(self._classify, chosen),
         )
+
+    def _classify(self, chosen: Attempt, exc: BaseException) -> Classified:
+        return chosen.adapter.classify_error(from_exception(exc, self._transport_errors))
 
     # --- books ---
 
@@ -343,13 +302,10 @@ class CallPath:
         finally:
             await self.admission.leave(chosen.admitted)
 
-    async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
-        reason = (
-            f"{call.platform.platform_name} rejected the credential ({failure.message}); "
-            "refresh the account or bind it again."
-        )
-        async with session_scope(self.ctx.factory) as session:
-            await account_state.mark_expired(session, call.user_id, account_id, reason)
+    async def count_prompt(self, call: ChatCall) -> int:
+        """The call's prompt tokens as counted here (the platform is not asked)."""
+        provider = call.platform.litellm_config.get("provider")
+        return (await self._estimate(call, f"{provider}/{call.model}", "")).prompt_tokens
 
     async def _estimate(self, call: ChatCall, model: str, completion: str) -> TokenUsage:
         """Count tokens locally when the platform reported none."""
@@ -370,22 +326,22 @@ class CallPath:
 
         return await anyio.to_thread.run_sync(count)
 
-    # --- what the caller is told ---
 
-    async def _give_up(
-        self, call: ChatCall, failures: list[Classified], transient: Availability
-    ) -> AppError:
-        now = self.chooser.clock()
-        async with self.ctx.factory() as session:
-            found = await self.admission.survey(
-                session, call.user_id, call.platform, call.model, now, full=True
-            )
-        for account in list(found.usable):  # still waiting for what this call found
-            until, reason = transient.waits.get(account.id, (None, ""))
-            if until is not None and until > now:
-                found.wait(account, until, reason)
-        if not found.usable and found.waiting and found.waiting == len(found.spent):
-            await alerts.accounts_exhausted(
-                self.ctx, call.user_id, call.platform.platform_id, found.waiting_until
-            )
-        return refusals.nothing_left(call.platform.platform_name, found, failures, now)
+async def _first_answer(
+    stream: Any, carries_answer: Callable[[Any], bool], *, parsed: bool = False
+) -> tuple[Any, list[Any], bool]:
+    """Read a stream until an event carries the answer (at most MAX_HELD_CHUNKS): until then a
+    failure raises, for failover. The events read, and whether the stream ended."""
+    held: list[Any] = []
+    try:
+        while len(held) < MAX_HELD_CHUNKS:
+            chunk = await stream.__anext__()
+            held.append(chunk)
+            if carries_answer(chunk.model_dump(exclude_none=False) if parsed else chunk):
+                break
+    except StopAsyncIteration:
+        return stream, held, True
+    except BaseException:
+        await stream.aclose()
+        raise
+    return stream, held, False

@@ -24,9 +24,9 @@ from app.models import OAuthAccount, PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import QUEUEING, Admission, Admitted
 from app.services.calls.selection import Availability
+from app.services.context import AppContext
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import BasePlatformAdapter, CallTarget, CredentialRejected
-from app.services.oauth.context import OAuthContext
 
 QUEUE_FIRST_PAUSE_S = 0.02
 QUEUE_MAX_PAUSE_S = 0.5
@@ -64,7 +64,7 @@ class Attempt:
 
 
 class Chooser:
-    def __init__(self, ctx: OAuthContext, admission: Admission) -> None:
+    def __init__(self, ctx: AppContext, admission: Admission) -> None:
         self.ctx = ctx
         self.admission = admission
         self.clock: Callable[[], datetime] = utcnow

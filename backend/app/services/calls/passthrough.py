@@ -1,40 +1,33 @@
 """The lean path: platforms whose API is OpenAI's chat completions need no translation, so the
 call goes out as OpenAI JSON over the lean path's own aiohttp pool (its HTTP parser is C: a
-fraction of httpx's CPU per request) and the answer is read with orjson and httpx-sse's event
-decoder, without litellm's per-call and per-chunk SDK objects.
+fraction of httpx's CPU per request) and the answer is read with orjson (a stream's events by
+calls/sse.py), without litellm's per-call and per-chunk SDK objects.
 
 `acompletion` takes the arguments litellm's `acompletion` takes and answers in the shapes the
 call path reads from litellm (attribute access over the JSON, a stream with `__anext__` and
-`aclose`), and its failures carry what `upstream_error.from_exception` reads from litellm's. So
-everything after the call — answers, usage, error classes, account actions — is shared; litellm
-stays the reference, and the differential tests run every fake scenario through both.
+`aclose`); its failures are the service's own `UpstreamFailure`, carrying what is read from
+litellm's exceptions (status, code, words, headers). So everything after the call — answers,
+usage, error classes, account actions — is shared; litellm stays the reference, and the
+differential tests run every fake scenario through both.
 """
 
 from __future__ import annotations
 
-import codecs
 import functools
-from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import orjson
-from httpx_sse import ServerSentEvent
-
-# The decoders behind httpx-sse's EventSource (pinned), fed here from aiohttp's stream.
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from yarl import URL
 
 from app.models import PlatformConfig
+from app.services.calls.sse import CONNECTION_ERROR, DONE, TIMED_OUT, EventReader
+from app.services.oauth.adapters.errors import UpstreamFailure, from_parts, unreachable
+from app.services.oauth.adapters.errors.upstream import error_object, json_in
 
 LEAN_PROVIDERS = frozenset({"openai"})
 """litellm providers whose wire is OpenAI's own (DashScope and Ark get litellm's handlers)."""
-# litellm's words for the same failures, so that callers read the same either way.
-CONNECTION_ERROR = "Connection error."
-TIMED_OUT = "Request timed out."
 _NOT_BODY = frozenset(
     {"model", "api_base", "api_key", "timeout", "max_retries", "drop_params", "extra_headers",
      "extra_body"}
@@ -48,8 +41,10 @@ def eligible(platform: PlatformConfig) -> bool:
 
 def pool() -> aiohttp.ClientSession:
     """The lean path's connections. Not `trust_env`: with it aiohttp reads the environment and
-    ~/.netrc in a thread on every request; `proxy_for` reads the environment once per host."""
-    return aiohttp.ClientSession()
+    ~/.netrc in a thread on every request; `proxy_for` reads the environment once per host.
+    No cap on connections (aiohttp's default is 100): each is a call in flight, and a stream can
+    last minutes, so a cap would hold back calls the service has already taken."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
 
 @functools.lru_cache(maxsize=64)
@@ -65,46 +60,41 @@ def proxy_for(api_base: str) -> tuple[URL | None, dict[str, str]]:
     return proxy.with_user(None), {"Proxy-Authorization": auth.encode()} if auth else {}
 
 
-# --- failures, in the shapes `upstream_error.from_exception` reads ---
+# --- failures: the service's own UpstreamFailure, with litellm's words for the same ones ---
 
 
-@dataclass(frozen=True)
-class Answered:
-    """What an error's reader takes from the platform's response."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    text: str = ""
-    """The body, when it was read (not for a stream)."""
-
-
-class UpstreamHTTPError(Exception):
+def refused(
+    status_code: int | str | None,
+    body: Any,
+    response: aiohttp.ClientResponse,
+    content: bytes = b"",
+) -> UpstreamFailure:
     """The platform answered with an error: its status (or, for an error sent with HTTP 200, the
     body's code, as litellm reports it), its JSON body and its response (headers, text)."""
-
-    def __init__(self, status_code: int | str | None, body: Any, response: Answered) -> None:
-        said = orjson.dumps(body).decode()[:500] if body is not None else ""
-        super().__init__(f"HTTP {response.status_code}: {said}")
-        self.status_code = status_code
-        self.body = body if isinstance(body, dict) else None
-        self.response = response
-
-
-class APIConnectionError(Exception):
-    """No answer: the connection was refused, reset or closed (a transport failure)."""
-
-
-class Timeout(Exception):  # named as `upstream_error` knows transport failures
-    """No answer in time."""
+    found = body if isinstance(body, dict) else None
+    if found is None and content:
+        found = json_in(content.decode("utf-8", "replace"))
+    error = error_object(found) if found is not None else None
+    said = orjson.dumps(body).decode()[:500] if body is not None else ""
+    return UpstreamFailure(
+        from_parts(
+            status_code, error, lambda: f"HTTP {response.status}: {said}".strip(), response.headers
+        )
+    )
 
 
 async def acompletion(http: aiohttp.ClientSession, **arguments: Any) -> Any:
     """A chat completion, or with `stream=True` its chunks."""
     response = await send(http, arguments)
     if not arguments.get("stream"):
-        return Wire(_answer(response, await _read(response)))
+        return Wire(await read_answer(response))
     await check_stream(response)
     return Chunks(response)
+
+
+async def read_answer(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """A whole answer's JSON, or the platform's error raised."""
+    return _answer(response, await _read(response))
 
 
 async def send(http: aiohttp.ClientSession, arguments: dict[str, Any]) -> aiohttp.ClientResponse:
@@ -118,10 +108,21 @@ async def send(http: aiohttp.ClientSession, arguments: dict[str, Any]) -> aiohtt
     body = {k: v for k, v in arguments.items() if k not in _NOT_BODY}
     body["model"] = arguments["model"].split("/", 1)[1]  # `openai/<model>` is litellm's name
     body.update(arguments.get("extra_body") or {})
-    seconds = arguments.get("timeout")
+    return await post(http, url, headers, body, arguments.get("timeout"))
+
+
+async def post(
+    http: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    seconds: float | None,
+) -> aiohttp.ClientResponse:
+    """POST a JSON body to a platform (through the environment's proxy); the response as it
+    starts, or the failure as litellm's would read."""
     # As the call timeout means: to connect, and between bytes of the answer.
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
-    proxy, proxy_auth = proxy_for(arguments["api_base"])
+    proxy, proxy_auth = proxy_for("/".join(url.split("/", 3)[:3]))  # by scheme and host
     tunnelled = url.startswith("https:")
     if not tunnelled:
         headers.update(proxy_auth)  # the proxy reads a plain request itself
@@ -135,9 +136,9 @@ async def send(http: aiohttp.ClientSession, arguments: dict[str, Any]) -> aiohtt
             proxy_headers=proxy_auth if tunnelled else None,  # on the tunnel's CONNECT
         )
     except TimeoutError as exc:
-        raise Timeout(TIMED_OUT) from exc
+        raise unreachable(TIMED_OUT) from exc
     except aiohttp.ClientError as exc:
-        raise APIConnectionError(CONNECTION_ERROR) from exc
+        raise unreachable(CONNECTION_ERROR) from exc
 
 
 async def check_stream(response: aiohttp.ClientResponse) -> None:
@@ -145,7 +146,7 @@ async def check_stream(response: aiohttp.ClientResponse) -> None:
     if response.status >= 400 or not _is_event_stream(response):
         content = await _read(response)
         _answer(response, content)  # raises: an error, or an answer that is no stream
-        raise UpstreamHTTPError(response.status, None, answered(response, content))
+        raise refused(response.status, None, response, content)
 
 
 class Chunks:
@@ -153,12 +154,7 @@ class Chunks:
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
-        self._reads = response.content.iter_any()
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._lines = SSELineDecoder()
-        self._decoder = SSEDecoder()
-        self._events: deque[ServerSentEvent] = deque()
-        self._ended = False
+        self._reader = EventReader(response)
 
     def __aiter__(self) -> Chunks:
         return self
@@ -166,41 +162,20 @@ class Chunks:
     def arrived(self) -> bool:
         """Whether the next event is here already: events that arrived together can leave in
         one write."""
-        return bool(self._events)
+        return b"data:" in self._reader.rest
 
     async def __anext__(self) -> Wire:
-        while not self._events:
-            if self._ended:
-                raise StopAsyncIteration
-            await self._read()
-        event = self._events.popleft()
-        if event.data == "[DONE]":
+        data = await self._reader.next_data()
+        if data is None or data == DONE:
             raise StopAsyncIteration
-        data = orjson.loads(event.data)
-        if isinstance(data, dict) and "error" in data and not data.get("choices"):
-            raise UpstreamHTTPError(code_of(data), data, answered(self._response))
-        return Wire(data)
+        body = orjson.loads(data)
+        if isinstance(body, dict) and "error" in body and not body.get("choices"):
+            raise refused(code_of(body), body, self._response)
+        return Wire(body)
 
     async def aclose(self) -> None:
         # The connection goes back to the pool when the answer was read to its end, else closes.
         self._response.release()
-
-    async def _read(self) -> None:
-        try:
-            received = await self._reads.__anext__()
-        except StopAsyncIteration:
-            self._ended = True
-            lines = self._lines.flush()
-        except TimeoutError as exc:
-            raise Timeout(TIMED_OUT) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(CONNECTION_ERROR) from exc
-        else:
-            lines = self._lines.decode(self._text.decode(received))
-        for line in lines:
-            event = self._decoder.decode(line)
-            if event is not None:
-                self._events.append(event)
 
 
 class Wire:
@@ -238,15 +213,11 @@ async def _read(response: aiohttp.ClientResponse) -> bytes:
     try:
         return await response.read()
     except TimeoutError as exc:
-        raise Timeout(TIMED_OUT) from exc
+        raise unreachable(TIMED_OUT) from exc
     except aiohttp.ClientError as exc:
-        raise APIConnectionError(CONNECTION_ERROR) from exc
+        raise unreachable(CONNECTION_ERROR) from exc
     finally:
         response.release()
-
-
-def answered(response: aiohttp.ClientResponse, content: bytes = b"") -> Answered:
-    return Answered(response.status, response.headers, content.decode("utf-8", "replace"))
 
 
 def _answer(response: aiohttp.ClientResponse, content: bytes) -> dict[str, Any]:
@@ -256,11 +227,11 @@ def _answer(response: aiohttp.ClientResponse, content: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         data = None
     if response.status >= 400:
-        raise UpstreamHTTPError(response.status, data, answered(response, content))
+        raise refused(response.status, data, response, content)
     if not isinstance(data, dict):
-        raise APIConnectionError("The platform's answer was not JSON.")
+        raise unreachable("The platform's answer was not JSON.")
     if "error" in data and not data.get("choices"):
-        raise UpstreamHTTPError(code_of(data), data, answered(response, content))
+        raise refused(code_of(data), data, response, content)
     return data
 
 

@@ -21,8 +21,8 @@ from app.core.errors import (
     TooManyRequests,
     UpstreamRejected,
 )
-from app.services.calls.classification import Classified
 from app.services.calls.selection import Availability
+from app.services.oauth.adapters.errors import Classified
 
 REJECTED_STATUSES = (400, 404, 413, 422)
 WORDS = {

@@ -24,11 +24,11 @@ from app.core.metrics import AUTHORIZATION_SESSIONS
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult, SessionOut
 from app.services import audit
+from app.services.context import AppContext
 from app.services.oauth import oauth2_client
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import BoundCredential
-from app.services.oauth.context import OAuthContext
 from app.services.oauth.credential_store import AccountSecrets, mask
 
 logger = logging.getLogger(__name__)
@@ -41,13 +41,13 @@ def _interval(row: AuthorizationSession) -> int:
     return DEFAULT_INTERVAL_S if row.interval_s is None else row.interval_s
 
 
-def _seal(ctx: OAuthContext, state: str, data: dict[str, Any]) -> str:
+def _seal(ctx: AppContext, state: str, data: dict[str, Any]) -> str:
     return ctx.store.cipher.encrypt(
         orjson.dumps(data).decode(), f"authorization_sessions.secret:{state}"
     )
 
 
-def _unseal(ctx: OAuthContext, row: AuthorizationSession) -> dict[str, Any]:
+def _unseal(ctx: AppContext, row: AuthorizationSession) -> dict[str, Any]:
     if not row.secret:
         return {}
     plain = ctx.store.cipher.decrypt(row.secret, f"authorization_sessions.secret:{row.state}")
@@ -56,7 +56,7 @@ def _unseal(ctx: OAuthContext, row: AuthorizationSession) -> dict[str, Any]:
 
 
 def _client_config(
-    ctx: OAuthContext, platform: PlatformConfig, method: str
+    ctx: AppContext, platform: PlatformConfig, method: str
 ) -> oauth2_client.OAuthClientConfig:
     return oauth2_client.OAuthClientConfig.for_method(
         platform.platform_name,
@@ -73,7 +73,7 @@ def _account_settings(request: InitiateRequest) -> dict[str, Any]:
 
 
 async def start_oauth(
-    ctx: OAuthContext,
+    ctx: AppContext,
     session: AsyncSession,
     user: User,
     platform: PlatformConfig,
@@ -102,7 +102,7 @@ async def start_oauth(
 
 
 async def start_device(
-    ctx: OAuthContext,
+    ctx: AppContext,
     session: AsyncSession,
     user: User,
     platform: PlatformConfig,
@@ -203,7 +203,7 @@ class InvalidState(BadRequest):
 
 
 async def handle_callback(
-    ctx: OAuthContext,
+    ctx: AppContext,
     state: str,
     code: str | None,
     error: str | None,
@@ -268,7 +268,7 @@ async def handle_callback(
 
 
 async def _bind_tokens(
-    ctx: OAuthContext,
+    ctx: AppContext,
     state: str,
     platform: PlatformConfig,
     user_id: int,
@@ -287,7 +287,7 @@ async def _bind_tokens(
 
 
 async def complete(
-    ctx: OAuthContext,
+    ctx: AppContext,
     state: str,
     platform: PlatformConfig,
     user_id: int,
@@ -322,7 +322,7 @@ async def complete(
 
 
 async def fail(
-    ctx: OAuthContext, state: str, *, failure: str, status: str = "failed"
+    ctx: AppContext, state: str, *, failure: str, status: str = "failed"
 ) -> CallbackOutcome:
     async with session_scope(ctx.factory) as session:
         row = await session.get(AuthorizationSession, state)
@@ -338,7 +338,7 @@ async def fail(
     return CallbackOutcome(False, failure)
 
 
-async def poll_device_sessions(ctx: OAuthContext) -> int:
+async def poll_device_sessions(ctx: AppContext) -> int:
     """Poll the token endpoint for every device session that is due; returns how many."""
     now = utcnow()
     async with ctx.factory() as session:
@@ -359,7 +359,7 @@ async def poll_device_sessions(ctx: OAuthContext) -> int:
     return polled
 
 
-async def _claim_poll(ctx: OAuthContext, state: str, seen: Any) -> bool:
+async def _claim_poll(ctx: AppContext, state: str, seen: Any) -> bool:
     """Move next_poll_at forward only if no other worker did: that worker then owns this poll."""
     async with session_scope(ctx.factory) as session:
         row = await session.get(AuthorizationSession, state)
@@ -374,7 +374,7 @@ async def _claim_poll(ctx: OAuthContext, state: str, seen: Any) -> bool:
         return bool(getattr(result, "rowcount", 0))
 
 
-async def _poll_one(ctx: OAuthContext, state: str) -> None:
+async def _poll_one(ctx: AppContext, state: str) -> None:
     async with ctx.factory() as session:
         row = await session.get(AuthorizationSession, state)
         if row is None:
@@ -406,7 +406,7 @@ async def _poll_one(ctx: OAuthContext, state: str) -> None:
 
 
 async def _device_error(
-    ctx: OAuthContext, state: str, platform: PlatformConfig, exc: oauth2_client.ProviderError
+    ctx: AppContext, state: str, platform: PlatformConfig, exc: oauth2_client.ProviderError
 ) -> None:
     if exc.error == "authorization_pending":
         return

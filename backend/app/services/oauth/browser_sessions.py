@@ -25,6 +25,7 @@ from app.core.database import session_scope, utcnow
 from app.core.errors import Conflict, NotFound
 from app.models import AuthorizationSession, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult
+from app.services.context import AppContext
 from app.services.oauth import authorization_sessions
 from app.services.oauth.browser_automation import (
     BrowserPool,
@@ -34,7 +35,6 @@ from app.services.oauth.browser_automation import (
     start_login,
 )
 from app.services.oauth.browser_credentials import bound_from, recipe_for
-from app.services.oauth.context import OAuthContext
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _aad(state: str) -> str:
 class BrowserLogins:
     """The browser logins this process runs, by authorization state (owned by the lifespan)."""
 
-    def __init__(self, ctx: OAuthContext, pool: BrowserPool) -> None:
+    def __init__(self, ctx: AppContext, pool: BrowserPool) -> None:
         self.ctx = ctx
         self.pool = pool
         self._handles: dict[str, LoginHandle] = {}
@@ -161,7 +161,7 @@ class BrowserLogins:
 
 
 async def submit_input(
-    ctx: OAuthContext, session: AsyncSession, user: User, state: str, code: str
+    ctx: AppContext, session: AsyncSession, user: User, state: str, code: str
 ) -> None:
     """Give the code the page asks for (SMS or e-mail) to the running login, on any worker."""
     row = await session.scalar(

@@ -21,19 +21,17 @@ from app.schemas.oauth import (
 )
 from app.services import audit, platforms
 from app.services.account_status import load_states
+from app.services.context import AppContext
 from app.services.oauth import authorization_sessions
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
-from app.services.oauth.browser_sessions import BrowserLogins
-from app.services.oauth.context import OAuthContext
 
 
 async def initiate(
-    ctx: OAuthContext,
+    ctx: AppContext,
     session: AsyncSession,
     user: User,
     request: InitiateRequest,
-    browser: BrowserLogins,
 ) -> InitiateResult:
     platform = await platforms.get_platform(session, request.platform)
     offered = platforms.login_methods(platform)
@@ -59,7 +57,7 @@ async def initiate(
     if method == "device":
         return await authorization_sessions.start_device(ctx, session, user, platform, request)
     if method == "browser":
-        return await browser.start(user, platform, request)
+        return await ctx.browser_logins.start(user, platform, request)
     raise UnsupportedMethod(f"Binding by {method!r} is not available on this service yet.")
 
 
@@ -84,7 +82,7 @@ async def get_owned(session: AsyncSession, user: User, account_id: int) -> OAuth
     return account
 
 
-async def quota(ctx: OAuthContext, session: AsyncSession, user: User, account_id: int) -> QuotaOut:
+async def quota(ctx: AppContext, session: AsyncSession, user: User, account_id: int) -> QuotaOut:
     """The platform's own quota view where it offers one, else the service's ledger of today."""
     account = await get_owned(session, user, account_id)
     platform = await session.scalar(
@@ -107,7 +105,7 @@ async def quota(ctx: OAuthContext, session: AsyncSession, user: User, account_id
 
 
 async def refresh(
-    ctx: OAuthContext, session: AsyncSession, user: User, account_id: int
+    ctx: AppContext, session: AsyncSession, user: User, account_id: int
 ) -> RefreshResult:
     """Renew the credential where it can be renewed, else check it with the platform."""
     await get_owned(session, user, account_id)

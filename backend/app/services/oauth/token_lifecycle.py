@@ -183,17 +183,9 @@ class CredentialRenewer:
         settings = dict(account.settings or {})
         try:
             if account.auth_method in ("oauth", "device") and secrets.refresh_token:
-                config = oauth2_client.OAuthClientConfig.for_method(
-                    platform.platform_name,
-                    platform.oauth_config,
-                    "refresh",
-                    timeout_s=self.settings.outbound_timeout,
+                return await self._refresh_oauth(
+                    account_id, platform, secrets, secrets.refresh_token
                 )
-                tokens = await oauth2_client.refresh(config, secrets.refresh_token)
-                secrets.access_token = tokens.access_token
-                secrets.refresh_token = tokens.refresh_token
-                await self._save(account_id, secrets, tokens.expires_at)
-                return RenewalOutcome("refreshed", "The access token was renewed.")
             if account.auth_method == "browser" and self.browser_pool is not None:
                 return await self._recapture(account_id, platform, secrets)
             if adapter.supports_refresh and account.expires_at is not None:
@@ -222,6 +214,26 @@ class CredentialRenewer:
             return await self._mark_expired(account_id, exc.message)
         except PlatformUnreachable as exc:
             return RenewalOutcome("unreachable", exc.message)
+
+    async def _refresh_oauth(
+        self,
+        account_id: int,
+        platform: PlatformConfig,
+        secrets: AccountSecrets,
+        refresh_token: str,
+    ) -> RenewalOutcome:
+        """An OAuth refresh-token grant; the new tokens saved."""
+        config = oauth2_client.OAuthClientConfig.for_method(
+            platform.platform_name,
+            platform.oauth_config,
+            "refresh",
+            timeout_s=self.settings.outbound_timeout,
+        )
+        tokens = await oauth2_client.refresh(config, refresh_token)
+        secrets.access_token = tokens.access_token
+        secrets.refresh_token = tokens.refresh_token
+        await self._save(account_id, secrets, tokens.expires_at)
+        return RenewalOutcome("refreshed", "The access token was renewed.")
 
     async def _recapture(
         self, account_id: int, platform: PlatformConfig, secrets: AccountSecrets

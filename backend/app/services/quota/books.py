@@ -32,8 +32,8 @@ from app.core.database import retried, unavailable
 from app.models import PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
-from app.services.calls.classification import Classified
 from app.services.calls.usage import TokenUsage
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota import ledger
 from app.services.quota.allowances import Block
 

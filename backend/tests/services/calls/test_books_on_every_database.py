@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 
+from app.api.deps import app_context
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay, OAuthAccount, QuotaHold, User
 from app.services import account_status
 from app.services.calls import account_state, usage
 from app.services.calls.account_cache import _load_accounts
-from app.services.calls.classification import Classified
 from app.services.calls.selection import availability
+from app.services.oauth.adapters.errors import Classified
 from app.services.quota import ledger
 from app.services.quota.quota_clock import quota_day
 from tests.databases import empty_database, one_limited_account
@@ -98,7 +99,7 @@ async def test_ledger_usage_and_rests_on_every_database(kind, tmp_path):
 async def test_the_sweeper_gives_back_holds_of_calls_that_died(app):
     from app.services.background import BackgroundJobs
 
-    async with session_scope(app.state.session_factory) as session:
+    async with session_scope(app_context(app).factory) as session:
         user = User(username=f"sweep-{utcnow().timestamp()}", password_hash=None)
         session.add(user)
         await session.flush()
@@ -108,7 +109,7 @@ async def test_the_sweeper_gives_back_holds_of_calls_that_died(app):
         day = utcnow().date()
         dead = await ledger.reserve(session, account.id, day, 70, LIMIT, utcnow() - timedelta(1))
     assert dead is not None
-    assert await BackgroundJobs(app.state.oauth).sweep_holds() >= 1
-    async with app.state.session_factory() as session:
+    assert await BackgroundJobs(app_context(app)).sweep_holds() >= 1
+    async with app_context(app).factory() as session:
         row = await session.get(AccountQuotaDay, (account.id, day))
     assert (row.used_tokens, row.reserved_tokens) == (0, 0)

@@ -5,7 +5,9 @@ event) is read from the bytes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 
 import aiohttp
@@ -15,10 +17,15 @@ import pytest
 from app.services.calls import byte_stream, passthrough
 from app.services.calls.stream_relay import KEEP_BYTES, Tally
 from app.services.calls.usage import TokenUsage
+from app.services.oauth.adapters.errors import UpstreamFailure
 from tests.fakes.server import serve
 
 SCRIPT: list[bytes] = []
 """The writes the platform answers the next call with."""
+
+
+HOLD = threading.Event()
+"""Until set, answers under `/hold` send their first event and wait."""
 
 
 async def platform(scope, receive, send):  # a bare ASGI app: nothing between test and wire
@@ -28,8 +35,10 @@ async def platform(scope, receive, send):  # a bare ASGI app: nothing between te
         pass
     headers = [(b"content-type", b"text/event-stream")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    for write in SCRIPT:
+    for n, write in enumerate(SCRIPT):
         await send({"type": "http.response.body", "body": write, "more_body": True})
+        if n == 0 and "/hold/" in scope["path"]:
+            await asyncio.to_thread(HOLD.wait, 30)  # set by the test, from its own thread
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -106,6 +115,20 @@ async def test_plain_events_go_through_as_they_came_without_being_parsed(base_ur
     assert tally.answer_text() == "".join(f"w{n} " for n in range(200))
 
 
+async def test_only_the_events_that_need_reading_are_taken_apart(base_url, monkeypatch):
+    """A usage chunk the caller did not ask for is cut out of a block of 200 events without
+    walking the 200 (the role and first content events are read for failover, one by one)."""
+    taken = []
+    first_event = byte_stream.first_event
+    monkeypatch.setattr(
+        byte_stream, "first_event", lambda block: taken.append(1) or first_event(block)
+    )
+    writes = plain_stream(200)
+    out, tally = await relayed(base_url, [b"".join(writes)], with_usage=False)
+    assert out == b"".join(writes[:-2])  # all but the usage chunk and [DONE]
+    assert tally.usage == TokenUsage(5, 200) and len(taken) <= 3
+
+
 async def test_one_event_per_write_goes_through_whole(base_url):
     writes = plain_stream(20)
     split = [piece for w in writes for piece in (w[:7], w[7:])]  # events cut mid-way too
@@ -160,12 +183,13 @@ async def test_an_error_event_after_the_answer_began_raises_after_what_came_befo
         stream = await byte_stream.open_stream(http, tally, with_usage=True, **arguments)
         await stream.open(8)
         blocks = []
-        with pytest.raises(passthrough.UpstreamHTTPError) as raised:
+        with pytest.raises(UpstreamFailure) as raised:
             async for block in stream:
                 blocks.append(block)
         await stream.aclose()
     assert b"".join(blocks) == b"".join(writes[:3])
-    assert raised.value.status_code == "500" and raised.value.body == failure
+    said = raised.value.error
+    assert (said.status, said.code, said.message) == (500, "500", "broke")
 
 
 async def test_an_error_event_before_the_answer_raises_while_opening(base_url):
@@ -173,7 +197,7 @@ async def test_an_error_event_before_the_answer_raises_while_opening(base_url):
     arguments = call_arguments(base_url)
     async with aiohttp.ClientSession() as http:
         stream = await byte_stream.open_stream(http, Tally(), with_usage=True, **arguments)
-        with pytest.raises(passthrough.UpstreamHTTPError):
+        with pytest.raises(UpstreamFailure):
             await stream.open(8)
         await stream.aclose()
 
@@ -188,3 +212,28 @@ def test_a_long_answer_keeps_a_bounded_part_and_counts_the_rest_in_proportion():
     relayed = tally.kept_bytes + tally.unkept_bytes
     counted = TokenUsage(7, 1000)
     assert tally.extrapolated(counted) == TokenUsage(7, round(1000 * relayed / tally.kept_bytes))
+
+
+async def test_the_lean_path_holds_more_streams_open_than_a_pool_cap(base_url):
+    """aiohttp caps a session at 100 connections unless told otherwise: the 101st call in flight
+    would wait for one of the others to end."""
+    HOLD.clear()
+    SCRIPT[:] = plain_stream(2)
+    http = passthrough.pool()
+    try:
+        opening = [
+            byte_stream.open_stream(
+                http, Tally(), with_usage=True, **call_arguments(base_url + "/hold")
+            )
+            for _ in range(120)
+        ]
+        streams = await asyncio.wait_for(asyncio.gather(*opening), 10)
+        assert len(streams) == 120  # all answering at once, none waiting for a connection
+        HOLD.set()
+        for stream in streams:
+            await stream.open(8)
+            assert [block async for block in stream]
+            await stream.aclose()
+    finally:
+        HOLD.set()
+        await http.close()

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app.core.llm import LLM
-from app.services.calls.classification import classify, parse_duration, reset_hint, retry_after_s
 from app.services.calls.upstream_error import UpstreamError, from_exception
+from app.services.oauth.adapters.errors import classify, parse_duration, reset_hint, retry_after_s
 from tests.fakes.upstream import Drop, Error, ErrorIn200, MidStreamError, Slow, errors
 
 # platform → (litellm model string, path on the fake, fake kind), as the adapters build them.

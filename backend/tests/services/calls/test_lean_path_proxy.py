@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from app.services.calls import passthrough
+from app.services.oauth.adapters.errors import UpstreamFailure
 
 PLATFORM = "platform.invalid"  # resolves nowhere: only a proxy can answer for it
 PROXY_AUTH = "Basic " + base64.b64encode(b"relay:s3cret").decode()
@@ -98,7 +99,7 @@ async def test_an_https_platform_is_tunnelled_and_only_the_tunnel_carries_the_pr
     found, port = proxy
     monkeypatch.setenv("HTTPS_PROXY", f"http://relay:s3cret@127.0.0.1:{port}")
 
-    with pytest.raises(passthrough.APIConnectionError):
+    with pytest.raises(UpstreamFailure):
         await call("https")  # this proxy refuses tunnels
     [(line, headers)] = found.requests
     assert line == "CONNECT platform.invalid:443 HTTP/1.1"
@@ -111,6 +112,6 @@ async def test_a_host_no_proxy_names_is_called_directly(proxy, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("NO_PROXY", "platform.invalid")
 
-    with pytest.raises(passthrough.APIConnectionError):
+    with pytest.raises(UpstreamFailure):
         await call()  # directly: platform.invalid has no address
     assert found.requests == []

@@ -23,8 +23,8 @@ What each method must do and may raise:
     classify_error(error) -> Classified
         Sort a failed call into the classes of platforms.md §2 (auth_expired, quota_exhausted,
         rate_limited, overloaded, network, bad_request) with its retry or reset hints. The
-        default reads the shared code table plus the platform's `litellm_config.error_codes`;
-        override only for what a table cannot say.
+        default reads every vendor's codes (`adapters/errors/`, one module per vendor) plus the
+        platform's `litellm_config.error_codes`; override only for what a table cannot say.
     login(page, credentials) -> dict
         The seed's browser login hook; the default runs the platform's login recipe.
 
@@ -43,8 +43,7 @@ import httpx
 from app.core.errors import AppError, BadRequest
 from app.core.logging import redact
 from app.models import PlatformConfig
-from app.services.calls.classification import Classified, classify
-from app.services.calls.upstream_error import UpstreamError
+from app.services.oauth.adapters.errors import Classified, UpstreamError, classify
 from app.services.oauth.credential_store import AccountSecrets, mask
 
 
