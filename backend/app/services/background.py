@@ -115,8 +115,7 @@ class LeasedJob:
     async def run(self) -> None:
         renew_s = self.lease.total_seconds() / 3
         renew_at = time.monotonic()
-        round_at: float | None = None
-        """When the next round is due while the lease is held; None while it is not."""
+        round_at: float | None = None  # the next round while the lease is held; None: not held
         try:
             while True:
                 now = time.monotonic()
