@@ -8,7 +8,7 @@ import uuid
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import envelope_error_body, is_openai_path, openai_error_body
+from app.api.errors import error_body
 from app.core.errors import PayloadTooLarge
 from app.core.logging import client_address_var, request_id_var
 
@@ -120,10 +120,9 @@ class BodySizeLimitMiddleware:
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
-        if is_openai_path(scope.get("path", "")):
-            body = orjson.dumps(openai_error_body(413, message, PayloadTooLarge.code))
-        else:
-            body = orjson.dumps(envelope_error_body(413, message, PayloadTooLarge.code))
+        code = PayloadTooLarge.code
+        _, error = error_body(scope.get("path", ""), 413, message, code, openai_code=code)
+        body = orjson.dumps(error)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
