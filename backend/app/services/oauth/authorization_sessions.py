@@ -1,10 +1,10 @@
 """Authorization sessions: binding an account by OAuth (code + PKCE) or device code.
 
 A session is created by `initiate`, followed by its owner through `GET /sessions/{state}`, and
-finished by the callback (OAuth) or the device poller (`device_sessions`). `state` is random (256 bits), stored
-server-side, single-use (the callback claims it with a conditional UPDATE) and expires after
-OAUTH_STATE_EXPIRE seconds. The PKCE verifier and the device code are stored encrypted.
-"""
+finished by the callback (OAuth) or the device poller (`device_sessions`). `state` is random
+(256 bits), stored server-side, single-use (the callback claims it with a conditional UPDATE) and
+expires after OAUTH_STATE_EXPIRE seconds. The PKCE verifier and the device code are stored
+encrypted."""
 
 from __future__ import annotations
 
