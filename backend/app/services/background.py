@@ -24,7 +24,7 @@ from app.core.database import retried, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from app.services.context import AppContext
-from app.services.oauth import authorization_sessions
+from app.services.oauth import device_sessions
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class BackgroundJobs:
                 return swept
 
     async def _poll_devices(self) -> int:
-        return await authorization_sessions.poll_device_sessions(self.ctx)
+        return await device_sessions.poll_device_sessions(self.ctx)
 
 
 class LeasedJob:
