@@ -59,7 +59,7 @@ class BackgroundJobs:
                 self.ctx.renewer.renew_due,
             ),
             self._start_leased("alert-checks", settings.alert_check_interval, self.alerts.run),
-            self._start_leased("hold-sweeper", settings.hold_sweep_interval, self.sweep_holds),
+            self._start_leased("hold-sweeper", settings.hold_sweep_seconds, self.sweep_holds),
         ]
 
     async def stop(self) -> None:

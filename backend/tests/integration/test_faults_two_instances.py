@@ -67,7 +67,7 @@ def two_instances(
     lease and a sweep every second; both stopped afterwards (a killed one is simply gone)."""
     env = service_env(database_url, call_timeout_s=5, quota_blocks=True) | {
         "JOB_LEASE_SECONDS": str(LEASE_S),
-        "HOLD_SWEEP_INTERVAL": str(SWEEP_S),
+        "HOLD_SWEEP_SECONDS": str(SWEEP_S),
         # Instances behind one load balancer share their secrets.
         "CREDENTIAL_KEYS": f"k1:{TEST_KEY}",
         "JWT_SECRET": secrets.token_urlsafe(32),
