@@ -8,7 +8,7 @@ PY := $(abspath $(VENV))/bin/python
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck lock install browser bench clean
+.PHONY: run test lint typecheck locks lock install browser bench clean
 
 # The venv is rebuilt from the lock whenever the lock changes.
 $(VENV)/.installed-dev: $(BACKEND)/requirements-dev.lock
@@ -27,7 +27,7 @@ run: install
 	cd $(BACKEND) && $(PY) scripts/init_db.py && $(PY) scripts/init_oauth_platforms.py --only-missing
 	cd $(BACKEND) && $(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
 
-test: install lint browser
+test: install lint typecheck locks browser
 	cd $(BACKEND) && $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -48,8 +48,13 @@ bench: install $(LITELLM_PROXY_VENV)/.installed
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk; }
 	cd $(BACKEND) && $(PY) bench/bench_call_path.py $(BENCH_ARGS)
 
+# mypy, strict, on app/ (configured in backend/pyproject.toml).
 typecheck: install
-	cd $(BACKEND) && $(PY) -m mypy app
+	cd $(BACKEND) && $(PY) -m mypy
+
+# The locks match backend/pyproject.toml (`make lock` rewrites them).
+locks: install
+	$(BACKEND)/scripts/check_locks.sh $(PY)
 
 # Re-resolve the locks after editing backend/pyproject.toml.
 lock: install

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from app.api import docs, health, metrics, openai_v1
+from app.api import anthropic_v1, docs, gemini_v1beta, health, metrics, openai_v1
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -37,7 +37,8 @@ from app.services.calls.account_cache import CallCache
 from app.services.calls.admission import Admission
 from app.services.calls.call_path import CallPath
 from app.services.context import AppContext
-from app.services.demo import DemoUpstream, retire_demo, start_demo
+from app.services.demo import retire_demo, start_demo
+from app.services.demo.upstream import DemoUpstream
 from app.services.oauth.browser_automation import BrowserPool
 from app.services.oauth.browser_sessions import BrowserLogins
 from app.services.oauth.credential_store import CredentialStore
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order: the model calls, the hot path, come first.
     app.include_router(openai_v1.router)
+    app.include_router(anthropic_v1.router)
+    app.include_router(gemini_v1beta.router, prefix="/v1beta")
+    app.include_router(gemini_v1beta.model_methods, prefix="/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(docs.router)

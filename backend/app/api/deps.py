@@ -78,7 +78,7 @@ async def get_admin(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(get_admin)]
 
 
-_caller_bearer = HTTPBearer(
+caller_bearer = HTTPBearer(
     auto_error=False, description="An API key (`op-…`, from /api/v1/auth/api-keys) or a JWT"
 )
 
@@ -89,17 +89,23 @@ _caller_bearer = HTTPBearer(
 
 async def get_caller(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_caller_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(caller_bearer)],
 ) -> User:
-    """The caller of a model, by API key or JWT. Resolved in its own short transaction: a call
-    may wait minutes on a platform, and no transaction may stay open meanwhile."""
+    """The caller of a model, by API key or JWT (`Authorization: Bearer`)."""
+    token = credentials.credentials if credentials else None
+    return await caller_by(request, token, "Authorization: Bearer <API key>")
+
+
+async def caller_by(request: Request, token: str | None, how: str) -> User:
+    """The user a credential names. Resolved in its own short transaction: a call may wait
+    minutes on a platform, and no transaction may stay open meanwhile."""
     ctx = app_context(request.app)
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Authentication required: send Authorization: Bearer <API key>.")
-    if api_keys.looks_like_key(credentials.credentials):
-        return await api_keys.authenticate(ctx.factory, ctx.api_key_cache, credentials.credentials)
+    if not token:
+        raise Unauthorized(f"Authentication required: send {how}.")
+    if api_keys.looks_like_key(token):
+        return await api_keys.authenticate(ctx.factory, ctx.api_key_cache, token)
     try:
-        subject = await ctx.tokens.verify(credentials.credentials)
+        subject = await ctx.tokens.verify(token)
     except InvalidToken as exc:
         raise Unauthorized(
             "The API key or access token is invalid or has expired.", code="invalid_token"
@@ -110,6 +116,10 @@ async def get_caller(
 
 
 async def get_model_caller(request: Request, caller: Annotated[User, Depends(get_caller)]) -> User:
+    return await within_call_limit(request, caller)
+
+
+async def within_call_limit(request: Request, caller: User) -> User:
     """The caller of a model, within CALL_USER_RATE_LIMIT (counted across workers with Redis)."""
     ctx = app_context(request.app)
     settings, limiter = ctx.settings, ctx.limiter

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.error_shapes import is_google_path, surface_error
 from app.core.database import unavailable
 from app.core.errors import AppError, code_for_status
 from app.schemas.chat import OpenAIErrorOut
@@ -77,13 +78,28 @@ def error_response(
     openai_code: str | None = None,
     param: str | None = None,
 ) -> JSONResponse:
-    """The envelope, or OpenAI's error shape under /v1 (what OpenAI's SDKs parse; its `code` is
-    `openai_code`, null where OpenAI's own would be)."""
-    if is_openai_path(request.url.path):
-        body = openai_error_body(status, message, openai_code, param)
-    else:
-        body = envelope_error_body(status, message, error_code)
+    """The failure in the shape its path's clients parse (`error_body`)."""
+    status, body = error_body(request.url.path, status, message, error_code, openai_code, param)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_body(
+    path: str,
+    status: int,
+    message: str,
+    error_code: str,
+    openai_code: str | None = None,
+    param: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """(status, body): another API's error shape on its paths (app/api/error_shapes.py), OpenAI's
+    under /v1 (its `code` is `openai_code`, null where OpenAI's own would be), else the
+    envelope."""
+    other = surface_error(path, status, message)
+    if other is not None:
+        return other
+    if is_openai_path(path):
+        return status, openai_error_body(status, message, openai_code, param)
+    return status, envelope_error_body(status, message, error_code)
 
 
 def _describe_validation(errors: list[Any]) -> tuple[int, str, str]:
@@ -109,8 +125,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # Only the location and the rule are echoed, never the submitted value (it may be a key).
         errors = list(exc.errors())
         status, message, error_code = _describe_validation(errors)
-        if is_openai_path(request.url.path):
-            # OpenAI answers an invalid parameter with 400, naming the parameter.
+        if is_openai_path(request.url.path) or is_google_path(request.url.path):
+            # OpenAI (Anthropic, Google) answer an invalid parameter with 400, naming it.
             location = [str(p) for p in (errors[0].get("loc", ()) if errors else ()) if p != "body"]
             param = ".".join(location) or None
             return error_response(

@@ -9,7 +9,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import json_guard
-from app.api.errors import envelope_error_body, is_openai_path, openai_error_body
+from app.api.errors import error_body
 from app.core.errors import PayloadTooLarge
 from app.core.logging import client_address_var, request_id_var
 
@@ -128,15 +128,16 @@ class BodySizeLimitMiddleware:
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
-        await _refuse(scope, send, 413, message, PayloadTooLarge.code)
+        code = PayloadTooLarge.code
+        await _refuse(scope, send, 413, message, code, openai_code=code)
 
 
-async def _refuse(scope: Scope, send: Send, status: int, message: str, code: str) -> None:
+async def _refuse(
+    scope: Scope, send: Send, status: int, message: str, code: str, openai_code: str | None = None
+) -> None:
     """Answer before the application runs, in the shape of the surface asked."""
-    if is_openai_path(scope.get("path", "")):
-        body = orjson.dumps(openai_error_body(status, message, code))
-    else:
-        body = orjson.dumps(envelope_error_body(status, message, code))
+    status, error = error_body(scope.get("path", ""), status, message, code, openai_code)
+    body = orjson.dumps(error)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

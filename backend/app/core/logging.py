@@ -108,16 +108,19 @@ class TextFormatter(logging.Formatter):
         return f"{when} {record.levelname} {record.name} [{request_id}] {record.getMessage()}"
 
 
+class ServiceHandler(logging.StreamHandler[IO[str]]):
+    """The service's one handler: a second `configure_logging` replaces it, not adds another."""
+
+
 def configure_logging(level: str, *, json_lines: bool, stream: IO[str] | None = None) -> None:
     """Route every logger (ours and libraries') through one redacting handler (stderr)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = ServiceHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     for existing in list(root.handlers):
-        if getattr(existing, "_oauth_proxy", False):
+        if isinstance(existing, ServiceHandler):
             root.removeHandler(existing)
-    handler._oauth_proxy = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
     # uvicorn installs its own handlers; make its records flow through ours instead.

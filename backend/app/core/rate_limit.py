@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -39,8 +39,13 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class RedisTimeouts(TypedDict):
+    socket_connect_timeout: float
+    socket_timeout: float
+
+
 # A Redis that stops answering costs each request at most this long before the fallback.
-REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
+REDIS_TIMEOUTS = RedisTimeouts(socket_connect_timeout=1.0, socket_timeout=2.0)
 
 
 def storage_uri(redis_url: str | None) -> str:
@@ -49,7 +54,7 @@ def storage_uri(redis_url: str | None) -> str:
 
 class RateLimiter:
     def __init__(self, redis_url: str | None, key_prefix: str = "oauth-proxy") -> None:
-        self._local = SlidingWindowCounterRateLimiter(storage_from_string("async+memory://"))  # type: ignore[arg-type]
+        self._local = SlidingWindowCounterRateLimiter(storage_from_string("async+memory://"))
         self._shared = None
         if redis_url:
             storage = storage_from_string(
@@ -59,7 +64,7 @@ class RateLimiter:
                 implementation="redispy",  # the client the rest of the service uses
                 **REDIS_TIMEOUTS,
             )
-            self._shared = SlidingWindowCounterRateLimiter(storage)  # type: ignore[arg-type]
+            self._shared = SlidingWindowCounterRateLimiter(storage)
 
     @staticmethod
     @functools.lru_cache(maxsize=256)  # parsed once: calls name their limit on every call

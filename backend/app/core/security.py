@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import anyio
 import jwt
@@ -17,6 +18,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPublicKeys
+    from jwt.api_jwt import AllowedPublicKeyTypes
 
 _hasher = PasswordHasher()
 
@@ -98,7 +103,7 @@ class TokenService:
             raise InvalidToken("token has no subject")
         return subject
 
-    async def _verification_key(self, token: str) -> object:
+    async def _verification_key(self, token: str) -> AllowedPublicKeyTypes:
         if self._algorithm == "HS256":
             if not self._secret:
                 raise InvalidToken("no JWT secret configured")
@@ -112,5 +117,7 @@ class TokenService:
                 signing_key = await anyio.to_thread.run_sync(jwks.get_signing_key_from_jwt, token)
             except jwt.PyJWTError as exc:
                 raise InvalidToken(str(exc)) from exc
-            return signing_key.key
+            # The key alone: the configured algorithm decides, not the JWK's own `alg`.
+            public_key: AllowedPublicKeys = signing_key.key
+            return public_key
         raise InvalidToken("no JWT verification key configured")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from confusable_homoglyphs.confusables import confusables_data  # type: ignore[import-untyped]
+from confusable_homoglyphs.confusables import confusables_data
 
 _DIRECTION_MARKS = "\u200e\u200f"
 
@@ -23,7 +23,8 @@ def normalise(name: str) -> str:
 @lru_cache(maxsize=4096)
 def _representative(char: str) -> str:
     """The lowest code point among the character and its one-character homoglyphs."""
-    glyphs = (entry["c"].strip(_DIRECTION_MARKS) for entry in confusables_data.get(char, ()))
+    entries: list[dict[str, str]] = confusables_data.get(char, [])
+    glyphs = (entry["c"].strip(_DIRECTION_MARKS) for entry in entries)
     return min((char, *(glyph for glyph in glyphs if len(glyph) == 1)))
 
 

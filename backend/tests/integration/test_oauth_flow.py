@@ -21,7 +21,7 @@ from sqlalchemy import select, text, update
 from app.api.deps import app_context
 from app.core.database import utcnow
 from app.models import AuthorizationSession, OAuthAccount
-from app.services.oauth import authorization_sessions
+from app.services.oauth import device_sessions
 from app.services.oauth.token_lifecycle import CredentialRenewer
 from tests.conftest import BACKEND_DIR, accepts_credential, new_user
 from tests.fakes.oauth_server import DEVICE_CODE_GRANT, ClientSpec, FakeOAuthServer
@@ -252,7 +252,7 @@ async def _poll_now(app, state: str) -> None:
             .values(next_poll_at=utcnow() - timedelta(seconds=1))
         )
         await session.commit()
-    await authorization_sessions.poll_device_sessions(app_context(app))
+    await device_sessions.poll_device_sessions(app_context(app))
 
 
 async def _polls_of(app, oauth_server, state: str) -> list[dict]:
@@ -305,7 +305,7 @@ async def test_the_poller_honours_the_interval(app, client, acme, oauth_server):
             .values(next_poll_at=utcnow() + timedelta(seconds=30))
         )
         await session.commit()
-    await authorization_sessions.poll_device_sessions(app_context(app))  # not due: no poll
+    await device_sessions.poll_device_sessions(app_context(app))  # not due: no poll
     assert await _polls_of(app, oauth_server, started["state"]) == []
     await _poll_now(app, started["state"])  # due: exactly one poll
     assert len(await _polls_of(app, oauth_server, started["state"])) == 1

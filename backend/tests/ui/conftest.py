@@ -10,7 +10,6 @@ gets a fresh browser context whose pages fail the test when they log a console e
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -166,9 +165,6 @@ class Service:
             "credentials": {"api_key": api_key or f"sk-{uuid.uuid4().hex}"},
         }
         return self.call("POST", "/api/v1/oauth/initiate", token, json=body)["account"]
-
-    def routes(self) -> set[str]:
-        return {p for p, on in self.call("GET", "/web/features").items() if on}
 
 
 @pytest.fixture(scope="package")
@@ -345,22 +341,3 @@ def user(service: Service, context: BrowserContext) -> tuple[str, str]:
     username, token = service.new_user()
     sign_in_as(context, token)
     return username, token
-
-
-@functools.cache
-def features() -> dict[str, str | None]:
-    """Which optional API parts this version of the service has (what the page asks for too)."""
-    from app.core.config import Settings
-    from app.main import create_app
-    from app.web.router import available_features
-
-    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
-    return available_features(app.routes)
-
-
-def needs(*names: str) -> pytest.MarkDecorator:
-    """Skip until the service has these API parts (see app/web/router.py `_FEATURES`)."""
-    missing = [name for name in names if not features()[name]]
-    return pytest.mark.skipif(
-        bool(missing), reason=f"the service has no {', '.join(missing)} endpoint yet"
-    )

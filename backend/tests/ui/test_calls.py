@@ -1,7 +1,4 @@
-"""Using the accounts from the page: the playground, usage charts, API keys, browser login, admin.
-
-Tests of API parts the service does not have yet are skipped (`needs(...)`) until it does.
-"""
+"""Using the accounts from the page: the playground, usage, API keys, browser login, admin."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from tests.fakes.consoles import CAPTCHA_BOX, CAPTCHA_WORD, USERNAME
 from tests.fakes.consoles import PASSWORD as CONSOLE_PASSWORD
 from tests.fakes.consoles import PHONE as CONSOLE_PHONE
 from tests.fakes.upstream.behaviours import Reply
-from tests.ui.conftest import PHONE, ConsoleWatch, Service, needs, sign_in_as, unique
+from tests.ui.conftest import PHONE, ConsoleWatch, Service, sign_in_as, unique
 from tests.ui.page_checks import (
     assert_no_horizontal_scroll,
     assert_not_blank,
@@ -69,7 +66,6 @@ def answer_streams(page: Page, service: Service) -> None:
     assert all(ANSWER.startswith(text) for text in shown), shown
 
 
-@needs("chat")
 def test_the_playground_streams_and_says_when_no_account_is_available(
     page: Page, service: Service, user: tuple[str, str], console: ConsoleWatch
 ) -> None:
@@ -93,7 +89,6 @@ def test_the_playground_streams_and_says_when_no_account_is_available(
     expect(page.get_by_label("Your message")).to_have_value("Anyone there?")
 
 
-@needs("chat", "usage")
 def test_from_registration_to_deletion_through_the_playground_and_usage(
     page: Page, service: Service, console: ConsoleWatch
 ) -> None:
@@ -129,7 +124,6 @@ def test_from_registration_to_deletion_through_the_playground_and_usage(
     expect(page.get_by_text("No accounts yet")).to_be_visible()
 
 
-@needs("usage")
 def test_the_usage_page_draws_days_accounts_and_failures(
     page: Page, service: Service, user: tuple[str, str]
 ) -> None:
@@ -176,7 +170,6 @@ def test_the_usage_page_draws_days_accounts_and_failures(
     assert_not_blank(page, "phone-usage-charts")
 
 
-@needs("api_keys")
 def test_an_api_key_is_shown_once_copied_listed_and_revoked(
     page: Page, context: BrowserContext, service: Service, user: tuple[str, str]
 ) -> None:
@@ -216,7 +209,6 @@ def test_an_api_key_is_shown_once_copied_listed_and_revoked(
     assert httpx.get(f"{service.url}/v1/models", headers=auth).status_code == 401
 
 
-@needs("session_input")
 def test_a_browser_login_asks_for_the_sms_code_in_the_page(
     page: Page, service: Service, user: tuple[str, str]
 ) -> None:
@@ -241,7 +233,6 @@ def test_a_browser_login_asks_for_the_sms_code_in_the_page(
     expect(account).to_contain_text("Browser login")
 
 
-@needs("session_input", "live_view")
 def test_a_browser_login_shows_the_live_view_when_the_user_must_act(
     page: Page, service: Service, user: tuple[str, str]
 ) -> None:

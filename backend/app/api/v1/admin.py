@@ -29,8 +29,8 @@ def _out(row: PlatformConfig) -> PlatformConfigOut:
         platform_name=row.platform_name,
         description=row.description,
         oauth_config=mask_oauth_config(row.oauth_config),
-        litellm_config=row.litellm_config,  # type: ignore[arg-type]
-        quota_config=row.quota_config,  # type: ignore[arg-type]
+        litellm_config=row.litellm_config,
+        quota_config=row.quota_config,
         is_enabled=row.is_enabled,
         updated_at=row.updated_at,
     )

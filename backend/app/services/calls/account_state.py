@@ -34,7 +34,7 @@ BACKOFF_MAX_S = 1800.0
 
 
 def backoff_s(failures: int) -> float:
-    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, failures - 1))
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2.0 ** max(0, failures - 1))
 
 
 async def apply_failure(

@@ -74,6 +74,11 @@ class ByteStream:
         self._held = b"".join(held)
         return self._done
 
+    def finished(self) -> bool:
+        """Whether the platform's stream has said its end (`[DONE]`, or it closed while
+        opening): nothing more will be read."""
+        return self._done
+
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._blocks()
 
@@ -102,27 +107,46 @@ class ByteStream:
     # --- passing events on ---
 
     def _pass(self, block: bytes) -> bytes:
-        """The block as the caller gets it: as it is when plain, else event by event."""
-        if _plain(block):
-            return block
+        """The block as the caller gets it: runs of plain events as they are, the events that
+        need reading one by one (every event, when the framing is not OpenAI's)."""
+        if not _plain_framing(block):
+            return self._event_by_event(block)
         out: list[bytes] = []
-        rest = block
-        while rest and not self._done and self._failed is None:
-            data, rest = first_event(rest)
-            if data is None:
-                continue
-            if data == DONE:
-                self._done = True
-            elif not _needs_reading(data):
-                out.append(b"data: " + data + b"\n\n")
-            else:
-                try:
-                    chunk = self._parse(data)
-                except UpstreamFailure as exc:
-                    self._failed = exc  # raised once the events before it are out
-                else:
-                    out.append(self._framed(data, chunk))
+        while block and not self._done and self._failed is None:
+            special = _first_special(block)
+            if special < 0:
+                out.append(block)
+                break
+            start = block.rfind(b"\n\n", 0, special) + 2  # 1: it is in the first event
+            if start > 1:  # the plain events before it
+                out.append(block[:start])
+                block = block[start:]
+            data, block = first_event(block)
+            self._take(data, out)
         return b"".join(out)
+
+    def _event_by_event(self, block: bytes) -> bytes:
+        out: list[bytes] = []
+        while block and not self._done and self._failed is None:
+            data, block = first_event(block)
+            self._take(data, out)
+        return b"".join(out)
+
+    def _take(self, data: bytes | None, out: list[bytes]) -> None:
+        """One event: the end, as it came, or read (its usage noted, an error kept to raise)."""
+        if data is None:
+            return
+        if data == DONE:
+            self._done = True
+        elif not _needs_reading(data):
+            out.append(b"data: " + data + b"\n\n")
+        else:
+            try:
+                chunk = self._parse(data)
+            except UpstreamFailure as exc:
+                self._failed = exc  # raised once the events before it are out
+            else:
+                out.append(self._framed(data, chunk))
 
     def _parse(self, data: bytes) -> Wire:
         """A chunk read for what it says: its usage noted, an error event raised."""
@@ -144,17 +168,23 @@ class ByteStream:
         return responses.sse(body) if body is not None else b""
 
 
-def _plain(block: bytes) -> bool:
-    """Whole events, each one `data: ` line, none with usage, an error or the end."""
+def _plain_framing(block: bytes) -> bool:
+    """Whole events, each one `data: ` line and a blank line."""
     events = block.count(b"\n\n")
     return (
         block.startswith(b"data: ")
         and block.count(b"\n") == 2 * events
         and block.count(b"\n\ndata: ") == events - 1
-        and _ERROR not in block
-        and DONE not in block
-        and block.count(_USAGE) == block.count(_NO_USAGE)
     )
+
+
+def _first_special(block: bytes) -> int:
+    """Where the first error, `[DONE]` or usage that is not null is, or -1."""
+    usage = block.find(_USAGE)
+    while usage >= 0 and block.startswith(b"null", usage + len(_USAGE)):
+        usage = block.find(_USAGE, usage + 1)
+    found = [at for at in (block.find(_ERROR), block.find(DONE), usage) if at >= 0]
+    return min(found, default=-1)
 
 
 def _needs_reading(data: bytes) -> bool:

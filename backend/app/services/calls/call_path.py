@@ -43,11 +43,13 @@ from app.services.calls import (
     stream_relay,
     usage,
 )
+from app.services.calls import native as natives
 from app.services.calls.admission import Admission
 from app.services.calls.answer_cache import AnswerCache
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.failover import Failover
-from app.services.calls.stream_relay import Tally
+from app.services.calls.native import NativeCall
+from app.services.calls.stream_relay import StreamFormat, Tally
 from app.services.calls.upstream_error import from_exception, transport_errors
 from app.services.calls.usage import TokenUsage
 from app.services.context import AppContext
@@ -140,37 +142,56 @@ class CallPath:
             self.answers.put(cache_key, body)
         return body
 
-    async def open_stream(self, call: ChatCall, *, raw: bool = True) -> AsyncIterator[bytes]:
-        """Server-sent `chat.completion.chunk` events. Fails over (and raises AppError) until an
+    async def open_stream(
+        self, call: ChatCall, format: StreamFormat | None = None
+    ) -> AsyncIterator[bytes]:
+        """Server-sent `chat.completion.chunk` events, or with a `format` another API's events
+        made from the chunks (app/services/surfaces/). Fails over (and raises AppError) until an
         upstream has produced its first byte of answer; returns the events from then on. On the
-        lean path they are the platform's bytes (calls/byte_stream.py) unless `raw` is False:
-        then they are parsed chunks, as litellm's are, which a surface can translate."""
-        if raw and self._lean(call):
+        lean path OpenAI's events are the platform's bytes (calls/byte_stream.py)."""
+        if format is None and self._lean(call):
             return await self._open_bytes(call)
         acompletion = await self._acompletion(call)
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await acompletion(**self._arguments(call, chosen, stream=True))
-            held: list[Any] = []
-            try:
-                while len(held) < MAX_HELD_CHUNKS:
-                    chunk = await stream.__anext__()
-                    held.append(chunk)
-                    if responses.carries_answer(chunk):
-                        break
-            except StopAsyncIteration:
-                return stream, held, True
-            except BaseException:
-                await stream.aclose()
-                raise
-            return stream, held, False
+            return await _first_answer(stream, responses.carries_answer)
 
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
+        format = format or stream_relay.ChatChunks(include_usage=call.include_usage)
         tally = stream_relay.Tally()
-        events = stream_relay.chunk_events(
-            stream, held, ended, tally, with_usage=call.include_usage
+        events = stream_relay.chunk_events(stream, held, ended, tally, format)
+        return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))
+
+    # --- calls in the platform's own API (calls/native.py) ---
+
+    async def complete_native(self, call: ChatCall, native: NativeCall) -> dict[str, Any]:
+        """The platform's whole answer to a request in its own API."""
+        seconds = self.settings.call_timeout
+
+        async def attempt(chosen: Attempt) -> dict[str, Any]:
+            return await natives.answer(self._lean_pool(), chosen.target, native, seconds)
+
+        chosen, answer = await self.failover.run(call, attempt, stream=False)
+        tokens = native.wire.usage(answer) or await self._estimate(
+            call, chosen.target.model, native.wire.text(answer)
         )
-        return stream_relay.relay(stream, events, tally, self._ending(call, chosen))
+        await self._book(call, chosen, tokens)
+        return answer
+
+    async def open_native_stream(self, call: ChatCall, native: NativeCall) -> AsyncIterator[bytes]:
+        """The platform's stream in its own API's events, failing over until its first byte."""
+        seconds = self.settings.call_timeout
+
+        async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
+            stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)
+            return await _first_answer(stream, native.wire.carries_answer, parsed=True)
+
+        chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
+        format = native.wire.format()
+        tally = stream_relay.Tally()
+        events = stream_relay.chunk_events(stream, held, ended, tally, format)
+        return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))
 
     async def _open_bytes(self, call: ChatCall) -> AsyncIterator[bytes]:
         async def attempt(chosen: Attempt) -> tuple[byte_stream.ByteStream, Tally]:
@@ -189,7 +210,8 @@ class CallPath:
             return stream, tally
 
         chosen, (stream, tally) = await self.failover.run(call, attempt, stream=True)
-        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen))
+        format = stream_relay.ChatChunks(include_usage=call.include_usage)
+        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen, format))
 
     def _lean(self, call: ChatCall) -> bool:
         return self.settings.call_lean_path and passthrough.eligible(call.platform)
@@ -232,7 +254,7 @@ class CallPath:
 
     # --- streams ---
 
-    def _ending(self, call: ChatCall, chosen: Attempt) -> stream_relay.Ending:
+    def _ending(self, call: ChatCall, chosen: Attempt, format: StreamFormat) -> stream_relay.Ending:
         async def settle(tally: Tally) -> None:
             tokens = tally.usage or tally.extrapolated(
                 await self._estimate(call, chosen.target.model, tally.answer_text())
@@ -242,7 +264,7 @@ class CallPath:
 
         return stream_relay.Ending(
             call.platform.platform_name,
-            call.include_usage,
+            format,
             settle,
             functools.partial(self._classify, chosen),
         )
@@ -280,6 +302,11 @@ class CallPath:
         finally:
             await self.admission.leave(chosen.admitted)
 
+    async def count_prompt(self, call: ChatCall) -> int:
+        """The call's prompt tokens as counted here (the platform is not asked)."""
+        provider = call.platform.litellm_config.get("provider")
+        return (await self._estimate(call, f"{provider}/{call.model}", "")).prompt_tokens
+
     async def _estimate(self, call: ChatCall, model: str, completion: str) -> TokenUsage:
         """Count tokens locally when the platform reported none."""
         litellm = await self.llm.module()
@@ -298,3 +325,23 @@ class CallPath:
             return TokenUsage(int(prompt), int(answer))
 
         return await anyio.to_thread.run_sync(count)
+
+
+async def _first_answer(
+    stream: Any, carries_answer: Callable[[Any], bool], *, parsed: bool = False
+) -> tuple[Any, list[Any], bool]:
+    """Read a stream until an event carries the answer (at most MAX_HELD_CHUNKS): until then a
+    failure raises, for failover. The events read, and whether the stream ended."""
+    held: list[Any] = []
+    try:
+        while len(held) < MAX_HELD_CHUNKS:
+            chunk = await stream.__anext__()
+            held.append(chunk)
+            if carries_answer(chunk.model_dump(exclude_none=False) if parsed else chunk):
+                break
+    except StopAsyncIteration:
+        return stream, held, True
+    except BaseException:
+        await stream.aclose()
+        raise
+    return stream, held, False

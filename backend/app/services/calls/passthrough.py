@@ -87,9 +87,14 @@ async def acompletion(http: aiohttp.ClientSession, **arguments: Any) -> Any:
     """A chat completion, or with `stream=True` its chunks."""
     response = await send(http, arguments)
     if not arguments.get("stream"):
-        return Wire(_answer(response, await _read(response)))
+        return Wire(await read_answer(response))
     await check_stream(response)
     return Chunks(response)
+
+
+async def read_answer(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """A whole answer's JSON, or the platform's error raised."""
+    return _answer(response, await _read(response))
 
 
 async def send(http: aiohttp.ClientSession, arguments: dict[str, Any]) -> aiohttp.ClientResponse:
@@ -103,10 +108,21 @@ async def send(http: aiohttp.ClientSession, arguments: dict[str, Any]) -> aiohtt
     body = {k: v for k, v in arguments.items() if k not in _NOT_BODY}
     body["model"] = arguments["model"].split("/", 1)[1]  # `openai/<model>` is litellm's name
     body.update(arguments.get("extra_body") or {})
-    seconds = arguments.get("timeout")
+    return await post(http, url, headers, body, arguments.get("timeout"))
+
+
+async def post(
+    http: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    seconds: float | None,
+) -> aiohttp.ClientResponse:
+    """POST a JSON body to a platform (through the environment's proxy); the response as it
+    starts, or the failure as litellm's would read."""
     # As the call timeout means: to connect, and between bytes of the answer.
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
-    proxy, proxy_auth = proxy_for(arguments["api_base"])
+    proxy, proxy_auth = proxy_for("/".join(url.split("/", 3)[:3]))  # by scheme and host
     tunnelled = url.startswith("https:")
     if not tunnelled:
         headers.update(proxy_auth)  # the proxy reads a plain request itself

@@ -4,7 +4,9 @@ possible any more), our own usage chunk when the platform reported none and the 
 and `data: [DONE]`.
 
 The events come one of two ways: as the platform's bytes (calls/byte_stream.py, the lean path)
-or as parsed chunks made into OpenAI's events here (litellm's streams).
+or as parsed chunks made into events by a `StreamFormat`: OpenAI's `chat.completion.chunk`
+events here (litellm's streams), another API's events for the surfaces that speak it
+(app/services/surfaces/). The format also words the last events: the error event, the usage.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import orjson
@@ -73,12 +75,50 @@ class Tally:
         return last[-1] if last else None
 
 
+class StreamFormat(Protocol):
+    """The events of one API's stream, made from the platform's parsed chunks."""
+
+    def events(self, chunk: Any, tally: Tally) -> bytes:
+        """The chunk's events (b"" for none); what it says of usage and text noted in `tally`."""
+        ...
+
+    def failed(self, message: str, code: str) -> bytes:
+        """The events that end a stream which failed after its first byte."""
+        ...
+
+    def ended(self, tally: Tally) -> bytes:
+        """The events that end a whole answer, once its books are written."""
+        ...
+
+
+class ChatChunks:
+    """OpenAI's `chat.completion.chunk` events, `data: [DONE]` last."""
+
+    def __init__(self, *, include_usage: bool) -> None:
+        self.include_usage = include_usage
+
+    def events(self, chunk: Any, tally: Tally) -> bytes:
+        note(chunk, tally)
+        body = responses.chunk_body(chunk, with_usage=self.include_usage)
+        return responses.sse(body) if body is not None else b""
+
+    def failed(self, message: str, code: str) -> bytes:
+        return responses.error_event(message, "server_error", code) + responses.DONE
+
+    def ended(self, tally: Tally) -> bytes:
+        if self.include_usage and tally.usage is None and tally.charged is not None:
+            # The platform reported no usage: the caller who asked gets our count.
+            usage = responses.usage_chunk(tally.last_chunk(), tally.charged)
+            return responses.sse(usage) + responses.DONE
+        return responses.DONE
+
+
 @dataclass(frozen=True)
 class Ending:
     """How the call path closes a stream's books and words its failures."""
 
     platform_name: str
-    include_usage: bool
+    format: StreamFormat
     settle: Callable[[Tally], Awaitable[None]]
     """Write the books of what the stream delivered (sets `charged`)."""
     classify: Callable[[Exception], Classified]
@@ -88,10 +128,17 @@ async def relay(
     stream: Any, events: AsyncIterable[bytes], tally: Tally, ending: Ending
 ) -> AsyncIterator[bytes]:
     settled = False
+    # A stream that says its end itself (the byte relay, on `[DONE]`): the events that came with
+    # the end leave with the last events, in one write rather than two.
+    finished = getattr(stream, "finished", lambda: False)
+    last: list[bytes] = []
     try:
         try:
             async for block in events:
-                yield block
+                if finished():
+                    last.append(block)
+                else:
+                    yield block
         except Exception as exc:  # after the first byte: no failover, an error event
             tally.failure = ending.classify(exc)
         # The books close before the last events: a caller that has read them sees its usage
@@ -99,21 +146,21 @@ async def relay(
         settled = True
         booked = await _close(stream, tally, ending)
         if not booked:
-            yield responses.error_event(
-                "The answer is complete but its usage could not be recorded: the service's "
-                "database is unavailable. Treat this answer as failed.",
-                "server_error",
-                "database_unavailable",
+            last.append(
+                ending.format.failed(
+                    "The answer is complete but its usage could not be recorded: the service's "
+                    "database is unavailable. Treat this answer as failed.",
+                    "database_unavailable",
+                )
             )
         elif tally.failure is not None:
             failure = tally.failure
             what = refusals.WORDS[failure.kind]
             message = f"{ending.platform_name} {what} during the answer: {failure.message}"
-            yield responses.error_event(message, "server_error", failure.kind)
-        elif ending.include_usage and tally.usage is None and tally.charged is not None:
-            # The platform reported no usage: the caller who asked gets our count.
-            yield responses.sse(responses.usage_chunk(tally.last_chunk(), tally.charged))
-        yield responses.DONE
+            last.append(ending.format.failed(message, failure.kind))
+        else:
+            last.append(ending.format.ended(tally))
+        yield b"".join(last)
     finally:
         if not settled:  # the caller hung up (or was cancelled) mid-answer
             await _close(stream, tally, ending)
@@ -133,16 +180,16 @@ async def _close(stream: Any, tally: Tally, ending: Ending) -> bool:
 
 
 async def chunk_events(
-    stream: Any, held: list[Any], ended: bool, tally: Tally, *, with_usage: bool
+    stream: Any, held: list[Any], ended: bool, tally: Tally, format: StreamFormat
 ) -> AsyncIterator[bytes]:
-    """Parsed chunks as OpenAI's events, noted in `tally`. Events go out as soon as no further
-    one has arrived with them (the lean path's parsed stream says; litellm's do not): events
-    read together leave in one write, none waits."""
+    """Parsed chunks as the format's events, noted in `tally`. Events go out as soon as no
+    further one has arrived with them (the lean path's parsed stream says; litellm's do not):
+    events read together leave in one write, none waits."""
     arrived = getattr(stream, "arrived", lambda: False)
     out: list[bytes] = []
     try:
         for chunk in held:
-            _event(chunk, tally, out, with_usage)
+            _add(out, format.events(chunk, tally))
         while not ended:
             if out and not arrived():
                 yield b"".join(out)
@@ -151,7 +198,7 @@ async def chunk_events(
                 chunk = await stream.__anext__()
             except StopAsyncIteration:
                 break
-            _event(chunk, tally, out, with_usage)
+            _add(out, format.events(chunk, tally))
     except Exception:
         if out:  # what arrived before the failure
             yield b"".join(out)
@@ -160,7 +207,13 @@ async def chunk_events(
         yield b"".join(out)
 
 
-def _event(chunk: Any, tally: Tally, out: list[bytes], with_usage: bool) -> None:
+def _add(out: list[bytes], events: bytes) -> None:
+    if events:
+        out.append(events)
+
+
+def note(chunk: Any, tally: Tally) -> None:
+    """What a `chat.completion.chunk` says of the usage and the answer's words."""
     reported = usage_of(chunk)
     if reported is not None:
         tally.usage = reported
@@ -168,9 +221,6 @@ def _event(chunk: Any, tally: Tally, out: list[bytes], with_usage: bool) -> None
     if text:
         tally.texts.append(text)
     tally.last = chunk
-    body = responses.chunk_body(chunk, with_usage=with_usage)
-    if body is not None:
-        out.append(responses.sse(body))
 
 
 def chunks_of(blocks: list[bytes]) -> list[Wire]:

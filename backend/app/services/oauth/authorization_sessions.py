@@ -1,10 +1,10 @@
 """Authorization sessions: binding an account by OAuth (code + PKCE) or device code.
 
 A session is created by `initiate`, followed by its owner through `GET /sessions/{state}`, and
-finished by the callback (OAuth) or the device poller. `state` is random (256 bits), stored
-server-side, single-use (the callback claims it with a conditional UPDATE) and expires after
-OAUTH_STATE_EXPIRE seconds. The PKCE verifier and the device code are stored encrypted.
-"""
+finished by the callback (OAuth) or the device poller (`device_sessions`). `state` is random
+(256 bits), stored server-side, single-use (the callback claims it with a conditional UPDATE) and
+expires after OAUTH_STATE_EXPIRE seconds. The PKCE verifier and the device code are stored
+encrypted."""
 
 from __future__ import annotations
 
@@ -33,21 +33,14 @@ from app.services.oauth.credential_store import AccountSecrets, mask
 
 logger = logging.getLogger(__name__)
 
-SLOW_DOWN_STEP_S = 5  # RFC 8628 §3.5
-DEFAULT_INTERVAL_S = 5  # RFC 8628 §3.2, when the server names none
 
-
-def _interval(row: AuthorizationSession) -> int:
-    return DEFAULT_INTERVAL_S if row.interval_s is None else row.interval_s
-
-
-def _seal(ctx: AppContext, state: str, data: dict[str, Any]) -> str:
+def seal(ctx: AppContext, state: str, data: dict[str, Any]) -> str:
     return ctx.store.cipher.encrypt(
         orjson.dumps(data).decode(), f"authorization_sessions.secret:{state}"
     )
 
 
-def _unseal(ctx: AppContext, row: AuthorizationSession) -> dict[str, Any]:
+def unseal(ctx: AppContext, row: AuthorizationSession) -> dict[str, Any]:
     if not row.secret:
         return {}
     plain = ctx.store.cipher.decrypt(row.secret, f"authorization_sessions.secret:{row.state}")
@@ -55,7 +48,7 @@ def _unseal(ctx: AppContext, row: AuthorizationSession) -> dict[str, Any]:
     return parsed
 
 
-def _client_config(
+def client_config(
     ctx: AppContext, platform: PlatformConfig, method: str
 ) -> oauth2_client.OAuthClientConfig:
     return oauth2_client.OAuthClientConfig.for_method(
@@ -66,7 +59,7 @@ def _client_config(
     )
 
 
-def _account_settings(request: InitiateRequest) -> dict[str, Any]:
+def account_settings(request: InitiateRequest) -> dict[str, Any]:
     # Non-secret options the user may give for an OAuth-bound account (Gemini's user project).
     project = (request.credentials.get("project") or "").strip()
     return {"project": project} if project else {}
@@ -79,7 +72,7 @@ async def start_oauth(
     platform: PlatformConfig,
     request: InitiateRequest,
 ) -> InitiateResult:
-    config = _client_config(ctx, platform, "oauth")
+    config = client_config(ctx, platform, "oauth")
     state = secrets.token_urlsafe(32)
     auth_url, verifier = oauth2_client.authorization_url(
         config, ctx.settings.oauth_callback_url, state
@@ -93,60 +86,12 @@ async def start_oauth(
             method="oauth",
             status="pending",
             expires_at=utcnow() + timedelta(seconds=ctx.settings.oauth_state_expire),
-            secret=_seal(ctx, state, {"code_verifier": verifier}),
-            detail={"auth_url": auth_url, "settings": _account_settings(request)},
+            secret=seal(ctx, state, {"code_verifier": verifier}),
+            detail={"auth_url": auth_url, "settings": account_settings(request)},
         )
     )
     await session.flush()
     return InitiateResult(auth_url=auth_url, state=state)
-
-
-async def start_device(
-    ctx: AppContext,
-    session: AsyncSession,
-    user: User,
-    platform: PlatformConfig,
-    request: InitiateRequest,
-) -> InitiateResult:
-    config = _client_config(ctx, platform, "device")
-    try:
-        grant = await oauth2_client.start_device_authorization(config)
-    except oauth2_client.ProviderError as exc:
-        raise BadRequest(
-            f"{platform.platform_name} refused to start a device authorization ({exc.error})."
-        ) from exc
-    state = secrets.token_urlsafe(32)
-    lifetime = min(grant.expires_in, max(ctx.settings.oauth_state_expire, 60))
-    now = utcnow()
-    session.add(
-        AuthorizationSession(
-            state=state,
-            user_id=user.id,
-            platform_id=platform.platform_id,
-            account_name=request.account_name,
-            method="device",
-            status="pending",
-            expires_at=now + timedelta(seconds=lifetime),
-            secret=_seal(ctx, state, {"device_code": grant.device_code}),
-            detail={
-                "user_code": grant.user_code,
-                "verification_uri": grant.verification_uri,
-                "verification_uri_complete": grant.verification_uri_complete,
-                "settings": _account_settings(request),
-            },
-            interval_s=grant.interval,
-            next_poll_at=now + timedelta(seconds=grant.interval),
-        )
-    )
-    await session.flush()
-    return InitiateResult(
-        state=state,
-        user_code=grant.user_code,
-        verification_uri=grant.verification_uri,
-        verification_uri_complete=grant.verification_uri_complete,
-        expires_in=lifetime,
-        interval=grant.interval,
-    )
 
 
 async def get_status(session: AsyncSession, user: User, state: str) -> SessionOut:
@@ -202,14 +147,19 @@ class InvalidState(BadRequest):
     code = "invalid_state"
 
 
-async def handle_callback(
-    ctx: AppContext,
-    state: str,
-    code: str | None,
-    error: str | None,
-    error_description: str | None,
-) -> CallbackOutcome:
-    """Finish an OAuth authorization: claim the state once, exchange the code, save the account."""
+@dataclass(frozen=True)
+class _Claimed:
+    """What an OAuth callback needs from the session it claimed."""
+
+    platform: PlatformConfig | None
+    verifier: str | None
+    settings: dict[str, Any]
+    user_id: int
+    account_name: str
+
+
+async def _claim(ctx: AppContext, state: str) -> _Claimed:
+    """Claim a pending OAuth session once (a conditional UPDATE: a replayed callback loses)."""
     now = utcnow()
     async with session_scope(ctx.factory) as session:
         row = await session.get(AuthorizationSession, state)
@@ -233,10 +183,25 @@ async def handle_callback(
         platform = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == row.platform_id)
         )
-        verifier = _unseal(ctx, row).get("code_verifier")
-        settings = dict((row.detail or {}).get("settings") or {})
-        user_id, account_name = row.user_id, row.account_name
+        return _Claimed(
+            platform,
+            unseal(ctx, row).get("code_verifier"),
+            dict((row.detail or {}).get("settings") or {}),
+            row.user_id,
+            row.account_name,
+        )
 
+
+async def handle_callback(
+    ctx: AppContext,
+    state: str,
+    code: str | None,
+    error: str | None,
+    error_description: str | None,
+) -> CallbackOutcome:
+    """Finish an OAuth authorization: claim the state once, exchange the code, save the account."""
+    claimed = await _claim(ctx, state)
+    platform, verifier = claimed.platform, claimed.verifier
     if platform is None:
         return await fail(
             ctx, state, failure="The platform of this authorization no longer exists."
@@ -252,7 +217,7 @@ async def handle_callback(
         return await fail(ctx, state, failure="The callback carried no authorization code.")
     try:
         tokens = await oauth2_client.exchange_code(
-            _client_config(ctx, platform, "oauth"), ctx.settings.oauth_callback_url, code, verifier
+            client_config(ctx, platform, "oauth"), ctx.settings.oauth_callback_url, code, verifier
         )
     except oauth2_client.ProviderError as exc:
         return await fail(
@@ -262,12 +227,13 @@ async def handle_callback(
         )
     except AppError as exc:
         return await fail(ctx, state, failure=exc.message)
-    return await _bind_tokens(
-        ctx, state, platform, user_id, account_name, "oauth", tokens, settings
-    )
+    return await bind_tokens(
+        ctx, state, platform, claimed.user_id, claimed.account_name, "oauth", tokens,
+        claimed.settings,
+    )  # fmt: skip
 
 
-async def _bind_tokens(
+async def bind_tokens(
     ctx: AppContext,
     state: str,
     platform: PlatformConfig,
@@ -336,90 +302,3 @@ async def fail(
     if row is not None:
         AUTHORIZATION_SESSIONS.labels(row.method, status).inc()
     return CallbackOutcome(False, failure)
-
-
-async def poll_device_sessions(ctx: AppContext) -> int:
-    """Poll the token endpoint for every device session that is due; returns how many."""
-    now = utcnow()
-    async with ctx.factory() as session:
-        due = list(
-            await session.execute(
-                select(AuthorizationSession.state, AuthorizationSession.next_poll_at).where(
-                    AuthorizationSession.method == "device",
-                    AuthorizationSession.status == "pending",
-                    AuthorizationSession.next_poll_at <= now,
-                )
-            )
-        )
-    polled = 0
-    for state, seen in due:
-        if await _claim_poll(ctx, state, seen):
-            polled += 1
-            await _poll_one(ctx, state)
-    return polled
-
-
-async def _claim_poll(ctx: AppContext, state: str, seen: Any) -> bool:
-    """Move next_poll_at forward only if no other worker did: that worker then owns this poll."""
-    async with session_scope(ctx.factory) as session:
-        row = await session.get(AuthorizationSession, state)
-        if row is None:
-            return False
-        result = await session.execute(
-            update(AuthorizationSession)
-            .where(AuthorizationSession.state == state, AuthorizationSession.next_poll_at == seen)
-            .values(next_poll_at=utcnow() + timedelta(seconds=_interval(row)))
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
-
-
-async def _poll_one(ctx: AppContext, state: str) -> None:
-    async with ctx.factory() as session:
-        row = await session.get(AuthorizationSession, state)
-        if row is None:
-            return
-        platform = await session.scalar(
-            select(PlatformConfig).where(PlatformConfig.platform_id == row.platform_id)
-        )
-        device_code = _unseal(ctx, row).get("device_code", "")
-        expired = row.expires_at < utcnow()
-        user_id, account_name = row.user_id, row.account_name
-        settings = dict((row.detail or {}).get("settings") or {})
-    if platform is None:
-        await fail(ctx, state, failure="The platform of this authorization no longer exists.")
-        return
-    if expired:
-        await fail(ctx, state, failure="The code was not entered in time.", status="expired")
-        return
-    try:
-        tokens = await oauth2_client.poll_device_token(
-            _client_config(ctx, platform, "device"), device_code
-        )
-    except oauth2_client.ProviderError as exc:
-        await _device_error(ctx, state, platform, exc)
-        return
-    except AppError as exc:  # unreachable: try again at the next interval
-        logger.warning("device poll for %s failed: %s", platform.platform_id, exc.message)
-        return
-    await _bind_tokens(ctx, state, platform, user_id, account_name, "device", tokens, settings)
-
-
-async def _device_error(
-    ctx: AppContext, state: str, platform: PlatformConfig, exc: oauth2_client.ProviderError
-) -> None:
-    if exc.error == "authorization_pending":
-        return
-    if exc.error == "slow_down":
-        async with session_scope(ctx.factory) as session:
-            row = await session.get(AuthorizationSession, state)
-            if row is not None:
-                row.interval_s = _interval(row) + SLOW_DOWN_STEP_S
-                row.next_poll_at = utcnow() + timedelta(seconds=row.interval_s)
-        return
-    if exc.error == "expired_token":
-        await fail(ctx, state, failure="The code expired before it was entered.", status="expired")
-    elif exc.error == "access_denied":
-        await fail(ctx, state, failure="You declined the authorization.")
-    else:
-        await fail(ctx, state, failure=f"{platform.platform_name} answered {exc.error}.")

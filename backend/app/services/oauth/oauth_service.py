@@ -22,7 +22,7 @@ from app.schemas.oauth import (
 from app.services import audit, platforms
 from app.services.account_status import load_states
 from app.services.context import AppContext
-from app.services.oauth import authorization_sessions
+from app.services.oauth import authorization_sessions, device_sessions
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
 
@@ -55,7 +55,7 @@ async def initiate(
     if method == "oauth":
         return await authorization_sessions.start_oauth(ctx, session, user, platform, request)
     if method == "device":
-        return await authorization_sessions.start_device(ctx, session, user, platform, request)
+        return await device_sessions.start_device(ctx, session, user, platform, request)
     if method == "browser":
         return await ctx.browser_logins.start(user, platform, request)
     raise UnsupportedMethod(f"Binding by {method!r} is not available on this service yet.")

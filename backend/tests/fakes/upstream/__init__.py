@@ -2,7 +2,16 @@
 
 from . import errors
 from .app import Auth, FakeUpstream, Kind, Platform, RecordedRequest
-from .behaviours import Behaviour, Drop, Error, ErrorIn200, MidStreamError, Reply, Slow
+from .behaviours import (
+    Behaviour,
+    Drop,
+    Error,
+    ErrorIn200,
+    MidStreamError,
+    Reply,
+    Slow,
+    ToolCall,
+)
 
 __all__ = [
     "Auth",
@@ -17,5 +26,6 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "Slow",
+    "ToolCall",
     "errors",
 ]

@@ -34,6 +34,7 @@ from .behaviours import (
     MidStreamError,
     Reply,
     Slow,
+    ToolCall,
     split_text,
     word_count,
 )
@@ -307,6 +308,16 @@ class FakeUpstream:
                 await out.json(200, body)
             case Reply():
                 await self._reply(behaviour, call, receive, out)
+            case ToolCall():
+                tokens = behaviour.completion_tokens
+                arguments = dumps(dict(behaviour.arguments)).decode()
+                turn = self._turn(call, word_count(arguments) if tokens is None else tokens)
+                if not call.stream:
+                    await out.json(200, self._wire.tool_call(turn, behaviour))
+                    return
+                await out.start_stream()
+                await out.events(self._wire.tool_call_stream(turn, behaviour))
+                await out.end()
             case MidStreamError(after_chunks=n, body=body, text=text):
                 if not call.stream:
                     misuse = {"error": {"message": "fake upstream: MidStreamError needs stream"}}

@@ -90,7 +90,20 @@ class ErrorIn200:
     body: dict[str, Any]
 
 
-Behaviour: TypeAlias = Reply | Error | MidStreamError | Slow | Drop | ErrorIn200
+@dataclass(frozen=True)
+class ToolCall:
+    """An answer that asks the caller to run one tool: `name` with `arguments` (a JSON object),
+    as each vendor asks (OpenAI `tool_calls`, Anthropic `tool_use`, Gemini `functionCall`), with
+    `finish_reason` / `stop_reason` saying so. Streamed, the arguments come in two pieces.
+    `completion_tokens` defaults to the words of the arguments' JSON."""
+
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    id: str = "call_fake_1"
+    completion_tokens: int | None = None
+
+
+Behaviour: TypeAlias = Reply | Error | MidStreamError | Slow | Drop | ErrorIn200 | ToolCall
 
 
 def split_text(text: str, pieces: int) -> list[str]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .behaviours import ToolCall
 
 
 def dumps(obj: Any) -> bytes:
@@ -43,6 +46,14 @@ class Wire(Protocol):
     def finish(self, turn: Turn) -> list[bytes]: ...
     def error_event(self, body: dict[str, Any]) -> bytes: ...
     def models(self, ids: Sequence[str]) -> dict[str, Any]: ...
+    def tool_call(self, turn: Turn, call: ToolCall) -> dict[str, Any]: ...
+    def tool_call_stream(self, turn: Turn, call: ToolCall) -> list[bytes]: ...
+
+
+def _halves(call: ToolCall) -> list[str]:
+    """The tool call's arguments as JSON, in the two pieces a stream sends them in."""
+    text = dumps(dict(call.arguments)).decode()
+    return [text[: len(text) // 2], text[len(text) // 2 :]]
 
 
 class OpenAIWire:
@@ -104,6 +115,31 @@ class OpenAIWire:
 
     def error_event(self, body: dict[str, Any]) -> bytes:
         return self._event(body)
+
+    def tool_call(self, turn: Turn, call: ToolCall) -> dict[str, Any]:
+        asked = {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": "".join(_halves(call))},
+        }
+        message = {"role": "assistant", "content": None, "tool_calls": [asked]}
+        body = self.response(turn, "")
+        body["choices"] = [{"index": 0, "message": message, "finish_reason": "tool_calls"}]
+        return body
+
+    def tool_call_stream(self, turn: Turn, call: ToolCall) -> list[bytes]:
+        first, second = _halves(call)
+        start = {"index": 0, "id": call.id, "type": "function"}
+        start["function"] = {"name": call.name, "arguments": first}
+        rest = {"index": 0, "function": {"arguments": second}}
+        events = [
+            *self.preamble(turn),
+            self._event(self._chunk_obj(turn, {"tool_calls": [start]}, None)),
+            self._event(self._chunk_obj(turn, {"tool_calls": [rest]}, None)),
+        ]
+        finish = self.finish(turn)
+        finish[0] = self._event(self._chunk_obj(turn, {}, "tool_calls"))
+        return events + finish
 
     def models(self, ids: Sequence[str]) -> dict[str, Any]:
         data = [
@@ -185,6 +221,31 @@ class AnthropicWire:
     def error_event(self, body: dict[str, Any]) -> bytes:
         return self._event("error", body)
 
+    def _tool_use(self, call: ToolCall, arguments: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments}
+
+    def tool_call(self, turn: Turn, call: ToolCall) -> dict[str, Any]:
+        content = [self._tool_use(call, dict(call.arguments))]
+        return self._message(turn, content, turn.completion_tokens) | {"stop_reason": "tool_use"}
+
+    def tool_call_stream(self, turn: Turn, call: ToolCall) -> list[bytes]:
+        start = {"type": "content_block_start", "index": 0}
+        start["content_block"] = self._tool_use(call, {})
+        deltas = [
+            self._event(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                },
+            )
+            for piece in _halves(call)
+        ]
+        finish = self.finish(turn)
+        finish[1] = finish[1].replace(b'"end_turn"', b'"tool_use"')
+        return [self.preamble(turn)[0], self._event("content_block_start", start), *deltas, *finish]
+
     def models(self, ids: Sequence[str]) -> dict[str, Any]:
         data = [
             {"type": "model", "id": i, "display_name": i, "created_at": "2025-09-29T00:00:00Z"}
@@ -239,6 +300,16 @@ class GeminiWire:
 
     def error_event(self, body: dict[str, Any]) -> bytes:
         return self._event(body)
+
+    def tool_call(self, turn: Turn, call: ToolCall) -> dict[str, Any]:
+        body = self._object(turn, "", finish=True)
+        asked = {"name": call.name, "args": dict(call.arguments)}
+        body["candidates"][0]["content"]["parts"] = [{"functionCall": asked}]
+        return body
+
+    def tool_call_stream(self, turn: Turn, call: ToolCall) -> list[bytes]:
+        # Gemini streams a function call whole, in one chunk.
+        return [self._event(self.tool_call(turn, call))]
 
     def models(self, ids: Sequence[str]) -> dict[str, Any]:
         data = [

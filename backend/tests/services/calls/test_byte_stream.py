@@ -115,6 +115,20 @@ async def test_plain_events_go_through_as_they_came_without_being_parsed(base_ur
     assert tally.answer_text() == "".join(f"w{n} " for n in range(200))
 
 
+async def test_only_the_events_that_need_reading_are_taken_apart(base_url, monkeypatch):
+    """A usage chunk the caller did not ask for is cut out of a block of 200 events without
+    walking the 200 (the role and first content events are read for failover, one by one)."""
+    taken = []
+    first_event = byte_stream.first_event
+    monkeypatch.setattr(
+        byte_stream, "first_event", lambda block: taken.append(1) or first_event(block)
+    )
+    writes = plain_stream(200)
+    out, tally = await relayed(base_url, [b"".join(writes)], with_usage=False)
+    assert out == b"".join(writes[:-2])  # all but the usage chunk and [DONE]
+    assert tally.usage == TokenUsage(5, 200) and len(taken) <= 3
+
+
 async def test_one_event_per_write_goes_through_whole(base_url):
     writes = plain_stream(20)
     split = [piece for w in writes for piece in (w[:7], w[7:])]  # events cut mid-way too

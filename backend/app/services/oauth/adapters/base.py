@@ -25,8 +25,9 @@ What each method must do and may raise:
         rate_limited, overloaded, network, bad_request) with its retry or reset hints. The
         default reads every vendor's codes (`adapters/errors/`, one module per vendor) plus the
         platform's `litellm_config.error_codes`; override only for what a table cannot say.
-    login(page, credentials) -> dict
-        The seed's browser login hook; the default runs the platform's login recipe.
+
+A browser login is no method here: it is data, the login recipe in the platform's `oauth_config`
+(`browser/recipe.py`), run by `browser_automation` in a guarded Chromium for every platform alike.
 
 Capability flags (`supports_refresh`, `supports_quota_query`) let callers skip what an adapter
 cannot do instead of catching NotImplementedError.
@@ -149,9 +150,6 @@ class BasePlatformAdapter:
     def classify_error(self, error: UpstreamError) -> Classified:
         overrides = self.litellm.get("error_codes")
         return classify(error, overrides if isinstance(overrides, dict) else None)
-
-    async def login(self, page: Any, credentials: dict[str, str]) -> dict[str, Any]:
-        raise NotImplementedError(f"{self.name} has no browser login recipe")
 
     # --- shared helpers for subclasses ---
 

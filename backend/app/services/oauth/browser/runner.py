@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 from playwright.async_api import Page
 
-from app.services.oauth.browser.capture import capture, goto, raise_blocked, session_accepted
+from app.services.oauth.browser.capture import capture, session_accepted
+from app.services.oauth.browser.driver import POLL_S, RecipeDriver
 from app.services.oauth.browser.errors import (
     BrowserUnavailable,
     LoginFailed,
@@ -27,13 +27,7 @@ from app.services.oauth.browser.guard import GuardedContext
 from app.services.oauth.browser.live_view import FrameSink, LiveView
 from app.services.oauth.browser.pool import BrowserPool
 from app.services.oauth.browser.recipe import (
-    ClickStep,
-    CodePrompt,
-    FillStep,
-    GotoStep,
     LoginRecipe,
-    Step,
-    WaitForStep,
 )
 from app.services.oauth.browser.results import (
     ActionReason,
@@ -44,22 +38,9 @@ from app.services.oauth.browser.signals import NetworkRecorder, PageSignals, Red
 
 logger = logging.getLogger(__name__)
 
-POLL_S = 0.25
-OPTIONAL_STEP_WAIT_S = 2.0
-CODE_RESUBMIT_GRACE_S = 5.0
 MAX_INPUT_CHARS = 256
 
 StatusCallback = Callable[[LoginStatus], Awaitable[None]]
-
-
-def describe(step: Step) -> str:
-    if isinstance(step, GotoStep):
-        return "open the login page"
-    if isinstance(step, FillStep):
-        return f"fill {step.value_from}"
-    if isinstance(step, ClickStep):
-        return f"click {step.selector}"
-    return "wait for the page"
 
 
 class LoginHandle:
@@ -206,8 +187,9 @@ class LoginHandle:
                 page = await guarded.context.new_page()
                 self._page = page
                 signals = PageSignals(page, guarded.context, recipe, recorder, self._redact)
-                await self._drive(signals, guarded)
-                await self._set_running("capture the credential")
+                driver = RecipeDriver(self, recipe, self._credentials, self._step_timeout_s)
+                await driver.drive(signals, guarded)
+                await self.set_running("capture the credential")
                 captured = await capture(signals, guarded, self._step_timeout_s)
                 if recipe.validate_request and not await session_accepted(
                     guarded, recipe.validate_request
@@ -227,125 +209,7 @@ class LoginHandle:
                     await self._live_view.close()
                 await recorder.aclose()
 
-    async def _drive(self, signals: PageSignals, guarded: GuardedContext) -> None:
-        for step in self._recipe.steps:
-            await self._set_running(describe(step))
-            if isinstance(step, GotoStep):
-                await goto(guarded, signals.page, step.url)
-                continue
-            outcome = await self._watch(signals, guarded, step)
-            if outcome == "success":
-                return
-            if outcome == "skip":
-                continue
-            if isinstance(step, FillStep):
-                value = await self._value(step, signals)
-                await signals.page.locator(step.selector).first.fill(value)
-            elif isinstance(step, ClickStep):
-                await signals.page.locator(step.selector).first.click()
-        await self._set_running("wait for the login to finish")
-        await self._watch(signals, guarded, None)
-
-    async def _value(self, step: FillStep, signals: PageSignals) -> str:
-        if step.value_from != "code":
-            return self._credentials[step.value_from]
-        if self._credentials.get("code"):
-            return self._credentials.pop("code")
-        await self._ask(signals, "code", "Enter the verification code the platform asks for.")
-        code = await self._next_input(signals, still_asking=None)
-        await self._set_running(self._step)
-        return code or ""
-
-    async def _watch(
-        self, signals: PageSignals, guarded: GuardedContext, step: Step | None
-    ) -> Literal["ready", "success", "skip"]:
-        """Poll until the step's target is there or the login succeeded, handling what the page
-        asks on the way. Raises `LoginFailed` for an error message or a blocked navigation."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        asked_user = False
-        answered: dict[str, float] = {}
-        while True:
-            if signals.page.is_closed():
-                raise LoginFailed("The login page was closed.", reason="browser")
-            guarded.check_page_url(signals.page.url)
-            if guarded.blocked_navigation() is not None:
-                raise_blocked(guarded)
-            message = await signals.error_message()
-            if message:
-                raise LoginFailed(message, reason="rejected")
-            if await signals.succeeded():
-                return "success"
-            if await self._handle_challenge(signals, guarded):
-                started, asked_user = loop.time(), False
-                continue
-            prompt = await signals.code_prompt()
-            if prompt is not None and loop.time() - answered.get(prompt.selector, -1e9) > min(
-                CODE_RESUBMIT_GRACE_S, self._step_timeout_s
-            ):
-                await self._answer_code(signals, prompt)
-                answered[prompt.selector] = loop.time()
-                started, asked_user = loop.time(), False
-                continue
-            if step is not None and await self._ready(signals, step):
-                if asked_user:
-                    await self._set_running(self._step)
-                return "ready"
-            waited = loop.time() - started
-            if isinstance(step, FillStep | ClickStep) and step.optional:
-                if waited >= min(OPTIONAL_STEP_WAIT_S, self._step_timeout_s):
-                    return "skip"
-            elif not asked_user and waited >= self._step_timeout_s:
-                await self._ask(
-                    signals,
-                    "unknown_page",
-                    "The page is not what the login expected. Finish the login in the live "
-                    "view (or the browser window); it continues once you are logged in.",
-                )
-                asked_user = True
-            await asyncio.sleep(POLL_S)
-
-    async def _ready(self, signals: PageSignals, step: Step) -> bool:
-        if isinstance(step, WaitForStep) and step.url_pattern:
-            return re.search(step.url_pattern, signals.page.url) is not None
-        selector = step.selector if isinstance(step, FillStep | ClickStep | WaitForStep) else None
-        return selector is not None and await signals.visible(selector)
-
-    async def _handle_challenge(self, signals: PageSignals, guarded: GuardedContext) -> bool:
-        selector = await signals.challenge()
-        if selector is None:
-            return False
-        await self._ask(
-            signals,
-            "challenge",
-            "The page shows a check (CAPTCHA, slider or QR code) that only you can complete: "
-            "solve it in the live view or the browser window.",
-        )
-        while await signals.visible(selector):
-            if guarded.blocked_navigation() is not None:
-                raise_blocked(guarded)
-            if await signals.succeeded():
-                break
-            await asyncio.sleep(POLL_S)
-        await self._set_running(self._step)
-        return True
-
-    async def _answer_code(self, signals: PageSignals, prompt: CodePrompt) -> None:
-        kind = prompt.kind
-        await self._ask(signals, "code", await signals.prompt_text(prompt), code_kind=kind)
-        code = await self._next_input(signals, still_asking=prompt.selector)
-        if code is None:  # the page moved on without the code (the user typed it in the view)
-            await self._set_running(self._step)
-            return
-        await self._set_running(f"submit the {kind} code")
-        field = signals.page.locator(prompt.input_selector or prompt.selector).first
-        await field.fill(code)
-        if prompt.submit_selector:
-            await signals.page.locator(prompt.submit_selector).first.click()
-        else:
-            await field.press("Enter")
-
-    async def _next_input(self, signals: PageSignals, still_asking: str | None) -> str | None:
+    async def next_input(self, signals: PageSignals, still_asking: str | None) -> str | None:
         """The next value given through `provide_input`; None when the page stops asking."""
         while True:
             try:
@@ -362,11 +226,11 @@ class LoginHandle:
     async def _on_queue(self, position: int) -> None:
         await self._set(LoginStatus(state="queued", queue_position=position))
 
-    async def _set_running(self, step: str) -> None:
+    async def set_running(self, step: str) -> None:
         self._step = step
         await self._set(LoginStatus(state="running", step=step, blocked=self.blocked))
 
-    async def _ask(
+    async def ask(
         self,
         signals: PageSignals,
         reason: ActionReason,

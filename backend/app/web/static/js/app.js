@@ -22,7 +22,7 @@ const ROUTES = {
 };
 const DEFAULT_ROUTE = "accounts";
 
-const state = { user: null, features: {}, cleanup: null, rendering: 0 };
+const state = { user: null, cleanup: null, rendering: 0 };
 
 function routeName() {
   const match = /^#\/([\w-]+)/.exec(location.hash);
@@ -87,9 +87,6 @@ const context = {
   get user() {
     return state.user;
   },
-  get features() {
-    return state.features;
-  },
   navigate,
   async signedIn(user) {
     state.user = user;
@@ -136,11 +133,6 @@ async function boot() {
     toast(t("error.code.invalid_token"), "error");
     render({ focus: true });
   });
-  try {
-    state.features = await api.get("/web/features");
-  } catch {
-    state.features = {};
-  }
   if (auth.token) {
     try {
       state.user = await api.get("/api/v1/auth/me");

@@ -2,7 +2,6 @@
 export default {
   "common.loading": "Loading…",
   "common.optional": "(optional)",
-  "common.coming": "Coming soon",
   "action.cancel": "Cancel",
   "action.copy": "Copy",
   "action.save": "Save",
@@ -110,7 +109,6 @@ export default {
   "add.device_explain": "You get a short code to enter on {platform}'s website, on any device.",
   "add.browser_explain": "A browser on the server signs in to the platform's console for you. You see each step, and you are asked when a code from an SMS or e-mail is needed.",
   "add.browser_more": "Signing in with a phone number or an e-mail address?",
-  "add.browser_unavailable": "Browser login is not available on this service yet. Use another way for now.",
   "add.no_platforms": "No platforms are configured on this service yet. Ask the administrator.",
   "add.bound": "“{name}” on {platform} is added.",
 
@@ -170,7 +168,6 @@ export default {
   "live.closed": "The live view has ended.",
 
   "usage.title": "Usage",
-  "usage.unavailable": "Usage statistics are not available on this service yet.",
   "usage.period": "The last {days} days.",
   "usage.group_by": "Show by",
   "usage.by_account": "Account",
@@ -198,7 +195,6 @@ export default {
   "chart.day": "Day",
 
   "playground.title": "Playground",
-  "playground.unavailable": "Calling models from this page is not available on this service yet.",
   "playground.no_platforms": "No platform is enabled on this service.",
   "playground.platform": "Platform",
   "playground.model": "Model",
@@ -225,7 +221,6 @@ export default {
   "playground.tokens_unknown": "(not reported)",
 
   "keys.title": "API keys",
-  "keys.unavailable": "API keys are not available on this service yet. The snippet below shows how to use one once they are.",
   "keys.create": "Create key",
   "keys.name": "Name",
   "keys.name_hint": "What the key is for, e.g. “laptop scripts”.",
@@ -251,7 +246,6 @@ export default {
   "admin.title": "Administration",
   "admin.only": "This page is for administrators.",
   "admin.platforms": "Platforms",
-  "admin.platforms_readonly": "Enabling, disabling and editing platforms needs the admin API, which this service does not have yet.",
   "admin.platform": "Platform",
   "admin.state": "State",
   "admin.models": "Models",
@@ -281,7 +275,6 @@ export default {
   "admin.v_models": "litellm_config.available_models needs at least one model.",
   "admin.v_quota": "quota_config.{field} must be a whole number, 0 or more.",
   "admin.users": "Users",
-  "admin.users_coming": "The list of users needs the admin API, which this service does not have yet.",
   "admin.users_empty": "No users yet",
   "admin.username": "User",
   "admin.role": "Role",
@@ -290,7 +283,6 @@ export default {
   "admin.accounts": "Accounts",
   "admin.joined": "Joined",
   "admin.alerts": "Alerts",
-  "admin.alerts_coming": "Alerts need the admin API, which this service does not have yet.",
   "admin.alerts_none_open": "No open alerts",
   "admin.alerts_none_open_text": "Everything is running normally.",
   "admin.alerts_none_resolved": "No resolved alerts",
@@ -313,7 +305,7 @@ export default {
   "alerts.yours": "Alerts on your accounts",
 
   "error.network": "The service cannot be reached. Check your connection and try again.",
-  "error.code.endpoint_not_found": "This part of the service is not available yet.",
+  "error.code.endpoint_not_found": "The page asked the service for something it does not have: reload the page.",
   "error.server": "Something went wrong on the service; try again in a moment. ({message})",
   "error.busy": "Too many attempts: wait a moment and try again. ({message})",
   "error.refused": "{message}",

@@ -2,7 +2,6 @@
 export default {
   "common.loading": "加载中…",
   "common.optional": "（可选）",
-  "common.coming": "即将推出",
   "action.cancel": "取消",
   "action.copy": "复制",
   "action.save": "保存",
@@ -110,7 +109,6 @@ export default {
   "add.device_explain": "你会得到一个短码，在任意设备上打开 {platform} 的网站输入即可。",
   "add.browser_explain": "服务器上的浏览器会替你登录平台控制台。你能看到每一步进度；需要短信或邮箱验证码时会提示你输入。",
   "add.browser_more": "用手机号或邮箱登录？",
-  "add.browser_unavailable": "本服务暂不支持浏览器登录，请先使用其他方式。",
   "add.no_platforms": "本服务还没有配置任何平台，请联系管理员。",
   "add.bound": "已添加 {platform} 账号“{name}”。",
 
@@ -170,7 +168,6 @@ export default {
   "live.closed": "实时画面已结束。",
 
   "usage.title": "用量",
-  "usage.unavailable": "本服务暂不提供用量统计。",
   "usage.period": "最近 {days} 天。",
   "usage.group_by": "统计维度",
   "usage.by_account": "按账号",
@@ -198,7 +195,6 @@ export default {
   "chart.day": "日期",
 
   "playground.title": "试用",
-  "playground.unavailable": "本服务暂不支持在此页面调用模型。",
   "playground.no_platforms": "本服务没有已启用的平台。",
   "playground.platform": "平台",
   "playground.model": "模型",
@@ -225,7 +221,6 @@ export default {
   "playground.tokens_unknown": "（未报告）",
 
   "keys.title": "API 密钥",
-  "keys.unavailable": "本服务暂不支持 API 密钥。下面的示例代码展示了启用后如何使用。",
   "keys.create": "创建密钥",
   "keys.name": "名称",
   "keys.name_hint": "密钥的用途，例如“笔记本脚本”。",
@@ -251,7 +246,6 @@ export default {
   "admin.title": "管理",
   "admin.only": "此页面仅供管理员使用。",
   "admin.platforms": "平台",
-  "admin.platforms_readonly": "启用、停用和编辑平台需要管理 API，本服务暂未提供。",
   "admin.platform": "平台",
   "admin.state": "状态",
   "admin.models": "模型数",
@@ -281,7 +275,6 @@ export default {
   "admin.v_models": "litellm_config.available_models 至少要有一个模型。",
   "admin.v_quota": "quota_config.{field} 必须是不小于 0 的整数。",
   "admin.users": "用户",
-  "admin.users_coming": "用户列表需要管理 API，本服务暂未提供。",
   "admin.users_empty": "还没有用户",
   "admin.username": "用户",
   "admin.role": "角色",
@@ -290,7 +283,6 @@ export default {
   "admin.accounts": "账号数",
   "admin.joined": "注册时间",
   "admin.alerts": "告警",
-  "admin.alerts_coming": "告警需要管理 API，本服务暂未提供。",
   "admin.alerts_none_open": "没有未解决的告警",
   "admin.alerts_none_open_text": "一切运行正常。",
   "admin.alerts_none_resolved": "没有已解决的告警",
@@ -313,7 +305,7 @@ export default {
   "alerts.yours": "你的账号告警",
 
   "error.network": "无法连接到服务。请检查网络后重试。",
-  "error.code.endpoint_not_found": "服务的这一部分暂未开放。",
+  "error.code.endpoint_not_found": "页面请求了服务没有的功能：请刷新页面。",
   "error.server": "服务出错了，请稍后再试。（{message}）",
   "error.busy": "尝试次数过多，请稍等片刻再试。（{message}）",
   "error.refused": "请求未被接受：{message}",

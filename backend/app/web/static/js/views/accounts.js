@@ -110,9 +110,9 @@ function accountCard(account, actions) {
   );
 }
 
-/** Your open alerts above your accounts (nothing when there are none, or no alerts API). */
-async function loadAlerts(ctx, box) {
-  const alerts = ctx.features.alerts ? await api.get(`${ctx.features.alerts}?state=open`) : [];
+/** Your open alerts above your accounts (nothing when there are none). */
+async function loadAlerts(box) {
+  const alerts = await api.get("/api/v1/oauth/alerts?state=open");
   const signature = JSON.stringify(alerts);
   if (box.dataset.shown === signature) return box;
   box.dataset.shown = signature;
@@ -124,7 +124,7 @@ async function loadAlerts(ctx, box) {
   );
 }
 
-export async function render(main, ctx) {
+export async function render(main) {
   const list = h("div", { class: "account-list" });
   const alertsBox = h("div", { class: "your-alerts" });
   const addLink = h("a", { class: "button primary", href: "#/add" }, t("accounts.add"));
@@ -133,7 +133,7 @@ export async function render(main, ctx) {
 
   async function load() {
     // Alerts are secondary: when they cannot be read, the accounts still show.
-    const [accounts] = await Promise.all([api.get("/api/v1/oauth/accounts"), loadAlerts(ctx, alertsBox).catch(() => null)]);
+    const [accounts] = await Promise.all([api.get("/api/v1/oauth/accounts"), loadAlerts(alertsBox).catch(() => null)]);
     const signature = JSON.stringify(accounts);
     if (signature === shown) return;
     shown = signature;

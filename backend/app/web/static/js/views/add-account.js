@@ -97,10 +97,7 @@ function keyFields(platform) {
   };
 }
 
-function browserFields(ctx) {
-  if (!ctx.features.session_input) {
-    return { element: notice(t("add.browser_unavailable"), { kind: "warning" }), values: () => ({}), unavailable: true };
-  }
+function browserFields() {
   const input = (name, type = "text") =>
     h("input", { name, type, autocomplete: "off", autocapitalize: "none", spellcheck: "false" });
   const inputs = {
@@ -128,9 +125,9 @@ function browserFields(ctx) {
   };
 }
 
-function methodPanel(method, platform, ctx) {
+function methodPanel(method, platform) {
   if (method === "api_key") return keyFields(platform);
-  if (method === "browser") return browserFields(ctx);
+  if (method === "browser") return browserFields();
   const text = t(method === "oauth" ? "add.oauth_explain" : "add.device_explain", { platform: platform.platform_name });
   const extra = {};
   const children = [h("p", { class: "hint" }, text)];
@@ -148,7 +145,7 @@ export async function render(main, ctx) {
   const platforms = await api.get("/api/v1/oauth/platforms");
   const header = pageHeader(t("add.title"));
   if (flow.current) {
-    const panel = flowPanel(flow, { onRestart: () => restart(main, ctx) }, ctx);
+    const panel = flowPanel(flow, { onRestart: () => restart(main, ctx) });
     fill(main, header, panel);
     return followSession(flow, panel, finished(ctx));
   }
@@ -169,10 +166,9 @@ export async function render(main, ctx) {
 
   function setMethod(next) {
     method = next;
-    panel = methodPanel(method, platform, ctx);
+    panel = methodPanel(method, platform);
     fill(panelBox, panel.element);
     submit.textContent = t(method === "api_key" ? "add.submit_key" : "add.submit_start");
-    submit.disabled = Boolean(panel.unavailable);
     error.show(null);
   }
 

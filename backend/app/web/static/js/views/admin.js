@@ -29,6 +29,10 @@ export function validatePlatform(config, platformId) {
   return problems;
 }
 
+function platformPath(platform) {
+  return `/api/v1/admin/platforms/${encodeURIComponent(platform.platform_id)}`;
+}
+
 /** The editable config: what the admin API answers, without its bookkeeping. */
 function configOf(platform) {
   const config = { ...platform };
@@ -36,7 +40,7 @@ function configOf(platform) {
   return config;
 }
 
-function editPlatform(platform, path, onSaved) {
+function editPlatform(platform, onSaved) {
   const opener = document.activeElement;
   const { platform_id: id, ...editable } = configOf(platform);
   const text = h("textarea", { class: "code-input", rows: 18, spellcheck: "false" });
@@ -61,7 +65,7 @@ function editPlatform(platform, path, onSaved) {
       return;
     }
     try {
-      await api.put(path.replace("{platform_id}", encodeURIComponent(id)), { ...config, platform_id: id });
+      await api.put(platformPath(platform), { ...config, platform_id: id });
       toast(t("admin.saved", { name: config.platform_name }));
       close();
       onSaved();
@@ -94,16 +98,12 @@ function editPlatform(platform, path, onSaved) {
   text.focus();
 }
 
-async function platformsSection(ctx, section) {
-  const editable = Boolean(ctx.features.admin_platforms && ctx.features.admin_platform);
-  const platforms = editable ? await api.get(ctx.features.admin_platforms) : await api.get("/api/v1/oauth/platforms");
-  const reload = () => platformsSection(ctx, section).catch((e) => toast(errorText(e), "error"));
+async function platformsSection(section) {
+  const platforms = await api.get("/api/v1/admin/platforms");
+  const reload = () => platformsSection(section).catch((e) => toast(errorText(e), "error"));
   const toggle = async (platform) => {
     try {
-      await api.put(ctx.features.admin_platform.replace("{platform_id}", encodeURIComponent(platform.platform_id)), {
-        ...configOf(platform),
-        is_enabled: !platform.is_enabled,
-      });
+      await api.put(platformPath(platform), { ...configOf(platform), is_enabled: !platform.is_enabled });
       toast(t(platform.is_enabled ? "admin.platform_disabled" : "admin.platform_enabled", { name: platform.platform_name }));
       reload();
     } catch (failure) {
@@ -119,24 +119,21 @@ async function platformsSection(ctx, section) {
       h("td", {}, h("span", { class: `badge badge-${p.is_enabled ? "active" : "disabled"}` }, t(p.is_enabled ? "admin.enabled" : "admin.disabled"))),
       h("td", {}, formatNumber(models.length)),
       h("td", {}, (p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)).join(", ")),
-      editable
-        ? h(
-            "td",
-            {},
-            h(
-              "div",
-              { class: "row-actions" },
-              h("button", { type: "button", class: "secondary small", "aria-label": t(p.is_enabled ? "admin.disable_named" : "admin.enable_named", { name: p.platform_name }), onClick: () => toggle(p) }, t(p.is_enabled ? "admin.disable" : "admin.enable")),
-            h("button", { type: "button", class: "secondary small", "aria-label": t("admin.edit_named", { name: p.platform_name }), onClick: () => editPlatform(p, ctx.features.admin_platform, reload) }, t("admin.edit")),
-            ),
-          )
-        : null,
+      h(
+        "td",
+        {},
+        h(
+          "div",
+          { class: "row-actions" },
+          h("button", { type: "button", class: "secondary small", "aria-label": t(p.is_enabled ? "admin.disable_named" : "admin.enable_named", { name: p.platform_name }), onClick: () => toggle(p) }, t(p.is_enabled ? "admin.disable" : "admin.enable")),
+          h("button", { type: "button", class: "secondary small", "aria-label": t("admin.edit_named", { name: p.platform_name }), onClick: () => editPlatform(p, reload) }, t("admin.edit")),
+        ),
+      ),
     );
   });
   fill(
     section,
     h("h2", { id: "admin-platforms" }, t("admin.platforms")),
-    editable ? null : notice(t("admin.platforms_readonly"), { kind: "info" }),
     h(
       "div",
       { class: "table-wrap" },
@@ -144,17 +141,16 @@ async function platformsSection(ctx, section) {
         "table",
         {},
         h("caption", { class: "sr-only" }, t("admin.platforms")),
-        h("thead", {}, h("tr", {}, [t("admin.platform"), t("admin.state"), t("admin.models"), t("admin.methods"), editable ? t("admin.actions") : null].filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, [t("admin.platform"), t("admin.state"), t("admin.models"), t("admin.methods"), t("admin.actions")].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, rows),
       ),
     ),
   );
 }
 
-async function usersSection(ctx, section) {
+async function usersSection(section) {
   fill(section, h("h2", {}, t("admin.users")));
-  if (!ctx.features.admin_users) return section.append(notice(t("admin.users_coming"), { kind: "info", title: t("common.coming") }));
-  const users = await api.get(ctx.features.admin_users);
+  const users = await api.get("/api/v1/admin/users");
   if (!users.length) return section.append(emptyState(t("admin.users_empty"), ""));
   return section.append(
     h(
@@ -185,19 +181,15 @@ async function usersSection(ctx, section) {
 
 const ALERT_FILTERS = ["open", "resolved", "all"];
 
-async function alertsSection(ctx, section, filter = "open") {
-  if (!ctx.features.admin_alerts) {
-    fill(section, h("h2", {}, t("admin.alerts")), notice(t("admin.alerts_coming"), { kind: "info", title: t("common.coming") }));
-    return;
-  }
+async function alertsSection(section, filter = "open") {
   const refocus = section.contains(document.activeElement);
   const query = filter === "all" ? "?limit=200" : `?state=${filter}&limit=200`;
-  const alerts = await api.get(ctx.features.admin_alerts + query);
+  const alerts = await api.get("/api/v1/admin/alerts" + query);
   const select = h(
     "select",
     {
       id: "alert-filter",
-      onChange: () => alertsSection(ctx, section, select.value).catch((e) => toast(errorText(e), "error")),
+      onChange: () => alertsSection(section, select.value).catch((e) => toast(errorText(e), "error")),
     },
     ALERT_FILTERS.map((f) => h("option", { value: f, selected: f === filter }, t(`alert.filter.${f}`))),
   );
@@ -228,7 +220,7 @@ export async function render(main, ctx) {
   const loaders = [platformsSection, usersSection, alertsSection];
   await Promise.all(
     loaders.map((load, i) =>
-      load(ctx, sections[i]).catch((error) => fill(sections[i], notice(errorText(error), { kind: "error" }))),
+      load(sections[i]).catch((error) => fill(sections[i], notice(errorText(error), { kind: "error" }))),
     ),
   );
   return null;

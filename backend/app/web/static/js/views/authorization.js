@@ -64,7 +64,7 @@ function devicePart(current) {
   );
 }
 
-function codeForm(current, ctx, redraw) {
+function codeForm(current, redraw) {
   const input = h("input", {
     name: "code",
     inputmode: "numeric",
@@ -82,7 +82,7 @@ function codeForm(current, ctx, redraw) {
     }
     submit.disabled = true;
     try {
-      await api.post(ctx.features.session_input.replace("{state}", encodeURIComponent(current.state)), {
+      await api.post(`/api/v1/oauth/sessions/${encodeURIComponent(current.state)}/input`, {
         code: input.value.trim(),
       });
       current.codeSent = true;
@@ -139,7 +139,7 @@ function screenshot(current) {
   return details;
 }
 
-function browserPart(current, ctx, live, redraw) {
+function browserPart(current, live, redraw) {
   const steps = (current.steps || []).filter((step) => step !== "queued");
   const part = h(
     "div",
@@ -152,17 +152,17 @@ function browserPart(current, ctx, live, redraw) {
   if (current.status !== "needs_user_action") return part;
   if (current.has_screenshot) part.append(screenshot(current));
   const wantsCode = current.reason === "code" || (!current.reason && current.prompt);
-  if (wantsCode && ctx.features.session_input) {
-    part.append(current.codeSent ? codeSentNote(current, redraw) : codeForm(current, ctx, redraw));
+  if (wantsCode) {
+    part.append(current.codeSent ? codeSentNote(current, redraw) : codeForm(current, redraw));
   } else if (current.prompt) {
     part.append(h("p", { class: "prompt" }, current.prompt));
   }
-  if (!wantsCode && ctx.features.live_view) live.show();
+  if (!wantsCode) live.show();
   return part;
 }
 
 /** The panel of the flow in progress; `update()` redraws it from `flow.current`. */
-export function flowPanel(flow, { onRestart }, ctx) {
+export function flowPanel(flow, { onRestart }) {
   const current = flow.current;
   const status = h("p", { class: "flow-status", role: "status" });
   const body = h("div", {});
@@ -171,7 +171,7 @@ export function flowPanel(flow, { onRestart }, ctx) {
   const liveControl = {
     show() {
       if (!live) {
-        live = liveView(ctx.features.live_view, current.state);
+        live = liveView(current.state);
         fill(liveBox, live.element);
       }
     },
@@ -205,7 +205,7 @@ export function flowPanel(flow, { onRestart }, ctx) {
     }
     if (current.method === "oauth") fill(body, oauthPart(current));
     else if (current.method === "device") fill(body, devicePart(current));
-    else fill(body, browserPart(current, ctx, liveControl, () => panel.update()));
+    else fill(body, browserPart(current, liveControl, () => panel.update()));
   };
   panel.close = () => live?.close();
   panel.update();

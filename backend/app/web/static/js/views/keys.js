@@ -10,7 +10,6 @@ import {
   errorLine,
   errorText,
   field,
-  notice,
   pageHeader,
   timeText,
   toast,
@@ -55,13 +54,9 @@ async function defaultModel() {
   return platform ? `${platform.platform_id}/${platform.available_models[0]}` : "qwen/qwen-turbo";
 }
 
-export async function render(main, ctx) {
+export async function render(main) {
   const header = pageHeader(t("keys.title"));
-  if (!ctx.features.api_keys) {
-    fill(main, header, notice(t("keys.unavailable"), { kind: "warning", title: t("common.coming") }), snippetBlock(null, await defaultModel()));
-    return null;
-  }
-  const path = ctx.features.api_keys;
+  const path = "/api/v1/auth/api-keys";
   const model = await defaultModel();
   const created = h("div", {});
   const list = h("div", {});

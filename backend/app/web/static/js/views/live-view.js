@@ -9,8 +9,8 @@ const NAMED_KEYS = new Set([
   "ArrowDown", "Home", "End", "PageUp", "PageDown",
 ]);
 
-/** path: the WebSocket route with `{state}`. Returns {element, close}. */
-export function liveView(path, state) {
+/** The browser login `state`, live over its WebSocket. Returns {element, close}. */
+export function liveView(state) {
   const image = h("img", { class: "live-frame", alt: t("live.alt") });
   const status = h("p", { class: "muted", role: "status" }, t("live.connecting"));
   const surface = h(
@@ -22,7 +22,7 @@ export function liveView(path, state) {
   let frameWidth = 0;
   let objectUrl = null;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${location.host}${path.replace("{state}", encodeURIComponent(state))}`);
+  const socket = new WebSocket(`${scheme}//${location.host}/api/v1/oauth/sessions/${encodeURIComponent(state)}/live`);
   socket.binaryType = "blob";
 
   const sendInput = (event) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(event));

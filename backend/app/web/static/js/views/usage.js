@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { barChart } from "../chart.js";
 import { h, fill } from "../dom.js";
 import { t, formatNumber } from "../i18n.js";
-import { emptyState, notice, pageHeader } from "../ui.js";
+import { emptyState, pageHeader } from "../ui.js";
 
 const DAYS = 30;
 let groupBy = "account";
@@ -75,14 +75,10 @@ function tile(label, value) {
   return h("div", { class: "tile" }, h("span", { class: "tile-label" }, label), h("span", { class: "tile-value" }, value));
 }
 
-export async function render(main, ctx) {
+export async function render(main) {
   const header = pageHeader(t("usage.title"));
-  if (!ctx.features.usage) {
-    fill(main, header, notice(t("usage.unavailable"), { kind: "warning", title: t("common.coming") }));
-    return null;
-  }
   const [data, accounts, platforms] = await Promise.all([
-    api.get(`${ctx.features.usage}?days=${DAYS}`),
+    api.get(`/api/v1/oauth/usage?days=${DAYS}`),
     api.get("/api/v1/oauth/accounts"),
     api.get("/api/v1/oauth/platforms"),
   ]);
