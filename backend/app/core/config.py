@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     outbound_timeout: float = 30.0
     """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
+    outbound_allow_private: bool | None = None
+    """Whether requests to platforms, OAuth servers, JWKS and the alert webhook may reach
+    private, loopback and link-local addresses; unset: yes in development, no in production."""
     redis_url: str | None = None
     """Shared state across workers and instances; in-process when unset."""
     redis_key_prefix: str = Field(default="oauth-proxy", min_length=1)
@@ -189,6 +192,12 @@ class Settings(BaseSettings):
                 " bytes for HS256 (RFC 7518 §3.2)"
             )
         return self
+
+    @property
+    def allows_private_outbound(self) -> bool:
+        if self.outbound_allow_private is None:
+            return self.environment != "production"
+        return self.outbound_allow_private
 
     @property
     def effective_database_url(self) -> str:

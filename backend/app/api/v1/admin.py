@@ -55,10 +55,10 @@ async def save_platform_config(
         raise BadRequest(
             f"The body names platform {body.platform_id!r} but the path names {platform_id!r}."
         )
-    row = await platforms.save_platform(session, body)
+    row, changed = await platforms.save_platform(session, body)
     audit.record(
         session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
-        detail={"is_enabled": body.is_enabled},
+        detail={"changes": changed},
     )  # fmt: skip
     return ok(_out(row))
 
