@@ -8,19 +8,20 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.api.deps import app_context
-from app.core.database import create_engine, create_session_factory
+from app.core.database import create_engine, create_session_factory, utcnow
 from app.main import create_app
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from tests.conftest import make_settings, migrate_async
-from tests.databases import empty_database
+from tests.helpers.databases import empty_database
+from tests.helpers.waiting import wait_until
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -41,8 +42,20 @@ async def stack() -> AsyncIterator[AsyncExitStack]:
         yield exits
 
 
+class Clock:
+    """The leases' clock, moved by the test: a lease lapses without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest.mark.parametrize("kind", BACKENDS)
-async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, stack):
+async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, stack, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(leases, "utcnow", clock)
     engine = create_engine(await migrated(kind, tmp_path, stack))
     stack.push_async_callback(engine.dispose)
     factory = create_session_factory(engine)
@@ -66,7 +79,7 @@ async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, 
 
     # A holder that stops renewing (a dead process) is replaced once its lease lapses.
     assert not await leases.hold(factory, "job", holder, minute)
-    await asyncio.sleep(0.3)
+    clock.now += timedelta(milliseconds=300)
     assert await leases.hold(factory, "job", holder, minute)
 
 
@@ -89,11 +102,10 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
         for app, exits in zip(apps, stacks, strict=True):
             await exits.enter_async_context(app.router.lifespan_context(app))
         checker_of: dict[int, Any] = {id(app_context(app).jobs.alerts): app for app in apps}
-        await asyncio.sleep(1.5)
+        await wait_until(lambda: len(rounds) >= 5)
 
         ran = {checker for checker, _, _ in rounds}
         assert len(ran) == 1, "both instances ran the checks"
-        assert len(rounds) >= 5
         ordered = sorted(rounds, key=lambda r: r[1])
         assert all(a[2] <= b[1] for a, b in itertools.pairwise(ordered))
 
@@ -101,9 +113,9 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
         (running,) = ran
         await stacks[apps.index(checker_of[running])].aclose()
         before = len(rounds)
-        await asyncio.sleep(1.0)
+        await wait_until(lambda: len(rounds) >= before + 3)
         later = {checker for checker, _, _ in rounds[before:]}
-        assert later and running not in later
+        assert running not in later
     finally:
         for exits in stacks:
             await exits.aclose()
