@@ -39,7 +39,11 @@ def is_anthropic_path(path: str) -> bool:
 
 
 def is_google_path(path: str) -> bool:
-    return path == "/v1beta" or path.startswith("/v1beta/")
+    """Gemini's API: all of /v1beta, and the model methods under /v1 (`/v1/models/…:method`,
+    where google-genai calls by default)."""
+    if path == "/v1beta" or path.startswith("/v1beta/"):
+        return True
+    return path.startswith("/v1/models/") and ":" in path.rpartition("/")[2]
 
 
 def anthropic_error(status: int, message: str) -> tuple[int, dict[str, Any]]:

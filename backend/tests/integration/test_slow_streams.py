@@ -152,8 +152,9 @@ async def test_slow_readers_hold_the_platform_back_and_the_books_stay_exact(tmp_
 
     total = len(ROLE) + EVENTS * len(WORD) + len(END)
     for crowd, held, _ in rounds:
-        # Each platform connection stopped where the sockets on its way were full: a fraction.
-        assert all(sent < total / 4 for sent in held.values()), (held, total)
+        # Each platform connection stopped where the sockets on its way were full (their buffers
+        # grow with use, up to a few MiB each on loopback); a relay that buffered read it all.
+        assert all(sent < total / 2 for sent in held.values()), (held, total)
         assert crowd.whole == STREAMS, [s.error or s.status for s in crowd.streams]
         assert all(stream.received > EVENTS * len(WORD) for stream in crowd.streams)
     grown = rounds[1][2]

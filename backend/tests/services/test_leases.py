@@ -1,5 +1,5 @@
 """Job leases: one holder at a time on every database, and a leased job that runs in one of two
-service instances sharing a database, moving to the other when the first stops."""
+service instances sharing a database, moving to the other when the first stops or dies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,8 @@ from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from tests.conftest import make_settings, migrate_async
 from tests.helpers.databases import empty_database
-from tests.helpers.waiting import wait_until
 
+LEASE_S = 0.6
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
@@ -42,20 +42,8 @@ async def stack() -> AsyncIterator[AsyncExitStack]:
         yield exits
 
 
-class Clock:
-    """The leases' clock, moved by the test: a lease lapses without waiting for it."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.mark.parametrize("kind", BACKENDS)
-async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, stack, monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(leases, "utcnow", clock)
+async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, stack):
     engine = create_engine(await migrated(kind, tmp_path, stack))
     stack.push_async_callback(engine.dispose)
     factory = create_session_factory(engine)
@@ -75,12 +63,13 @@ async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, 
     await leases.release(factory, "job", other)  # not the holder's to release: no effect
     assert not await leases.hold(factory, "job", other, minute)
     await leases.release(factory, "job", holder)
-    assert await leases.hold(factory, "job", other, timedelta(milliseconds=200))
+    now = utcnow()
+    assert await leases.hold(factory, "job", other, minute, now)
 
     # A holder that stops renewing (a dead process) is replaced once its lease lapses.
-    assert not await leases.hold(factory, "job", holder, minute)
-    clock.now += timedelta(milliseconds=300)
-    assert await leases.hold(factory, "job", holder, minute)
+    assert not await leases.hold(factory, "job", holder, minute, now + minute / 2)
+    assert await leases.hold(factory, "job", holder, minute, now + minute * 1.01)
+    assert not await leases.hold(factory, "job", other, minute, now + minute * 1.02)
 
 
 async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatch):
@@ -95,27 +84,36 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
         return 0
 
     monkeypatch.setattr(AlertChecker, "run", recorded)
-    settings = make_settings(url, background_jobs=True, alert_check_interval=0.1)
+    settings = make_settings(
+        url, background_jobs=True, alert_check_interval=0.1, job_lease_seconds=LEASE_S
+    )
     apps = [create_app(settings), create_app(settings)]
     stacks = [AsyncExitStack(), AsyncExitStack()]
     try:
         for app, exits in zip(apps, stacks, strict=True):
             await exits.enter_async_context(app.router.lifespan_context(app))
         checker_of: dict[int, Any] = {id(app_context(app).jobs.alerts): app for app in apps}
-        await wait_until(lambda: len(rounds) >= 5)
+        await asyncio.sleep(1.5)
 
         ran = {checker for checker, _, _ in rounds}
         assert len(ran) == 1, "both instances ran the checks"
+        assert len(rounds) >= 5
         ordered = sorted(rounds, key=lambda r: r[1])
         assert all(a[2] <= b[1] for a, b in itertools.pairwise(ordered))
 
-        # The running instance stops (releasing its lease): the other takes the checks over.
+        # The running instance dies (its jobs end, its lease is not given up): the other
+        # takes the checks over once the lease lapses, within 4/3 of a lease.
         (running,) = ran
-        await stacks[apps.index(checker_of[running])].aclose()
-        before = len(rounds)
-        await wait_until(lambda: len(rounds) >= before + 3)
-        later = {checker for checker, _, _ in rounds[before:]}
-        assert running not in later
+        dead = checker_of[running]
+        for task in app_context(dead).jobs._tasks:
+            task.cancel()
+        await asyncio.gather(*app_context(dead).jobs._tasks, return_exceptions=True)
+        died = time.monotonic()
+        while not any(checker != running for checker, _, _ in rounds):
+            assert time.monotonic() - died < LEASE_S * 4 / 3 + 0.5, "not taken over in time"
+            await asyncio.sleep(0.02)
+        assert time.monotonic() - died > LEASE_S / 2  # not before the lease could lapse
+        app_context(dead).jobs._tasks = []
     finally:
         for exits in stacks:
             await exits.aclose()

@@ -74,6 +74,11 @@ class ByteStream:
         self._held = b"".join(held)
         return self._done
 
+    def finished(self) -> bool:
+        """Whether the platform's stream has said its end (`[DONE]`, or it closed while
+        opening): nothing more will be read."""
+        return self._done
+
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._blocks()
 

@@ -10,8 +10,15 @@ from typing import Any
 import pytest
 
 from app.core.llm import LLM
-from app.services.calls.upstream_error import UpstreamError, from_exception
-from app.services.oauth.adapters.errors import classify, parse_duration, reset_hint, retry_after_s
+from app.services.calls.upstream_error import UpstreamError, from_exception, transport_errors
+from app.services.oauth.adapters.errors import (
+    UpstreamFailure,
+    classify,
+    parse_duration,
+    reset_hint,
+    retry_after_s,
+    unreachable,
+)
 from tests.fakes.upstream import Drop, Error, ErrorIn200, MidStreamError, Slow, errors
 
 # platform → (litellm model string, path on the fake, fake kind), as the adapters build them.
@@ -191,3 +198,26 @@ def test_durations_and_reset_times_parse():
     assert reset == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     assert reset_hint("no date") is None
     assert datetime(2026, 12, 1, tzinfo=UTC) - reset == timedelta(hours=8)  # Beijing time
+
+
+def test_a_failed_connection_is_known_by_its_class_not_by_its_name(litellm):
+    """litellm's connection failures by litellm's own classes; an exception merely named like
+    one is not taken for it; the lean path's own failure carries what it is."""
+    known = transport_errors(litellm)
+    refused = litellm.APIConnectionError(message="refused", llm_provider="openai", model="m")
+    slow = litellm.Timeout(message="slow", llm_provider="openai", model="m")
+    assert from_exception(refused, known).transport
+    assert from_exception(slow, known).transport
+
+    class APIConnectionError(Exception):
+        pass
+
+    assert not from_exception(APIConnectionError("refused"), known).transport
+    lean = unreachable("Connection error.")
+    assert isinstance(lean, UpstreamFailure)
+    assert from_exception(lean, known) is lean.error
+    assert (lean.error.transport, lean.error.status, classify(lean.error).kind) == (
+        True,
+        None,
+        "network",
+    )
