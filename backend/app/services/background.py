@@ -1,5 +1,6 @@
-"""Background jobs of one process: the token refresher, the alert checks, the sweeper of quota
-holds left by calls that died, and the device poller.
+"""Background jobs of one process: the token refresher, the alert checks, the sweeper (of quota
+holds left by calls that died, and of authorization sessions past their expiry), and the device
+poller.
 
 The token refresher, the alert checks and the sweeper run in one process at a time across
 workers and instances: each round starts only in the process that holds (or takes over) the
@@ -18,7 +19,7 @@ from app.core.database import session_scope, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from app.services.context import AppContext
-from app.services.oauth import device_sessions
+from app.services.oauth import authorization_sessions, device_sessions
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class BackgroundJobs:
                 self.ctx.renewer.renew_due,
             ),
             self._start_leased("alert-checks", settings.alert_check_interval, self.alerts.run),
-            self._start_leased("hold-sweeper", HOLD_SWEEP_S, self.sweep_holds),
+            self._start_leased("hold-sweeper", HOLD_SWEEP_S, self.sweep),
         ]
 
     async def stop(self) -> None:
@@ -81,6 +82,13 @@ class BackgroundJobs:
 
         self._leased.append(name)
         return asyncio.create_task(self._every(period_s, name, round_if_held))
+
+    async def sweep(self) -> int:
+        return await self.sweep_holds() + await self.end_overdue_sessions()
+
+    async def end_overdue_sessions(self) -> int:
+        async with session_scope(self.ctx.factory) as session:
+            return await authorization_sessions.end_overdue(session, utcnow())
 
     async def sweep_holds(self) -> int:
         """Give back the reservations of calls whose worker died, once they expire, so that the
