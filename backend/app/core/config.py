@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     """Run the token refresher, the device-code poller and the alert checks in this process."""
     token_refresh_interval: int = 60
     """Seconds between scans for credentials about to expire."""
+    job_lease_seconds: float = Field(default=15.0, gt=0)
+    """Seconds a background job's lease lasts: its holder renews it every third of that, so a
+    holder that died is replaced within 4/3 of it."""
+    hold_sweep_seconds: float = Field(default=30.0, gt=0)
+    """Seconds between sweeps that give back the expired quota holds of calls whose process
+    died."""
     token_refresh_lead: int = 300
     """Seconds before expiry at which a credential is renewed."""
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.models import AccountQuotaDay, AccountUsage, QuotaHold
 from app.services.calls.usage import estimate
+from tests.call_books import error_lines
 from tests.conftest import TEST_KEY
 from tests.databases import empty_database
 from tests.processes import start_service
@@ -142,7 +143,9 @@ async def test_concurrent_calls_never_overrun_the_quota(
                 *(one_call(client, services[n % instances].url, key) for n in range(CALLS))
             )
         used, reserved, holds, recorded = await ledger(url)
+        errors = [line for service in services for line in error_lines(service.log())]
 
+    assert not errors, "\n".join(errors)
     outcomes = [outcome for outcome, _ in results]
     largest_estimate = max(e for _, e in results)
     answered = [o for o in outcomes if o.status == 200]

@@ -77,8 +77,7 @@ class Failover:
                 failure = self.classify(chosen, exc)
             except BaseException:  # cancelled: the caller is gone, give back what was taken
                 with anyio.CancelScope(shield=True):
-                    async with session_scope(self.ctx.factory) as session:
-                        await self.admission.withdraw(session, chosen.admitted)
+                    await self.admission.withdraw_committed(chosen.admitted)
                 raise
             else:
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
@@ -115,8 +114,7 @@ class Failover:
             failure.message,
         )
         if failure.kind == "bad_request":  # the request's fault, not the account's
-            async with session_scope(self.ctx.factory) as session:
-                await self.admission.withdraw(session, chosen.admitted)
+            await self.admission.withdraw_committed(chosen.admitted)
             monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
             raise refusals.rejected(call.platform.platform_name, failure)
         await self.book(call, chosen, None, failure)
