@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.api.deps import app_context
 from tests.conftest import new_user
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 
 async def config_of(client, admin, platform_id: str) -> dict:
