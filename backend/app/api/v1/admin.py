@@ -29,15 +29,18 @@ PlatformId = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[a-z0-9
 
 
 def _out(row: PlatformConfig) -> PlatformConfigOut:
-    return PlatformConfigOut(
-        platform_id=row.platform_id,
-        platform_name=row.platform_name,
-        description=row.description,
-        oauth_config=mask_oauth_config(row.oauth_config),
-        litellm_config=row.litellm_config,
-        quota_config=row.quota_config,
-        is_enabled=row.is_enabled,
-        updated_at=row.updated_at,
+    # The stored JSON columns are validated into their models as the answer is built.
+    return PlatformConfigOut.model_validate(
+        {
+            "platform_id": row.platform_id,
+            "platform_name": row.platform_name,
+            "description": row.description,
+            "oauth_config": mask_oauth_config(row.oauth_config),
+            "litellm_config": row.litellm_config,
+            "quota_config": row.quota_config,
+            "is_enabled": row.is_enabled,
+            "updated_at": row.updated_at,
+        }
     )
 
 
