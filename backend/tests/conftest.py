@@ -196,6 +196,22 @@ async def app(sqlite_url: str, platform_fakes: PlatformFakes) -> AsyncIterator[A
         yield application
 
 
+@pytest.fixture(scope="module")
+def call_way() -> str:
+    """How calls reach the platforms that can take the lean path: `lean` (the service's default)
+    or `litellm`. A module overrides it to run its scenarios both ways (test_ai_call.py)."""
+    return "lean"
+
+
+@pytest.fixture(scope="module")
+def service_url(app: Any, sqlite_url: str, call_way: str) -> Iterator[str]:
+    """The service on a real uvicorn server in this process (same database and fakes as `app`)."""
+    lean = call_way == "lean"
+    served = create_app(make_settings(sqlite_url, background_jobs=False, call_lean_path=lean))
+    with serve(served, lifespan="on") as server:
+        yield server.url
+
+
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_ai_call import account
+from tests.helpers.api import account
 
 LONE_SURROGATE = '{"model": "qwen", "messages": [{"role": "user", "content": "\\ud800"}]}'
 DEEP = "[" * 300 + "]" * 300

@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.main import create_app
-from tests.processes import running_service
-from tests.service_client import DEAD_URL, bind, fake_platforms_file, sign_up
+from tests.helpers.processes import running_service
+from tests.helpers.service_client import DEAD_URL, bind, fake_platforms_file, sign_up
 
 MAX_EXAMPLES = 15  # per operation, besides schemathesis' boundary cases: under a minute in all
 CHECKS = [

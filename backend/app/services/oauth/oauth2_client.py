@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
@@ -126,14 +126,22 @@ def _token_set(token: dict[str, Any]) -> TokenSet:
 
 
 async def _call(what: str, coro: Any) -> Any:
+    """Await one request of Authlib's client, its failures turned into ours. Authlib 1.9 is
+    built on httpx2, so its network errors and its 5xx (`raise_for_status`) are httpx2's."""
     try:
         return await coro
     except OAuthError as exc:
         raise ProviderError(exc.error or "oauth_error", exc.description) from exc
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPStatusError as exc:
+        raise PlatformUnreachable(
+            f"The authorization server failed to {what} (HTTP {exc.response.status_code})."
+        ) from exc
+    except httpx2.HTTPError as exc:
         raise PlatformUnreachable(
             f"The authorization server could not be reached to {what} ({type(exc).__name__})."
         ) from exc
+    except ValueError as exc:  # a 2xx or 4xx whose body is not a JSON object
+        raise ProviderError("invalid_response", "the answer is not a JSON object") from exc
 
 
 def authorization_url(
