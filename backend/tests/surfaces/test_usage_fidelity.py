@@ -36,7 +36,7 @@ async def test_chat_completions_keep_what_the_platform_reported(
     client,
     auth,
     platform_fakes,
-    service_url,
+    service_url,  # noqa: F811
     model,
     streamed,
 ):
