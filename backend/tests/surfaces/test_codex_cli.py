@@ -14,12 +14,7 @@ import anyio
 
 from tests.clients.node import MODULES, install
 from tests.fakes.upstream import Reply, ToolCall
-from tests.integration.test_ai_call import (  # noqa: F401 - service_url is a fixture
-    account,
-    accounts_by_id,
-    api_key,
-    service_url,
-)
+from tests.helpers.api import account, accounts_by_id, create_api_key
 
 MODEL = "qwen/qwen-plus"
 TASK_TIMEOUT_S = 180
@@ -44,12 +39,12 @@ async def test_codex_runs_a_task_with_a_tool_through_the_service(
     client,
     auth,
     platform_fakes,
-    service_url,  # noqa: F811
+    service_url,
     tmp_path,
 ):
     install()
     bound = await account(client, auth, "qwen")
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     fake = platform_fakes.openai
     command = "echo tool-output-$((6*7))"
     fake.script(

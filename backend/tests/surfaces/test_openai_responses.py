@@ -13,12 +13,7 @@ import openai
 import pytest
 
 from tests.fakes.upstream import MidStreamError, Reply, ToolCall, errors
-from tests.integration.test_ai_call import (  # noqa: F401 - service_url is a fixture
-    account,
-    accounts_by_id,
-    api_key,
-    service_url,
-)
+from tests.helpers.api import account, accounts_by_id, create_api_key
 
 QWEN = "qwen/qwen-plus"
 WEATHER = {
@@ -39,8 +34,8 @@ def asked(text: str = "Say hello") -> str:
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:  # noqa: F811
-    key = await api_key(client, auth)
+async def sdk(client, auth, service_url) -> Any:
+    key = (await create_api_key(client, auth))["key"]
     with openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0) as sdk:
         yield sdk
 
@@ -144,7 +139,7 @@ async def test_previous_response_id_continues_a_stored_conversation(
     auth,
     platform_fakes,
     sdk,
-    service_url,  # noqa: F811
+    service_url,
 ):
     await account(client, auth, "qwen")
     question = asked("Remember the word")
@@ -184,7 +179,7 @@ async def test_store_false_keeps_nothing(client, auth, sdk):
         sdk.responses.retrieve(answer.id)
 
 
-async def _other_users_sdk(client, service_url: str) -> openai.OpenAI:  # noqa: F811
+async def _other_users_sdk(client, service_url: str) -> openai.OpenAI:
     name = f"other{uuid.uuid4().hex[:8]}"
     login = {"username": name, "password": "another long password"}
     await client.post("/api/v1/auth/register", json=login)
@@ -202,7 +197,7 @@ async def test_a_hosted_tool_is_refused_naming_it(client, auth, sdk):
     assert "web_search" in caught.value.message
 
 
-async def test_a_bad_key_is_an_authentication_error(service_url):  # noqa: F811
+async def test_a_bad_key_is_an_authentication_error(service_url):
     sdk = openai.OpenAI(base_url=service_url + "/v1", api_key="op-invalid", max_retries=0)
     with sdk, pytest.raises(openai.AuthenticationError):
         sdk.responses.create(model=QWEN, input=asked())

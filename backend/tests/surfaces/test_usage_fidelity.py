@@ -11,11 +11,7 @@ import openai
 import pytest
 
 from tests.fakes.upstream import Reply
-from tests.integration.test_ai_call import (  # noqa: F401 - service_url is a fixture
-    account,
-    api_key,
-    service_url,
-)
+from tests.helpers.api import account, create_api_key
 
 DETAILED = Reply(
     "Hello there!",
@@ -36,13 +32,13 @@ async def test_chat_completions_keep_what_the_platform_reported(
     client,
     auth,
     platform_fakes,
-    service_url,  # noqa: F811
+    service_url,
     model,
     streamed,
 ):
     bound = await account(client, auth, model.split("/")[0])
     platform_fakes.openai.script(DETAILED, credential=bound["key"])
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
     asked = [{"role": "user", "content": f"Say hello {uuid.uuid4().hex[:8]}"}]
     if streamed:
@@ -71,11 +67,11 @@ async def test_a_response_carries_the_cached_and_reasoning_tokens(
     client,
     auth,
     platform_fakes,
-    service_url,  # noqa: F811
+    service_url,
 ):
     bound = await account(client, auth, "qwen")
     platform_fakes.openai.script(DETAILED, DETAILED, credential=bound["key"])
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
     whole = sdk.responses.create(model="qwen/qwen-plus", input="Say hello")
     with sdk.responses.stream(model="qwen/qwen-plus", input="Say hello again") as stream:
