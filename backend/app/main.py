@@ -12,7 +12,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from app.api import anthropic_v1, docs, gemini_v1beta, health, metrics, openai_v1
+from app.api import (
+    anthropic_v1,
+    docs,
+    gemini_v1beta,
+    health,
+    metrics,
+    openai_responses,
+    openai_v1,
+)
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -83,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order: the model calls, the hot path, come first.
     app.include_router(openai_v1.router)
+    app.include_router(openai_responses.router)
     app.include_router(anthropic_v1.router)
     app.include_router(gemini_v1beta.router, prefix="/v1beta")
     app.include_router(gemini_v1beta.model_methods, prefix="/v1")

@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     reserve from them in memory; false: every call writes its own reservation."""
     call_user_rate_limit: str | None = "600/minute"
     """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
+    responses_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a stored Responses API answer (`store`, the default) can be read and continued."""
     cache_enabled: bool = True
     """Cache platform configs (1 h), account lists (5 min) and API keys (1 min) for the call path;
     every change drops them in every worker and instance (through Redis when REDIS_URL is set)."""
