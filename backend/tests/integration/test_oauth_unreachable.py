@@ -25,7 +25,7 @@ from app.services.platforms import upsert_platforms
 from tests.conftest import accepts_credential, new_user
 from tests.fakes.oauth_server import ClientSpec, FakeOAuthServer
 from tests.fakes.server import serve
-from tests.integration.test_oauth_flow import CALLBACK, _poll_now, callback, follow_as_browser
+from tests.helpers.oauth import CALLBACK, callback, follow_as_browser, poll_now
 
 PLATFORM = "brittle"
 TIMEOUT_S = 0.5
@@ -150,7 +150,7 @@ async def test_the_device_poll_fails_the_session_with_the_reason(
     auth = await new_user(app)
     started = await initiate(client, auth, "device")
     await break_token_endpoint(app, failing_endpoints[failure])
-    await _poll_now(app, started["state"])
+    await poll_now(app, started["state"])
     session = await session_of(client, auth, started["state"])
     assert session["status"] == "failed", session
     assert "authorization server" in session["error"]

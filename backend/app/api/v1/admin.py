@@ -70,10 +70,10 @@ async def save_platform_config(
         )
     litellm = await ctx.call_path.llm.module()
     entry = with_canonical_provider(body, lambda: litellm_providers(litellm))
-    row = await platforms.save_platform(session, entry)
+    row, changed = await platforms.save_platform(session, entry)
     audit.record(
         session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
-        detail={"is_enabled": body.is_enabled},
+        detail={"changes": changed},
     )  # fmt: skip
     return ok(_out(row))
 

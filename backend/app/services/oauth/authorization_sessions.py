@@ -56,6 +56,7 @@ def client_config(
         platform.oauth_config,
         method,
         timeout_s=ctx.settings.outbound_timeout,
+        outbound=ctx.outbound,
     )
 
 
