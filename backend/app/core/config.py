@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     outbound_timeout: float = 30.0
     """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
+    outbound_allow_private: bool | None = None
+    """Whether requests to platforms, OAuth servers, JWKS and the alert webhook may reach
+    private, loopback and link-local addresses; unset: yes in development, no in production."""
     redis_url: str | None = None
     """Shared state across workers and instances; in-process when unset."""
     redis_key_prefix: str = Field(default="oauth-proxy", min_length=1)
@@ -136,6 +139,8 @@ class Settings(BaseSettings):
     reserve from them in memory; false: every call writes its own reservation."""
     call_user_rate_limit: str | None = "600/minute"
     """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
+    responses_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a stored Responses API answer (`store`, the default) can be read and continued."""
     cache_enabled: bool = True
     """Cache platform configs (1 h), account lists (5 min) and API keys (1 min) for the call path;
     every change drops them in every worker and instance (through Redis when REDIS_URL is set)."""
@@ -189,6 +194,12 @@ class Settings(BaseSettings):
                 " bytes for HS256 (RFC 7518 §3.2)"
             )
         return self
+
+    @property
+    def allows_private_outbound(self) -> bool:
+        if self.outbound_allow_private is None:
+            return self.environment != "production"
+        return self.outbound_allow_private
 
     @property
     def effective_database_url(self) -> str:

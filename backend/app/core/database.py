@@ -156,7 +156,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         options["connect_args"] = {"timeout": 30}
     else:
         options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
-    engine = create_async_engine(url, **options)
+    # No statement parameter in a log line or an error message, whatever the log level.
+    engine = create_async_engine(url, hide_parameters=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:

@@ -1,5 +1,6 @@
-"""Background jobs of one process: the token refresher, the alert checks, the sweeper of quota
-holds left by calls that died, and the device poller.
+"""Background jobs of one process: the token refresher, the alert checks, the sweeper (of quota
+holds left by calls that died, and of authorization sessions past their expiry), and the device
+poller.
 
 The token refresher, the alert checks and the sweeper run in one process at a time across
 workers and instances: the one holding the job's lease in the database (services/leases.py).
@@ -24,7 +25,7 @@ from app.core.database import retried, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from app.services.context import AppContext
-from app.services.oauth import device_sessions
+from app.services.oauth import authorization_sessions, device_sessions
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class BackgroundJobs:
                 self.ctx.renewer.renew_due,
             ),
             self._start_leased("alert-checks", settings.alert_check_interval, self.alerts.run),
-            self._start_leased("hold-sweeper", settings.hold_sweep_seconds, self.sweep_holds),
+            self._start_leased("hold-sweeper", settings.hold_sweep_seconds, self.sweep),
         ]
 
     async def stop(self) -> None:
@@ -78,6 +79,15 @@ class BackgroundJobs:
         lease = LeasedJob(self, name, period_s, job)
         self._leased.append(name)
         return asyncio.create_task(lease.run())
+
+    async def sweep(self) -> int:
+        return await self.sweep_holds() + await self.end_overdue_sessions()
+
+    async def end_overdue_sessions(self) -> int:
+        async def end(session: AsyncSession, _again: bool) -> int:
+            return await authorization_sessions.end_overdue(session, utcnow())
+
+        return await retried(self.ctx.factory, end, within_s=SWEEP_RETRY_S)
 
     async def sweep_holds(self) -> int:
         """Give back the reservations of calls whose worker died, once they expire, so that the

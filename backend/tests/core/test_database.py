@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core import database
 from app.core.database import create_engine, deadlocked, unavailable
-from tests.databases import scratch_database
+from tests.helpers.databases import scratch_database
 
 
 class DriverError(Exception):

@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.call_books import (
+from tests.fakes.upstream import Behaviour, Drop, Error, Reply, Slow
+from tests.helpers.call_books import (
     FILL,
     HOLD_S,
     Outcome,
@@ -39,8 +40,7 @@ from tests.call_books import (
     settled_books,
     wait_until_unblocked,
 )
-from tests.fakes.upstream import Behaviour, Drop, Error, Reply, Slow
-from tests.processes import ServiceProcess, running_service
+from tests.helpers.processes import ServiceProcess, running_service
 
 pytestmark = pytest.mark.faults
 

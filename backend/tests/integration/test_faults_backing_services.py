@@ -20,7 +20,8 @@ import httpx
 import pytest
 from redis import Redis
 
-from tests.call_books import (
+from tests.fakes.upstream import Reply
+from tests.helpers.call_books import (
     HOLD_S,
     Outcome,
     assert_books_exact,
@@ -35,9 +36,8 @@ from tests.call_books import (
     sweep_expired_holds,
     wait_until_unblocked,
 )
-from tests.fakes.upstream import Reply
-from tests.private_servers import PrivateRedis, private_postgres, private_redis
-from tests.processes import running_service
+from tests.helpers.private_servers import PrivateRedis, private_postgres, private_redis
+from tests.helpers.processes import running_service
 
 pytestmark = pytest.mark.faults
 

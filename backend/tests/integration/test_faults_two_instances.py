@@ -31,7 +31,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.models import JobLease, QuotaHold
 from app.services.background import hold_return_bound_s
-from tests.call_books import (
+from tests.conftest import TEST_KEY
+from tests.fakes.upstream import Reply
+from tests.helpers.call_books import (
     Outcome,
     assert_books_exact,
     assert_refusals_clear,
@@ -42,10 +44,8 @@ from tests.call_books import (
     service_env,
     settled_books,
 )
-from tests.conftest import TEST_KEY
-from tests.databases import scratch_database
-from tests.fakes.upstream import Reply
-from tests.processes import ServiceProcess, start_service
+from tests.helpers.databases import scratch_database
+from tests.helpers.processes import ServiceProcess, start_service
 
 pytestmark = pytest.mark.faults
 

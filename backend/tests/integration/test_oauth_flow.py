@@ -26,8 +26,7 @@ from app.services.oauth.token_lifecycle import CredentialRenewer
 from tests.conftest import BACKEND_DIR, accepts_credential, new_user
 from tests.fakes.oauth_server import DEVICE_CODE_GRANT, ClientSpec, FakeOAuthServer
 from tests.fakes.server import serve
-
-CALLBACK = "http://localhost:8000/api/v1/oauth/callback"  # the default OAUTH_CALLBACK_URL
+from tests.helpers.oauth import CALLBACK, callback, follow_as_browser, poll_now
 
 
 @pytest.fixture(scope="module")
@@ -98,17 +97,6 @@ async def start(client, auth, method: str, name: str = "acme account") -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()["data"]
-
-
-def follow_as_browser(auth_url: str) -> str:
-    """The user's browser at the authorization server: returns where it is sent back to."""
-    response = httpx.get(auth_url, follow_redirects=False)
-    assert response.status_code == 302, response.text
-    return response.headers["location"]
-
-
-async def callback(client, location: str) -> httpx.Response:
-    return await client.get("/api/v1/oauth/callback?" + urlsplit(location).query)
 
 
 async def bind_by_oauth(client, auth) -> tuple[dict, dict]:
@@ -243,18 +231,6 @@ async def test_sessions_are_visible_to_their_owner_only(app, client, acme):
     assert response.status_code == 404
 
 
-async def _poll_now(app, state: str) -> None:
-    """Make the session due and run one round of the device poller."""
-    async with app_context(app).factory() as session:
-        await session.execute(
-            update(AuthorizationSession)
-            .where(AuthorizationSession.state == state)
-            .values(next_poll_at=utcnow() - timedelta(seconds=1))
-        )
-        await session.commit()
-    await device_sessions.poll_device_sessions(app_context(app))
-
-
 async def _polls_of(app, oauth_server, state: str) -> list[dict]:
     """The token requests that polled this session's device code."""
     async with app_context(app).factory() as session:
@@ -276,18 +252,18 @@ async def test_device_flow_end_to_end_with_slow_down(app, client, acme, oauth_se
     assert started["interval"] == 0
     state = started["state"]
 
-    await _poll_now(app, state)  # not yet approved
+    await poll_now(app, state)  # not yet approved
     assert (await _session(client, auth, state))["status"] == "pending"
     polls = await _polls_of(app, oauth_server, state)
 
     oauth_server.script_device(started["user_code"], "slow_down")
-    await _poll_now(app, state)
+    await poll_now(app, state)
     slowed = await _session(client, auth, state)
     assert slowed["status"] == "pending" and slowed["interval"] == 0 + 5
 
     polls = await _polls_of(app, oauth_server, state)
     oauth_server.approve_device(started["user_code"])
-    await _poll_now(app, state)
+    await poll_now(app, state)
     done = await _session(client, auth, state)
     assert done["status"] == "completed"
     assert done["account"]["auth_method"] == "device"
@@ -307,7 +283,7 @@ async def test_the_poller_honours_the_interval(app, client, acme, oauth_server):
         await session.commit()
     await device_sessions.poll_device_sessions(app_context(app))  # not due: no poll
     assert await _polls_of(app, oauth_server, started["state"]) == []
-    await _poll_now(app, started["state"])  # due: exactly one poll
+    await poll_now(app, started["state"])  # due: exactly one poll
     assert len(await _polls_of(app, oauth_server, started["state"])) == 1
 
 
@@ -319,7 +295,7 @@ async def test_device_flow_endings(app, client, acme, oauth_server, answer, stat
     auth = await new_user(app)
     started = await start(client, auth, "device")
     oauth_server.script_device(started["user_code"], answer)
-    await _poll_now(app, started["state"])
+    await poll_now(app, started["state"])
     session = await _session(client, auth, started["state"])
     assert session["status"] == status and words in session["error"]
     assert session["account"] is None
@@ -401,3 +377,77 @@ async def test_oauth_is_refused_where_no_client_is_configured(app, client):
                 select(AuthorizationSession).where(AuthorizationSession.platform_id == "gemini")
             )
         ) is None
+
+
+# --- the authorization bound to the browser that started it (RFC 6749 §10.12, RFC 9700 §4.7):
+# a callback from any other browser — someone who learned a pending `state` and sends their own
+# code with it — binds nothing until the session's owner, signed in, confirms.
+
+
+@pytest.fixture
+async def other_browser(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def accounts(client, auth) -> list[dict]:
+    return (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
+
+
+async def test_initiate_sets_an_httponly_samesite_lax_cookie_for_the_callback(app, client, acme):
+    auth = await new_user(app)
+    response = await client.post(
+        "/api/v1/oauth/initiate", headers=auth,
+        json={"platform": "acme", "account_name": "a", "method": "oauth"},
+    )  # fmt: skip
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/api/v1/oauth/callback" in cookie
+    assert response.json()["data"]["state"] not in response.headers["set-cookie"]
+
+
+async def test_a_code_sent_from_another_browser_binds_nothing_until_the_owner_confirms(
+    app, client, acme, other_browser
+):
+    alice, mallory = await new_user(app), await new_user(app)
+    started = await start(client, alice, "oauth")
+    # Mallory, who learned alice's pending state, brings a code back in her own browser.
+    page = await callback(other_browser, follow_as_browser(started["auth_url"]))
+    assert page.status_code == 200 and "Confirm the authorization" in page.text
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert await accounts(client, alice) == []
+    held = await client.get(f"/api/v1/oauth/sessions/{started['state']}", headers=alice)
+    assert held.json()["data"]["status"] == "needs_user_action"
+    assert held.json()["data"]["reason"] == "confirm"
+    # Nobody but alice can confirm, and the state cannot be used again meanwhile.
+    refused = await other_browser.post(
+        f"/api/v1/oauth/sessions/{started['state']}/confirm", headers=mallory
+    )
+    assert refused.status_code == 400 and refused.json()["error_code"] == "invalid_state"
+    replay = await callback(client, follow_as_browser(started["auth_url"]))
+    assert replay.status_code == 400
+    assert await accounts(client, alice) == []
+    # Alice confirms (an authorization she started from the API alone, say): bound.
+    confirmed = await client.post(
+        f"/api/v1/oauth/sessions/{started['state']}/confirm", headers=alice
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["data"]["status"] == "completed"
+    assert len(await accounts(client, alice)) == 1
+
+
+async def test_a_session_waiting_for_confirmation_expires_unbound(app, client, acme, other_browser):
+    alice = await new_user(app)
+    started = await start(client, alice, "oauth")
+    await callback(other_browser, follow_as_browser(started["auth_url"]))
+    async with app_context(app).factory() as session:
+        await session.execute(
+            update(AuthorizationSession)
+            .where(AuthorizationSession.state == started["state"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    late = await client.post(f"/api/v1/oauth/sessions/{started['state']}/confirm", headers=alice)
+    assert late.status_code == 400
+    assert await accounts(client, alice) == []

@@ -24,17 +24,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.models import AccountQuotaDay, AccountUsage, QuotaHold
 from app.services.calls.usage import estimate
-from tests.call_books import error_lines
 from tests.conftest import TEST_KEY
-from tests.databases import empty_database
-from tests.processes import start_service
-from tests.service_client import api_key, bind, fake_platforms_file, sign_up
+from tests.helpers.call_books import error_lines
+from tests.helpers.databases import REDIS_URL, empty_database
+from tests.helpers.processes import start_service
+from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
 CALLS = 200
 ACCOUNTS = 3
 DAILY_LIMIT = 1500  # tokens per account: 4,500 in all, less than 200 calls ask for
 MAX_TOKENS = 20
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 SETUPS = [
     pytest.param("sqlite", 1, 4, False, id="sqlite-gunicorn-4-workers"),

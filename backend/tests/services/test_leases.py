@@ -20,7 +20,7 @@ from app.main import create_app
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from tests.conftest import make_settings, migrate_async
-from tests.databases import empty_database
+from tests.helpers.databases import empty_database
 
 LEASE_S = 0.6
 BACKENDS = [

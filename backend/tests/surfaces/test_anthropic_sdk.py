@@ -12,12 +12,7 @@ import anthropic
 import pytest
 
 from tests.fakes.upstream import Error, MidStreamError, Reply, ToolCall, errors
-from tests.integration.test_ai_call import (  # noqa: F401 - service_url is a fixture
-    account,
-    accounts_by_id,
-    api_key,
-    service_url,
-)
+from tests.helpers.api import account, accounts_by_id, create_api_key
 
 QWEN = "qwen/qwen-plus"
 CLAUDE = "claude/claude-sonnet-4-5"
@@ -38,8 +33,8 @@ def asked(text: str = "Say hello") -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:  # noqa: F811
-    key = await api_key(client, auth)
+async def sdk(client, auth, service_url) -> Any:
+    key = (await create_api_key(client, auth))["key"]
     with anthropic.Anthropic(base_url=service_url, api_key=key, max_retries=0) as client:
         yield client
 
@@ -175,7 +170,7 @@ async def test_count_tokens_counts_the_prompt(client, auth, sdk):
 # --- failures, each as the SDK's own error ---------------------------------------------------
 
 
-async def test_a_bad_key_is_an_authentication_error(service_url):  # noqa: F811
+async def test_a_bad_key_is_an_authentication_error(service_url):
     sdk = anthropic.Anthropic(base_url=service_url, api_key="op-invalid", max_retries=0)
     with sdk, pytest.raises(anthropic.AuthenticationError) as caught:
         sdk.messages.create(model=QWEN, max_tokens=10, messages=asked())
@@ -190,7 +185,7 @@ async def test_an_unknown_model_is_not_found(client, auth, sdk):
 
 
 async def test_a_missing_max_tokens_is_an_invalid_request(client, auth):
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     body = {"model": QWEN, "messages": asked()}
     response = await client.post("/v1/messages", json=body, headers={"x-api-key": key})
     assert response.status_code == 400

@@ -218,7 +218,7 @@ class CallPath:
 
     def _lean_pool(self) -> aiohttp.ClientSession:
         if self._pool is None:  # made in the event loop that uses it
-            self._pool = passthrough.pool()
+            self._pool = passthrough.pool(self.ctx.outbound.resolver())
         return self._pool
 
     async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:
@@ -244,8 +244,11 @@ class CallPath:
         if target.extra_headers:
             arguments["extra_headers"] = dict(target.extra_headers)
         litellm_config = call.platform.litellm_config
-        if call.extra_body and litellm_config.get("provider") not in _OWN_WIRE:
-            arguments["extra_body"] = dict(call.extra_body)
+        if litellm_config.get("provider") not in _OWN_WIRE:
+            # `user` as it is: litellm drops it for providers it thinks lack it.
+            extra = {**_passed(call.params), **call.extra_body}
+            if extra:
+                arguments["extra_body"] = extra
         if stream:
             arguments["stream"] = True
             if litellm_config.get("stream_usage", True):
@@ -325,6 +328,10 @@ class CallPath:
             return TokenUsage(int(prompt), int(answer))
 
         return await anyio.to_thread.run_sync(count)
+
+
+def _passed(params: dict[str, Any]) -> dict[str, Any]:
+    return {"user": params["user"]} if "user" in params else {}
 
 
 async def _first_answer(

@@ -282,9 +282,18 @@ class FakeUpstream:
             prompt_tokens,
         )
 
-    def _turn(self, call: _Call, completion_tokens: int, prompt_tokens: int | None = None) -> Turn:
+    def _turn(
+        self,
+        call: _Call,
+        completion_tokens: int,
+        prompt_tokens: int | None = None,
+        reply: Reply | None = None,
+    ) -> Turn:
         prefix = {"openai": "chatcmpl-fake", "anthropic": "msg_fake", "gemini": "fake-resp-"}
         return Turn(
+            cached_tokens=reply.cached_tokens if reply else 0,
+            reasoning_tokens=reply.reasoning_tokens if reply else 0,
+            extras=dict(reply.extras) if reply else None,
             model=call.model,
             id=f"{prefix[self.kind]}{next(self._ids):06d}",
             created=int(time.time()),
@@ -345,7 +354,7 @@ class FakeUpstream:
         completion_tokens = (
             word_count(reply.text) if reply.completion_tokens is None else reply.completion_tokens
         )
-        turn = self._turn(call, completion_tokens, reply.prompt_tokens)
+        turn = self._turn(call, completion_tokens, reply.prompt_tokens, reply)
         if not call.stream:
             await out.json(200, self._wire.response(turn, reply.text), reply.headers)
             return

@@ -17,7 +17,7 @@ from app.services.calls.selection import availability
 from app.services.oauth.adapters.errors import Classified
 from app.services.quota import ledger
 from app.services.quota.quota_clock import quota_day
-from tests.databases import empty_database, one_limited_account
+from tests.helpers.databases import empty_database, one_limited_account
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -21,7 +21,7 @@ from app.models import AccountQuotaDay
 from app.services.quota import allowances, ledger
 from app.services.quota.allowances import Allowances
 from app.services.quota.quota_clock import quota_day
-from tests.databases import empty_database, one_limited_account
+from tests.helpers.databases import empty_database, one_limited_account
 
 SERVERS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),

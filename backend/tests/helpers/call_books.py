@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.models import AccountCooldown, AccountQuotaDay, AccountUsage, OAuthAccount, QuotaHold
 from tests.conftest import PlatformFakes
 from tests.fakes.upstream import Slow
-from tests.service_client import api_key, bind, fake_platforms_file, sign_up
+from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
 MODEL = "openai/gpt-4.1-mini"
 DAILY_LIMIT = 100_000
