@@ -535,8 +535,8 @@ async def test_identical_requests_are_answered_once_from_the_cache(client, auth,
     bound = await account(client, auth, "openai")
     platform_fakes.openai.requests.clear()
     messages = said("Cache me")
-    first = await seed_call(client, auth, "openai", messages=messages)
-    second = await seed_call(client, auth, "openai", messages=messages)
+    first = await seed_call(client, auth, "openai", messages=messages, temperature=0)
+    second = await seed_call(client, auth, "openai", messages=messages, temperature=0)
     assert first.json()["data"]["choices"] == second.json()["data"]["choices"]
     assert credentials_seen(platform_fakes.openai, bound["key"]) == [bound["key"]]
     assert (await accounts_by_id(client, auth))[bound["id"]]["quota_used"] == 4  # charged once
