@@ -81,13 +81,25 @@ class BackgroundJobs:
         return asyncio.create_task(lease.run())
 
     async def sweep(self) -> int:
-        return await self.sweep_holds() + await self.end_overdue_sessions()
+        return (
+            await self.sweep_holds()
+            + await self.end_overdue_sessions()
+            + await self.prune_ended_sessions()
+        )
 
     async def end_overdue_sessions(self) -> int:
         async def end(session: AsyncSession, _again: bool) -> int:
             return await authorization_sessions.end_overdue(session, utcnow())
 
         return await retried(self.ctx.factory, end, within_s=SWEEP_RETRY_S)
+
+    async def prune_ended_sessions(self) -> int:
+        retention = timedelta(seconds=self.ctx.settings.oauth_session_retention_seconds)
+
+        async def prune(session: AsyncSession, _again: bool) -> int:
+            return await authorization_sessions.prune_ended(session, utcnow() - retention)
+
+        return await retried(self.ctx.factory, prune, within_s=SWEEP_RETRY_S)
 
     async def sweep_holds(self) -> int:
         """Give back the reservations of calls whose worker died, once they expire, so that the
