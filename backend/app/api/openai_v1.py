@@ -13,9 +13,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import AppDep, Caller, ModelCaller, SessionDep
 from app.api.errors import OPENAI_ERRORS
+from app.core.errors import NotFound
 from app.schemas.chat import ChatCompletionOut, ChatCompletionRequest, ModelList, ModelOut
+from app.schemas.completions import CompletionRequest
+from app.schemas.embeddings import EmbeddingsRequest
 from app.services.calls import routing
 from app.services.calls.answer_cache import Answer
+from app.services.surfaces import completions, embeddings
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=OPENAI_ERRORS)
 
@@ -62,9 +66,37 @@ async def chat_completions(
     )
 
 
+@router.post(
+    "/completions",
+    responses=STREAMED_ANSWER,
+    summary="Legacy completion (OpenAI's API), answered by the model's chat API",
+)
+async def legacy_completions(body: CompletionRequest, caller: ModelCaller, ctx: AppDep) -> Response:
+    answer = await completions.create(ctx.call_path, caller.id, body)
+    if isinstance(answer, dict):
+        return Response(orjson.dumps(answer), media_type="application/json")
+    return StreamingResponse(answer, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post("/embeddings", summary="Embeddings (OpenAI's API) from a platform's embedding model")
+async def create_embeddings(body: EmbeddingsRequest, caller: ModelCaller, ctx: AppDep) -> Response:
+    answer = await embeddings.create(ctx.call_path, caller.id, body)
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
 @router.get("/models", response_model=ModelList, summary="The models of your platforms")
 async def list_models(session: SessionDep, caller: Caller) -> ModelList:
     entries = await routing.list_models(session, caller.id)
-    return ModelList(
-        data=[ModelOut(id=e.id, created=e.created, owned_by=e.platform_id) for e in entries]
-    )
+    return ModelList(data=[_model(entry) for entry in entries])
+
+
+@router.get("/models/{model_id:path}", response_model=ModelOut, summary="One of your models")
+async def retrieve_model(model_id: str, session: SessionDep, caller: Caller) -> ModelOut:
+    for entry in await routing.list_models(session, caller.id):
+        if entry.id == model_id:
+            return _model(entry)
+    raise NotFound(f"The model '{model_id}' does not exist", code="model_not_found")
+
+
+def _model(entry: routing.ModelEntry) -> ModelOut:
+    return ModelOut(id=entry.id, created=entry.created, owned_by=entry.platform_id, type=entry.kind)

@@ -150,6 +150,10 @@ class ModelOut(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    type: Literal["chat", "embedding"] = Field(
+        default="chat",
+        description="what the model is called by: /v1/chat/completions or /v1/embeddings",
+    )
 
 
 class ModelList(BaseModel):

@@ -25,6 +25,8 @@ class LiteLLMConfig(BaseModel):
     api_base: str = Field(min_length=1)
     default_model: str = Field(min_length=1)
     available_models: list[str] = Field(min_length=1)
+    embedding_models: list[str] = Field(default_factory=list)
+    """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
 
 
 class QuotaConfig(BaseModel):
