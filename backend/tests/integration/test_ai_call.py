@@ -307,7 +307,7 @@ async def test_a_rejected_key_marks_the_account_expired_and_fails_over(
     assert seen == [first["key"], second["key"]]
     expired = (await accounts_by_id(client, auth))[first["id"]]
     assert expired["status"] == "expired" and expired["is_expired"] is True
-    assert "rejected the credential" in expired["status_reason"]
+    assert "refused the credential" in expired["status_reason"]
 
 
 async def test_an_expired_token_is_renewed_once_and_the_same_account_answers(
