@@ -245,3 +245,15 @@ async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fak
     assert caught.value.status in ("UNAVAILABLE", "INTERNAL")
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] > 0  # what was delivered is charged
+
+
+async def test_googles_own_tools_on_a_translated_platform_are_refused_by_name(client, auth):
+    await account(client, auth, "qwen")
+    key = await api_key(client, auth)
+    body = {"contents": [{"parts": [{"text": asked()}]}], "tools": [{"googleSearch": {}}]}
+    response = await client.post(
+        f"/v1/models/{QWEN}:generateContent", json=body, headers={"x-goog-api-key": key}
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT" and "googleSearch" in error["message"]
