@@ -28,6 +28,7 @@ from app.core.inflight import InFlight
 from app.core.llm import LLM
 from app.core.logging import configure_logging, redact_literally
 from app.core.metrics import HttpMetricsMiddleware
+from app.core.outbound import OutboundGuard
 from app.core.rate_limit import REDIS_TIMEOUTS, RateLimiter
 from app.core.security import TokenService
 from app.services.alerts import webhook as alert_webhook
@@ -117,7 +118,8 @@ def build_context(settings: Settings, store: CredentialStore, tokens: TokenServi
     generations = Generations(redis, settings.redis_key_prefix)
     factory = create_session_factory(engine, generations)
     # One pooled client for every outbound request to platforms and OAuth servers.
-    http = httpx.AsyncClient(timeout=settings.outbound_timeout)
+    outbound = OutboundGuard(allow_private=settings.allows_private_outbound)
+    http = httpx.AsyncClient(timeout=settings.outbound_timeout, event_hooks=outbound.httpx_hooks())
     # One Chromium per process, started on the first browser login.
     browser_pool = BrowserPool.from_settings(settings)
     ctx = AppContext(
@@ -126,6 +128,7 @@ def build_context(settings: Settings, store: CredentialStore, tokens: TokenServi
         factory=factory,
         redis=redis,
         http=http,
+        outbound=outbound,
         store=store,
         renewer=CredentialRenewer(settings, factory, store, http, browser_pool),
         tokens=tokens,

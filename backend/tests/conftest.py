@@ -35,6 +35,9 @@ os.environ.update(
         # Every test client comes from one address: per-address limits would trip across tests.
         "SIGNIN_IP_LIMIT": "10000/minute",
         "REGISTRATION_LIMIT": "10000/minute",
+        # The fake platforms, OAuth servers and webhooks listen on 127.0.0.1; the refusal of
+        # private addresses has tests of its own (tests/core/test_outbound.py).
+        "OUTBOUND_ALLOW_PRIVATE": "true",
         # The metrics tests read the per-account series; their default (off) has its own test.
         "METRICS_PER_ACCOUNT": "true",
     }
@@ -191,6 +194,22 @@ async def app(sqlite_url: str, platform_fakes: PlatformFakes) -> AsyncIterator[A
         async with session_scope(app_context(application).factory) as session:
             await upsert_platforms(session, shipped_platforms_on(platform_fakes))
         yield application
+
+
+@pytest.fixture(scope="module")
+def call_way() -> str:
+    """How calls reach the platforms that can take the lean path: `lean` (the service's default)
+    or `litellm`. A module overrides it to run its scenarios both ways (test_ai_call.py)."""
+    return "lean"
+
+
+@pytest.fixture(scope="module")
+def service_url(app: Any, sqlite_url: str, call_way: str) -> Iterator[str]:
+    """The service on a real uvicorn server in this process (same database and fakes as `app`)."""
+    lean = call_way == "lean"
+    served = create_app(make_settings(sqlite_url, background_jobs=False, call_lean_path=lean))
+    with serve(served, lifespan="on") as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from app.main import create_app
 from app.models import Base
 from app.services.platforms import upsert_platforms
 from tests.conftest import alembic_config, make_settings, migrate_async, shipped_platforms_on
-from tests.databases import empty_database
+from tests.helpers.databases import empty_database
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -53,7 +53,7 @@ async def _exercise(url: str, fakes) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             from tests.conftest import new_user
-            from tests.test_oauth import bind
+            from tests.helpers.api import bind
 
             auth = await new_user(app)
             account = await bind(client, auth, account_name="多数据库 ✓")

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
-
 from tests.conftest import new_user
+from tests.helpers.api import bind
 
 SEED_PLATFORMS = ["qwen", "openai", "claude", "baidu", "zhipu", "spark", "gemini", "doubao"]
-
-
-async def bind(client: httpx.AsyncClient, auth: dict[str, str], **overrides: object) -> dict:
-    body = {
-        "platform": "qwen",
-        "account_name": "我的通义千问账号",
-        "method": "api_key",
-        "credentials": {"api_key": "sk-test-0123456789abcdef"},
-    } | overrides
-    response = await client.post("/api/v1/oauth/initiate", json=body, headers=auth)
-    assert response.status_code == 200, response.text
-    return response.json()["data"]["account"]
 
 
 async def test_platforms_answers_the_seeds_shape_with_eight_platforms(client, auth):

@@ -8,6 +8,7 @@ import uuid
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api import json_guard
 from app.api.errors import error_body
 from app.core.errors import PayloadTooLarge
 from app.core.logging import client_address_var, request_id_var
@@ -75,7 +76,8 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
+    """Refuses request bodies over `max_bytes` with 413, whether or not Content-Length is sent,
+    and JSON bodies `json_guard` finds unfit with 400 `invalid_json`.
 
     The body is read up front (the API takes small JSON bodies) so the refusal happens before the
     application sees a byte, then replayed to the application as one message.
@@ -107,13 +109,19 @@ class BodySizeLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if json_guard.is_json(dict(scope["headers"]).get(b"content-type")):
+            problem = json_guard.problem_with(body)
+            if problem is not None:
+                await _refuse(scope, send, 400, problem, "invalid_json")
+                return
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
@@ -121,11 +129,15 @@ class BodySizeLimitMiddleware:
     async def _reject(self, scope: Scope, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
         code = PayloadTooLarge.code
-        _, error = error_body(scope.get("path", ""), 413, message, code, openai_code=code)
-        body = orjson.dumps(error)
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _refuse(scope, send, 413, message, code, openai_code=code)
+
+
+async def _refuse(
+    scope: Scope, send: Send, status: int, message: str, code: str, openai_code: str | None = None
+) -> None:
+    """Answer before the application runs, in the shape of the surface asked."""
+    status, error = error_body(scope.get("path", ""), status, message, code, openai_code)
+    body = orjson.dumps(error)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     outbound_timeout: float = 30.0
     """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
+    outbound_allow_private: bool | None = None
+    """Whether requests to platforms, OAuth servers, JWKS and the alert webhook may reach
+    private, loopback and link-local addresses; unset: yes in development, no in production."""
     redis_url: str | None = None
     """Shared state across workers and instances; in-process when unset."""
     redis_key_prefix: str = Field(default="oauth-proxy", min_length=1)
@@ -89,6 +92,12 @@ class Settings(BaseSettings):
     """Run the token refresher, the device-code poller and the alert checks in this process."""
     token_refresh_interval: int = 60
     """Seconds between scans for credentials about to expire."""
+    job_lease_seconds: float = Field(default=15.0, gt=0)
+    """Seconds a background job's lease lasts: its holder renews it every third of that, so a
+    holder that died is replaced within 4/3 of it."""
+    hold_sweep_seconds: float = Field(default=30.0, gt=0)
+    """Seconds between sweeps that give back the expired quota holds of calls whose process
+    died."""
     token_refresh_lead: int = 300
     """Seconds before expiry at which a credential is renewed."""
 
@@ -183,6 +192,12 @@ class Settings(BaseSettings):
                 " bytes for HS256 (RFC 7518 §3.2)"
             )
         return self
+
+    @property
+    def allows_private_outbound(self) -> bool:
+        if self.outbound_allow_private is None:
+            return self.environment != "production"
+        return self.outbound_allow_private
 
     @property
     def effective_database_url(self) -> str:

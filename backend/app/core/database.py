@@ -10,12 +10,12 @@ once the database is back).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import mysql
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from app.core.cache import Generations, announce, changes_to_announce
 
@@ -93,6 +94,45 @@ def deadlocked(exc: BaseException) -> bool:
     return state == "40P01" or code == 1213
 
 
+def passing(exc: BaseException) -> bool:
+    """A failure that trying the transaction again cures: the database unavailable, or a
+    deadlock's victim (rolled back)."""
+    return unavailable(exc) or deadlocked(exc)
+
+
+T = TypeVar("T")
+
+
+async def retried(
+    factory: async_sessionmaker[AsyncSession],
+    write: Callable[[AsyncSession, bool], Awaitable[T]],
+    *,
+    within_s: float,
+) -> T:
+    """`write(session, again)` in a transaction of its own, tried again with backoff while the
+    failure is `passing`, for up to `within_s`; `again` is true from the second try on (an
+    earlier COMMIT cut off by a lost connection may have landed). The first try runs without
+    the retry machinery, which costs more than a short transaction."""
+    try:
+        async with session_scope(factory) as session:
+            return await write(session, False)
+    except Exception as exc:
+        if not passing(exc):
+            raise
+
+    async def again() -> T:
+        async with session_scope(factory) as session:
+            return await write(session, True)
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(passing),
+        wait=wait_exponential(multiplier=0.2, max=5),
+        stop=stop_after_delay(within_s),
+        reraise=True,
+    )
+    return await retrying(again)
+
+
 def _passed_through_sqlalchemy(traceback: TracebackType | None) -> bool:
     while traceback is not None:
         if str(traceback.tb_frame.f_globals.get("__name__", "")).startswith("sqlalchemy."):
@@ -111,7 +151,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         options["connect_args"] = {"timeout": 30}
     else:
         options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
-    engine = create_async_engine(url, **options)
+    # No statement parameter in a log line or an error message, whatever the log level.
+    engine = create_async_engine(url, hide_parameters=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:

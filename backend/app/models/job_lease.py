@@ -1,8 +1,8 @@
 """Leases that let one process at a time run a background job across workers and instances.
 
-The holder renews its lease every round; when it stops (or dies), the lease runs out and the next
-process to try takes it over. The database is the one thing every instance shares, with or
-without Redis, so the lease lives there.
+The holder renews its lease every third of its length; when it stops (or dies), the lease runs
+out within seconds and the next process to try takes it over. The database is the one thing
+every instance shares, with or without Redis, so the lease lives there.
 """
 
 from __future__ import annotations

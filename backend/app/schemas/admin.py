@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.platform import PlatformConfigIn
 
@@ -16,6 +16,13 @@ class PlatformConfigOut(PlatformConfigIn):
     """A platform config as stored; `oauth_config.client_secret` is masked."""
 
     updated_at: datetime
+
+
+class PlatformConfigEdit(PlatformConfigIn):
+    """What `PUT /admin/platforms/{id}` takes: a config, or what the GET answered (its
+    read-only fields are accepted and ignored, so a GET → edit → PUT round trip works)."""
+
+    updated_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
 
 
 class AuditEventOut(BaseModel):

@@ -37,6 +37,8 @@ OPENAI_PARAMS = (
     "function_call",
 )
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
+# Far above any model's output limit, far below what the quota's integers hold.
+MAX_OUTPUT_TOKENS = 2**31 - 1
 
 
 class ChatCompletionRequest(BaseModel):
@@ -56,8 +58,12 @@ class ChatCompletionRequest(BaseModel):
     top_p: float | None = Field(default=None, ge=0, le=1)
     n: int | None = Field(default=None, ge=1, le=16)
     stop: str | list[str] | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    seed: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
 

@@ -17,8 +17,9 @@ class PlatformOut(BaseModel):
     login_methods: list[str] = Field(description="ways to bind an account on this platform")
 
 
+# Strict: a platform's settings are typed as they are meant (`0` is not `false`, `1.0` not `1`).
 class LiteLLMConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     provider: str = Field(min_length=1)
     api_base: str = Field(min_length=1)
@@ -30,15 +31,15 @@ class LiteLLMConfig(BaseModel):
 
 
 class QuotaConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
-    daily_limit: int | None = Field(default=None, ge=0)
+    daily_limit: int | None = Field(default=None, ge=0, le=2**62)
     """Tokens per account and quota day (an account's `quota_limit` overrides it)."""
-    rate_limit: int | None = Field(default=None, ge=0)
+    rate_limit: int | None = Field(default=None, ge=0, le=10**9)
     """Requests per minute per account."""
     strategy: Literal["most_remaining", "round_robin", "least_busy", "fill_first"] | None = None
     """How calls are spread over a user's accounts (default most_remaining)."""
-    max_concurrency: int | None = Field(default=None, ge=1)
+    max_concurrency: int | None = Field(default=None, ge=1, le=100_000)
     """Calls in flight per account."""
     reset_timezone: str | None = None
     """The time zone whose midnight starts the quota day (default Asia/Shanghai)."""
@@ -57,7 +58,7 @@ class QuotaConfig(BaseModel):
 class PlatformConfigIn(BaseModel):
     """One entry of the platform config file (`app/data/platforms.json`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     platform_id: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     platform_name: str = Field(min_length=1, max_length=100)

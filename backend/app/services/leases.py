@@ -2,8 +2,11 @@
 
 `hold` takes the lease when it is free or has run out, or renews it for its holder, with one
 conditional UPDATE; the first `hold` of a job inserts its row, and of two processes racing to do
-that the primary key lets one win. Times come from each process's clock: leases last many times
-a job's period, so ordinary clock drift between hosts does not matter.
+that the primary key lets one win. Leases are short (JOB_LEASE_SECONDS) and renewed by a live
+holder every third of that (services/background.py), so a holder that died loses its lease
+within seconds. Times come from each process's clock: hosts whose clocks disagree by more than
+a lease's length could both run a job for a while, which the jobs tolerate (each of their units
+is claimed, or given back only by whoever deletes it), so it costs work, never correctness.
 """
 
 from __future__ import annotations
@@ -29,10 +32,14 @@ def new_holder() -> str:
 
 
 async def hold(
-    factory: async_sessionmaker[AsyncSession], name: str, holder: str, ttl: timedelta
+    factory: async_sessionmaker[AsyncSession],
+    name: str,
+    holder: str,
+    ttl: timedelta,
+    now: datetime | None = None,
 ) -> bool:
-    """Take or renew the lease `name` for `ttl`; False while another holder has it."""
-    now = utcnow()
+    """Take or renew the lease `name` for `ttl` from `now`; False while another holder has it."""
+    now = now or utcnow()
     async with session_scope(factory) as session:
         result = await session.execute(
             update(JobLease)

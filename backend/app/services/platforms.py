@@ -19,6 +19,7 @@ from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
+from app.services import platform_changes
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
 
@@ -101,23 +102,30 @@ def login_methods(config: PlatformConfig) -> list[str]:
     return [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
 
 
-async def save_platform(session: AsyncSession, entry: PlatformConfigIn) -> PlatformConfig:
-    """Add or replace one platform's config (an administrator's edit).
+async def save_platform(
+    session: AsyncSession, entry: PlatformConfigIn
+) -> tuple[PlatformConfig, dict[str, Any]]:
+    """Add or replace one platform's config (an administrator's edit); answers the row and what
+    changed (for the audit log, `platform_changes.changes`).
 
     A masked or omitted OAuth client secret keeps the stored one: the API never shows it, so
-    an edit of other fields must not erase it.
+    an edit of other fields must not erase it. But a kept secret is dropped when an endpoint it
+    is sent to moves to another host: whoever moves it must enter the secret again.
     """
     row = await session.scalar(
         select(PlatformConfig).where(PlatformConfig.platform_id == entry.platform_id)
     )
     values = _row_values(entry)
+    before = {name: getattr(row, name) for name in values} if row is not None else None
     given_secret = values["oauth_config"].get("client_secret")
     if row is not None and (given_secret is None or given_secret == MASKED_SECRET):
         stored = row.oauth_config.get("client_secret")
         values["oauth_config"] = {
             k: v for k, v in values["oauth_config"].items() if k != "client_secret"
         }
-        if stored:
+        if stored and not platform_changes.endpoints_moved(
+            row.oauth_config, values["oauth_config"]
+        ):
             values["oauth_config"]["client_secret"] = stored
     if row is None:
         row = PlatformConfig(**values)
@@ -126,4 +134,4 @@ async def save_platform(session: AsyncSession, entry: PlatformConfigIn) -> Platf
         for key, value in values.items():
             setattr(row, key, value)
     await session.flush()
-    return row
+    return row, platform_changes.changes(before, values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.api.deps import app_context
 from tests.conftest import new_user
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 
 async def config_of(client, admin, platform_id: str) -> dict:
@@ -47,6 +47,22 @@ async def test_an_admin_edits_and_disables_a_platform(app, client):
     assert (
         await client.put("/api/v1/admin/platforms/doubao", json=edited, headers=admin)
     ).status_code == 200
+
+
+async def test_what_the_get_answers_can_be_put_back_as_it_is(app, client):
+    admin = await new_user(app, admin=True)
+    config = await config_of(client, admin, "zhipu")
+    response = await client.put("/api/v1/admin/platforms/zhipu", json=config, headers=admin)
+    assert response.status_code == 200, response.text
+    again = await config_of(client, admin, "zhipu")
+    assert {k: v for k, v in again.items() if k != "updated_at"} == {
+        k: v for k, v in config.items() if k != "updated_at"
+    }
+    stale = {**config, "updated_at": "2000-01-01T00:00:00Z"}  # read-only: ignored, not stored
+    assert (
+        await client.put("/api/v1/admin/platforms/zhipu", json=stale, headers=admin)
+    ).status_code == 200
+    assert (await config_of(client, admin, "zhipu"))["updated_at"] > "2000"
 
 
 async def test_invalid_configs_are_refused_naming_the_field(app, client):

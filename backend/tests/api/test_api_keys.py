@@ -9,16 +9,11 @@ from sqlalchemy import select
 from app.api.deps import app_context
 from app.models import ApiKey
 from tests.conftest import new_user
-
-
-async def create(client, auth, name="laptop"):
-    response = await client.post("/api/v1/auth/api-keys", json={"name": name}, headers=auth)
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
+from tests.helpers.api import create_api_key
 
 
 async def test_a_key_is_shown_once_and_stored_only_as_its_hash(client, auth, app):
-    created = await create(client, auth)
+    created = await create_api_key(client, auth)
     key = created["key"]
     assert key.startswith("op-") and len(key) > 40
     assert created["prefix"] == f"{key[:7]}…{key[-4:]}"
@@ -32,7 +27,7 @@ async def test_a_key_is_shown_once_and_stored_only_as_its_hash(client, auth, app
 
 
 async def test_a_key_calls_the_openai_api_until_it_is_revoked(client, auth):
-    created = await create(client, auth)
+    created = await create_api_key(client, auth)
     bearer = {"Authorization": f"Bearer {created['key']}"}
     assert (await client.get("/v1/models", headers=bearer)).status_code == 200
     listed = (await client.get("/api/v1/auth/api-keys", headers=auth)).json()["data"]
@@ -46,13 +41,13 @@ async def test_a_key_calls_the_openai_api_until_it_is_revoked(client, auth):
 
 
 async def test_a_key_cannot_manage_keys_or_accounts(client, auth):
-    bearer = {"Authorization": f"Bearer {(await create(client, auth))['key']}"}
+    bearer = {"Authorization": f"Bearer {(await create_api_key(client, auth))['key']}"}
     assert (await client.get("/api/v1/auth/api-keys", headers=bearer)).status_code == 401
     assert (await client.get("/api/v1/oauth/accounts", headers=bearer)).status_code == 401
 
 
 async def test_another_users_key_cannot_be_revoked(client, auth, app):
-    mine = await create(client, auth)
+    mine = await create_api_key(client, auth)
     other = await new_user(app)
     response = await client.delete(f"/api/v1/auth/api-keys/{mine['id']}", headers=other)
     assert response.status_code == 404

@@ -4,7 +4,7 @@ never a secret."""
 from __future__ import annotations
 
 from tests.conftest import new_user, sign_up
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 
 async def events(client, admin, **params) -> list[dict]:

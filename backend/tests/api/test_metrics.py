@@ -4,7 +4,6 @@ read from the database, and worker gauges that stay right under several gunicorn
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import uuid
@@ -27,7 +26,8 @@ from app.services.oauth import authorization_sessions
 from app.services.oauth.browser.queue import LoginQueue
 from app.services.quota.quota_clock import quota_day
 from tests.conftest import BACKEND_DIR, new_user
-from tests.test_oauth import bind
+from tests.helpers.api import bind
+from tests.helpers.processes import minimal_env
 
 
 async def test_metrics_count_requests_by_route_and_accounts_by_state(client, auth):
@@ -179,7 +179,7 @@ async def test_finished_authorization_sessions_are_counted_by_outcome(app, clien
 def test_worker_gauges_sum_over_live_workers_and_counters_over_all(tmp_path):
     """Under gunicorn (PROMETHEUS_MULTIPROC_DIR), a dead worker's browser logins drop out of the
     gauge while its counts stay in the totals."""
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    env = minimal_env(tmp_path) | {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     worker = (
         "from app.core.metrics import BROWSER_LOGINS, CALLS;"
         "BROWSER_LOGINS.labels('running').inc(); CALLS.labels('qwen', 'qwen-turbo', 'ok').inc()"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.api.deps import app_context
-from tests.integration.test_ai_call import account, said
+from tests.helpers.api import account
+from tests.helpers.calls import said
 
 
 async def test_models_lists_the_models_of_the_callers_platforms(client, auth):

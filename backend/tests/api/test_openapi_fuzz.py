@@ -10,6 +10,7 @@ schema is built at import (schemathesis' lazy, fixture-loaded schema does not ru
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,18 +18,23 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
+    missing_required_header,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from app.main import create_app
-from tests.processes import running_service
-from tests.service_client import DEAD_URL, bind, fake_platforms_file, sign_up
+from tests.helpers.processes import running_service
+from tests.helpers.service_client import DEAD_URL, bind, fake_platforms_file, sign_up
 
 MAX_EXAMPLES = 15  # per operation, besides schemathesis' boundary cases: under a minute in all
 CHECKS = [
@@ -37,6 +43,10 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    negative_data_rejection,
+    ignored_auth,
+    missing_required_header,
+    unsupported_method,
 ]
 SERVICE_ENV = {
     "SIGNIN_IP_LIMIT": "100000/minute",
@@ -100,8 +110,10 @@ def keep_on_loopback(case: Any) -> None:
     elif case.operation.path == "/api/v1/oauth/chat/completions":
         body["platform"] = "openai"
     elif case.operation.path.startswith("/api/v1/admin/platforms/"):
-        if isinstance(body.get("litellm_config"), dict):
-            body["litellm_config"]["api_base"] = DEAD_URL
+        # Only a string: a case without one, or with another type, must be refused as it is.
+        litellm_config = body.get("litellm_config")
+        if isinstance(litellm_config, dict) and isinstance(litellm_config.get("api_base"), str):
+            litellm_config["api_base"] = DEAD_URL if litellm_config["api_base"] else ""
         if isinstance(body.get("oauth_config"), dict):
             body["oauth_config"] = {k: DEAD_URL for k in body["oauth_config"]}
 
@@ -127,3 +139,73 @@ def test_every_operation_answers_as_its_schema_says(case: Any, fuzz_target: Fuzz
     except (Exception, BaseExceptionGroup) as failure:  # failed checks, or no answer at all
         fuzz_target.failures.append(f"{case.operation.label}: {str(failure).splitlines()[0]}")
         raise
+
+
+class RawJson(str):
+    """JSON text put into a body as it is (what `json.dumps` cannot write: `1e400`, deep nests)."""
+
+
+class RawNumber(RawJson):
+    pass
+
+
+def to_raw_json(value: Any) -> str:
+    if isinstance(value, RawJson):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {to_raw_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(to_raw_json(item) for item in value) + "]"
+    return json.dumps(value)  # ASCII: a lone surrogate is written as its \\u escape
+
+
+# Chat bodies as an attacker writes them: numbers past every bound, text with lone surrogates,
+# nesting hundreds deep, in the known fields and in the extras that go to the platform.
+_HUGE_NUMBERS = st.sampled_from(
+    ["1e400", "-1e400", "1e30", "9223372036854775807", "9223372036854775808", "-0.0", "1e-400"]
+).map(RawNumber)
+_ODD_NUMBERS = st.one_of(
+    _HUGE_NUMBERS,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+_LONE_SURROGATE = st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff"])
+_ODD_TEXT = st.builds(
+    lambda head, odd, tail: head + odd + tail, st.text(max_size=6), _LONE_SURROGATE,
+    st.text(max_size=6),
+)  # fmt: skip
+_NESTED = st.integers(min_value=30, max_value=400).map(lambda n: RawJson("[" * n + "]" * n))
+_ODD_VALUE = st.one_of(_ODD_NUMBERS, _ODD_TEXT, _NESTED, st.none(), st.text(max_size=6))
+_NUMERIC_FIELDS = ("max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "seed",
+                   "presence_penalty", "frequency_penalty", "top_logprobs")  # fmt: skip
+
+
+@st.composite
+def odd_chat_bodies(draw: st.DrawFn) -> str:
+    """A valid body but for one to three odd values, where the service meets them."""
+    content = draw(st.one_of(st.just("hi"), _ODD_TEXT, _NESTED, _ODD_NUMBERS))
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": content}]}
+    for name in draw(st.lists(st.sampled_from(_NUMERIC_FIELDS), max_size=2, unique=True)):
+        body[name] = draw(_ODD_NUMBERS)
+    if draw(st.booleans()):
+        body[draw(st.sampled_from(["extra", "enable_thinking", "stop", "user"]))] = draw(_ODD_VALUE)
+    return to_raw_json(body)
+
+
+@given(body=odd_chat_bodies())
+@settings(
+    max_examples=60, deadline=None, derandomize=True, database=None,
+    suppress_health_check=list(HealthCheck),
+)  # fmt: skip
+def test_odd_chat_bodies_get_a_4xx_or_an_answer_never_a_5xx(
+    body: str, fuzz_target: FuzzTarget
+) -> None:
+    routes = {"/v1/chat/completions": '"model": "openai/gpt-4.1-mini", ',
+              "/api/v1/oauth/chat/completions": '"platform": "openai", '}  # fmt: skip
+    with httpx.Client(base_url=fuzz_target.url, timeout=30) as http:
+        for path, prefix in routes.items():
+            answer = http.post(
+                path, content="{" + prefix + body[1:], headers=fuzz_target.caller
+                | {"Content-Type": "application/json"},
+            )  # fmt: skip
+            assert answer.status_code < 500, (path, body, answer.text)

@@ -11,7 +11,7 @@ import pytest
 from app.core.config import ConfigurationError, Settings
 from app.main import create_app
 from tests.conftest import TEST_KEY, make_settings, new_user
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 PRODUCTION = {"environment": "production", "credential_keys": f"k1:{TEST_KEY}"}
 

@@ -13,7 +13,8 @@ import pytest
 
 from app.main import create_app
 from tests.conftest import BACKEND_DIR, make_settings, migrate_async
-from tests.databases import empty_database
+from tests.helpers.databases import empty_database
+from tests.helpers.processes import minimal_env
 
 PASSWORD = "a long password"
 
@@ -48,7 +49,12 @@ async def test_twenty_simultaneous_registrations_make_exactly_one_administrator(
 
 
 def _create_admin(url: str, name: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url}
+    env = minimal_env(BACKEND_DIR) | {
+        "ENVIRONMENT": "test",
+        "JWT_SECRET": os.environ["JWT_SECRET"],
+        "CREDENTIAL_KEYS": os.environ["CREDENTIAL_KEYS"],
+        "DATABASE_URL": url,
+    }
     return subprocess.run(
         [sys.executable, "scripts/create_admin.py", name],
         input=password + "\n", capture_output=True, text=True, cwd=BACKEND_DIR, env=env,

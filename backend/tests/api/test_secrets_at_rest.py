@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.api.deps import app_context
 from app.core.logging import configure_logging
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 API_KEY = "sk-rawcheck-9f8e7d6c5b4a39281706"
 

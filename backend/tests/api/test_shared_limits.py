@@ -9,9 +9,9 @@ import pytest
 
 from app.main import create_app
 from tests.conftest import make_settings
+from tests.helpers.databases import REDIS_URL
 
 pytestmark = pytest.mark.redis
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 async def test_failed_sign_ins_are_counted_across_instances(sqlite_url):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from app.core import database
 from app.core.database import create_engine, deadlocked, unavailable
-from tests.databases import scratch_database
+from tests.helpers.databases import scratch_database
 
 
 class DriverError(Exception):

@@ -11,8 +11,8 @@ from redis.asyncio import Redis
 
 from app.core.cache import Generations
 from app.core.rate_limit import REDIS_TIMEOUTS
+from tests.helpers.databases import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 pytestmark = pytest.mark.redis
 
 

@@ -10,8 +10,8 @@ import pytest
 from redis.asyncio import Redis
 
 from app.core.rate_limit import RateLimiter
+from tests.helpers.databases import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 HITS = 2_000
 
 

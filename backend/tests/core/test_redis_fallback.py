@@ -8,8 +8,7 @@ from redis.asyncio import Redis
 from app.core.cache import UNKNOWN, Generations
 from app.core.inflight import InFlight
 from app.core.rate_limit import REDIS_TIMEOUTS, RateLimiter
-
-DEAD_REDIS = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+from tests.helpers.databases import DEAD_REDIS
 
 
 async def test_rate_limits_count_in_the_process_when_redis_is_down():

@@ -10,14 +10,12 @@ from typing import Any
 
 import httpx
 import openai
-import orjson
 import pytest
 
 from app.api.deps import app_context
-from tests.conftest import make_settings
-from tests.fakes.server import serve
 from tests.fakes.upstream import Drop, Error, MidStreamError, Slow, errors
-from tests.test_oauth import bind
+from tests.helpers.api import account, accounts_by_id, bind, create_api_key
+from tests.helpers.calls import fake_of, said, seed_call, sse_events, streamed_text
 
 PLATFORMS = ["qwen", "openai", "claude", "baidu", "zhipu", "spark", "gemini", "doubao"]
 DEFAULT_MODELS = {
@@ -30,87 +28,17 @@ DEFAULT_MODELS = {
     "gemini": "gemini-2.5-flash",
     "doubao": "doubao-seed-1-6-251015",
 }
-KIND = {"claude": "anthropic", "gemini": "gemini"}  # the rest are on the OpenAI-format fake
 
 
-def key_for(platform: str) -> str:
-    """A fresh credential in the platform's own shape (every test gets its own accounts)."""
-    tag = uuid.uuid4().hex[:16]
-    return {
-        "baidu": f"bce-v3/ALTAK-{tag}/{tag}",
-        "zhipu": f"{tag}.{tag}",
-        "claude": f"sk-ant-{tag}",
-        "gemini": f"AIza{tag}{tag}",
-    }.get(platform, f"sk-{tag}")
-
-
-def fake_of(fakes: Any, platform: str) -> Any:
-    return getattr(fakes, KIND.get(platform, "openai"))
-
-
-async def account(client: httpx.AsyncClient, auth: dict[str, str], platform: str) -> dict:
-    """Bind one account; returns it with its `key` (the fakes script answers per key)."""
-    key = key_for(platform)
-    bound = await bind(
-        client,
-        auth,
-        platform=platform,
-        account_name=f"{platform} {key[-4:]}",
-        credentials={"api_key": key},
-    )
-    return bound | {"key": key}
-
-
-async def api_key(client: httpx.AsyncClient, auth: dict[str, str]) -> str:
-    response = await client.post("/api/v1/auth/api-keys", json={"name": "tests"}, headers=auth)
-    assert response.status_code == 200, response.text
-    return response.json()["data"]["key"]
-
-
-async def accounts_by_id(client: httpx.AsyncClient, auth: dict[str, str]) -> dict[int, dict]:
-    listed = (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
-    return {a["id"]: a for a in listed}
-
-
-def said(text: str = "") -> list[dict[str, str]]:
-    """A unique user message (so the answer cache never serves another test's call)."""
-    return [{"role": "user", "content": f"{text or 'Say hello'} {uuid.uuid4().hex[:8]}"}]
-
-
-async def seed_call(
-    client: httpx.AsyncClient, auth: dict[str, str], platform: str, **body: Any
-) -> httpx.Response:
-    payload = {"platform": platform, "messages": said()} | body
-    return await client.post("/api/v1/oauth/chat/completions", json=payload, headers=auth)
-
-
-def sse_events(text: str) -> list[Any]:
-    """The `data:` payloads of an event stream, JSON-decoded ([DONE] kept as the string)."""
-    events = []
-    for block in text.split("\n\n"):
-        if block.startswith("data: "):
-            data = block[len("data: ") :]
-            events.append(data if data == "[DONE]" else orjson.loads(data))
-    return events
-
-
-def streamed_text(events: list[Any]) -> str:
-    return "".join(
-        choice["delta"].get("content") or ""
-        for event in events
-        if isinstance(event, dict) and "choices" in event
-        for choice in event["choices"]
-    )
-
-
-@pytest.fixture(scope="module")
-def service_url(app: Any, sqlite_url: str) -> Iterator[str]:
-    """The service on a real uvicorn server (same database and fakes as `app`)."""
-    from app.main import create_app
-
-    served = create_app(make_settings(sqlite_url, background_jobs=False))
-    with serve(served, lifespan="on") as server:
-        yield server.url
+@pytest.fixture(scope="module", params=["lean", "litellm"], autouse=True)
+def call_way(request: pytest.FixtureRequest, app: Any) -> Iterator[str]:
+    """Every scenario twice: on the lean path, and through litellm, the reference: each answer,
+    usage figure, error and account action holds both ways (test_lean_path.py compares the two
+    side by side). Platforms litellm translates for take litellm both times."""
+    settings = app_context(app).call_path.settings
+    settings.call_lean_path = request.param == "lean"
+    yield request.param
+    settings.call_lean_path = True
 
 
 # --- every platform, both endpoints, the official SDK --------------------------------------------
@@ -121,7 +49,7 @@ async def test_the_openai_sdk_gets_answers_from_every_platform(
     client, auth, platform_fakes, service_url, platform
 ):
     bound = await account(client, auth, platform)
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     model = f"{platform}/{DEFAULT_MODELS[platform]}"
     with httpx.Client(timeout=30) as http:
         sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, http_client=http)
@@ -559,7 +487,7 @@ async def test_the_sdk_is_served_by_the_second_account_when_the_first_is_out_of_
     first, second, fake = await two_accounts(client, auth, platform_fakes, "qwen")
     fake.script(errors.dashscope_arrearage(), credential=first["key"])
     fake.script(errors.dashscope_arrearage(), credential=first["key"])
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     with httpx.Client(timeout=30) as http:
         sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, http_client=http)
         answer = sdk.chat.completions.create(model="qwen-turbo", messages=said())
@@ -576,7 +504,7 @@ async def test_the_async_sdk_streams_and_sees_errors_in_openais_shape(
     client, auth, platform_fakes, service_url
 ):
     bound = await account(client, auth, "doubao")
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     async with httpx.AsyncClient(timeout=30) as http:
         sdk = openai.AsyncOpenAI(
             base_url=service_url + "/v1", api_key=key, http_client=http, max_retries=0

@@ -22,13 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.call_books import (
+from tests.fakes.upstream import Behaviour, Drop, Error, Reply, Slow
+from tests.helpers.call_books import (
     FILL,
     HOLD_S,
     Outcome,
     assert_books_exact,
     assert_refusals_clear,
     chat,
+    error_lines,
     load,
     new_caller,
     platforms_file,
@@ -38,8 +40,7 @@ from tests.call_books import (
     settled_books,
     wait_until_unblocked,
 )
-from tests.fakes.upstream import Behaviour, Drop, Error, Reply, Slow
-from tests.processes import ServiceProcess, running_service
+from tests.helpers.processes import ServiceProcess, running_service
 
 pytestmark = pytest.mark.faults
 
@@ -113,7 +114,9 @@ async def test_drops_timeouts_and_a_5xx_storm_fail_over_and_keep_the_books(
         await wait_until_unblocked(env["DATABASE_URL"], timeout_s=15)
         outcomes += await serve_on_every_account(service.url, caller, platform_fakes, max_calls=9)
         books = await settled_books(env["DATABASE_URL"], timeout_s=10)
+        errors = error_lines(service.log())
 
+    assert not errors, "\n".join(errors)
     assert_refusals_clear(outcomes)
     answered = [o for o in outcomes if o.complete]
     assert all(o.complete for o in outcomes if o.status == 200)  # no answer broke off
@@ -212,7 +215,10 @@ async def test_a_worker_killed_mid_stream_loses_its_calls_and_its_holds_come_bac
         # The next call on each account finds it full of dead holds and gives them back.
         after = await serve_on_every_account(service.url, caller, platform_fakes, max_calls=16)
         books = await read_books(env["DATABASE_URL"])
+        # gunicorn's master says which worker was killed; nothing else is an error.
+        errors = error_lines(service.log(), expected=[rf"Worker \(pid:{victim}\) was sent SIGKILL"])
 
+    assert not errors, "\n".join(errors)
     broken = [o for o in streamed if not o.complete]
     assert broken, "the killed worker served none of the streams"
     assert all(o.status == 200 and o.error and o.tokens == 0 for o in broken)  # cut off mid-answer

@@ -20,11 +20,13 @@ import httpx
 import pytest
 from redis import Redis
 
-from tests.call_books import (
+from tests.fakes.upstream import Reply
+from tests.helpers.call_books import (
     HOLD_S,
     Outcome,
     assert_books_exact,
     assert_refusals_clear,
+    error_lines,
     load,
     new_caller,
     platforms_file,
@@ -34,9 +36,8 @@ from tests.call_books import (
     sweep_expired_holds,
     wait_until_unblocked,
 )
-from tests.fakes.upstream import Reply
-from tests.private_servers import PrivateRedis, private_postgres, private_redis
-from tests.processes import running_service
+from tests.helpers.private_servers import PrivateRedis, private_postgres, private_redis
+from tests.helpers.processes import running_service
 
 pytestmark = pytest.mark.faults
 
@@ -88,6 +89,8 @@ async def test_postgres_restarted_mid_load_is_a_503_then_served_again_with_exact
             books = await read_books(postgres.url)
             log = service.log()
 
+    errors = error_lines(log)
+    assert not errors, "\n".join(errors)
     assert_refusals_clear(outcomes + probes_down)
     outage = during(outcomes, down, up) + probes_down
     refused = [o for o in outage if o.status == 503]
@@ -166,6 +169,8 @@ async def test_redis_stopped_mid_load_degrades_to_each_process_and_is_used_again
             log = service.log()
         outcomes = before + running.result() + outage + back + after
 
+    errors = error_lines(log)
+    assert not errors, "\n".join(errors)
     assert shared_before, "the service kept nothing in Redis before it stopped"
     assert all(o.complete for o in outcomes), [o.error for o in outcomes if not o.complete]
     assert "Redis unreachable" in log

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from tests.fakes.upstream import Reply
-from tests.processes import ServiceProcess, running_service
-from tests.service_client import api_key, bind, fake_platforms_file, sign_up
+from tests.helpers.processes import ServiceProcess, running_service
+from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
 WORKERS = 4
 GRACEFUL_TIMEOUT_S = 15

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from app.core.crypto import generate_key
-from tests.databases import scratch_database
-from tests.processes import BACKEND_DIR, ServiceProcess, running_service
-from tests.service_client import api_key, bind, fake_platforms_file, sign_up
+from tests.helpers.databases import scratch_database
+from tests.helpers.processes import BACKEND_DIR, ServiceProcess, running_service
+from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
 ACCOUNTS = 12
 CALLERS = 2  # calls in flight at once during the rotation

@@ -15,13 +15,8 @@ from app.services.calls import passthrough
 from app.services.calls.stream_relay import ChatChunks
 from tests.conftest import new_user
 from tests.fakes.upstream import Drop, ErrorIn200, MidStreamError, Reply, errors
-from tests.integration.test_ai_call import (
-    account,
-    accounts_by_id,
-    fake_of,
-    seed_call,
-    sse_events,
-)
+from tests.helpers.api import account, accounts_by_id
+from tests.helpers.calls import fake_of, seed_call, sse_events
 
 ZHIPU_IN_200 = {"error": {"code": "1113", "message": "您的账户已欠费，请充值后重试。"}}
 SCENARIOS = [  # (platform, stream, behaviours scripted on the account, call parameters)

@@ -14,7 +14,6 @@ import sys
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import select, text, update
 
@@ -26,8 +25,7 @@ from app.services.oauth.token_lifecycle import CredentialRenewer
 from tests.conftest import BACKEND_DIR, accepts_credential, new_user
 from tests.fakes.oauth_server import DEVICE_CODE_GRANT, ClientSpec, FakeOAuthServer
 from tests.fakes.server import serve
-
-CALLBACK = "http://localhost:8000/api/v1/oauth/callback"  # the default OAUTH_CALLBACK_URL
+from tests.helpers.oauth import CALLBACK, callback, follow_as_browser, poll_now
 
 
 @pytest.fixture(scope="module")
@@ -98,17 +96,6 @@ async def start(client, auth, method: str, name: str = "acme account") -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()["data"]
-
-
-def follow_as_browser(auth_url: str) -> str:
-    """The user's browser at the authorization server: returns where it is sent back to."""
-    response = httpx.get(auth_url, follow_redirects=False)
-    assert response.status_code == 302, response.text
-    return response.headers["location"]
-
-
-async def callback(client, location: str) -> httpx.Response:
-    return await client.get("/api/v1/oauth/callback?" + urlsplit(location).query)
 
 
 async def bind_by_oauth(client, auth) -> tuple[dict, dict]:
@@ -243,18 +230,6 @@ async def test_sessions_are_visible_to_their_owner_only(app, client, acme):
     assert response.status_code == 404
 
 
-async def _poll_now(app, state: str) -> None:
-    """Make the session due and run one round of the device poller."""
-    async with app_context(app).factory() as session:
-        await session.execute(
-            update(AuthorizationSession)
-            .where(AuthorizationSession.state == state)
-            .values(next_poll_at=utcnow() - timedelta(seconds=1))
-        )
-        await session.commit()
-    await device_sessions.poll_device_sessions(app_context(app))
-
-
 async def _polls_of(app, oauth_server, state: str) -> list[dict]:
     """The token requests that polled this session's device code."""
     async with app_context(app).factory() as session:
@@ -276,18 +251,18 @@ async def test_device_flow_end_to_end_with_slow_down(app, client, acme, oauth_se
     assert started["interval"] == 0
     state = started["state"]
 
-    await _poll_now(app, state)  # not yet approved
+    await poll_now(app, state)  # not yet approved
     assert (await _session(client, auth, state))["status"] == "pending"
     polls = await _polls_of(app, oauth_server, state)
 
     oauth_server.script_device(started["user_code"], "slow_down")
-    await _poll_now(app, state)
+    await poll_now(app, state)
     slowed = await _session(client, auth, state)
     assert slowed["status"] == "pending" and slowed["interval"] == 0 + 5
 
     polls = await _polls_of(app, oauth_server, state)
     oauth_server.approve_device(started["user_code"])
-    await _poll_now(app, state)
+    await poll_now(app, state)
     done = await _session(client, auth, state)
     assert done["status"] == "completed"
     assert done["account"]["auth_method"] == "device"
@@ -307,7 +282,7 @@ async def test_the_poller_honours_the_interval(app, client, acme, oauth_server):
         await session.commit()
     await device_sessions.poll_device_sessions(app_context(app))  # not due: no poll
     assert await _polls_of(app, oauth_server, started["state"]) == []
-    await _poll_now(app, started["state"])  # due: exactly one poll
+    await poll_now(app, started["state"])  # due: exactly one poll
     assert len(await _polls_of(app, oauth_server, started["state"])) == 1
 
 
@@ -319,7 +294,7 @@ async def test_device_flow_endings(app, client, acme, oauth_server, answer, stat
     auth = await new_user(app)
     started = await start(client, auth, "device")
     oauth_server.script_device(started["user_code"], answer)
-    await _poll_now(app, started["state"])
+    await poll_now(app, started["state"])
     session = await _session(client, auth, started["state"])
     assert session["status"] == status and words in session["error"]
     assert session["account"] is None

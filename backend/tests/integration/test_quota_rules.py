@@ -26,9 +26,8 @@ from app.models import AccountQuotaDay, OAuthAccount, PlatformConfig
 from app.services.platforms import upsert_platforms
 from tests.conftest import make_settings, migrate_async, new_user, shipped_platforms_on
 from tests.fakes.upstream import Reply, Slow, errors
-from tests.test_oauth import bind
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.helpers.api import bind
+from tests.helpers.databases import REDIS_URL
 
 
 @asynccontextmanager

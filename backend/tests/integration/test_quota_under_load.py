@@ -25,15 +25,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.models import AccountQuotaDay, AccountUsage, QuotaHold
 from app.services.calls.usage import estimate
 from tests.conftest import TEST_KEY
-from tests.databases import empty_database
-from tests.processes import start_service
-from tests.service_client import api_key, bind, fake_platforms_file, sign_up
+from tests.helpers.call_books import error_lines
+from tests.helpers.databases import REDIS_URL, empty_database
+from tests.helpers.processes import start_service
+from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
 CALLS = 200
 ACCOUNTS = 3
 DAILY_LIMIT = 1500  # tokens per account: 4,500 in all, less than 200 calls ask for
 MAX_TOKENS = 20
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 SETUPS = [
     pytest.param("sqlite", 1, 4, False, id="sqlite-gunicorn-4-workers"),
@@ -142,7 +142,9 @@ async def test_concurrent_calls_never_overrun_the_quota(
                 *(one_call(client, services[n % instances].url, key) for n in range(CALLS))
             )
         used, reserved, holds, recorded = await ledger(url)
+        errors = [line for service in services for line in error_lines(service.log())]
 
+    assert not errors, "\n".join(errors)
     outcomes = [outcome for outcome, _ in results]
     largest_estimate = max(e for _, e in results)
     answered = [o for o in outcomes if o.status == 200]

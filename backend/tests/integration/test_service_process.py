@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.processes import ServiceProcess, running_service
+from tests.helpers.processes import ServiceProcess, running_service
 
 
 @pytest.fixture(scope="module")

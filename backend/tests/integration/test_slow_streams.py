@@ -15,8 +15,8 @@ import httpx
 
 from bench import slow_streams
 from tests.fakes.server import serve
-from tests.processes import start_service
-from tests.service_client import api_key, bind, sign_up
+from tests.helpers.processes import start_service
+from tests.helpers.service_client import api_key, bind, sign_up
 
 STREAMS = 8
 EVENTS = 48 * 1024  # of about 1 KiB each: 48 MiB a stream, far more than sockets hold

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import ServiceProcess, running_service
-from tests.service_client import api_key, bind, fake_platforms_file, sign_up
+from tests.helpers.processes import ServiceProcess, running_service
+from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
 pytestmark = pytest.mark.soak
 

@@ -16,7 +16,7 @@ from app.services.calls.selection import availability
 from app.services.oauth.accounts import account_out
 from app.services.quota import ledger
 from app.services.quota.quota_clock import next_reset, quota_day
-from tests.databases import empty_database, one_limited_account
+from tests.helpers.databases import empty_database, one_limited_account
 
 LIMIT = 100
 EXPECTED = {

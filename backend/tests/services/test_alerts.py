@@ -38,7 +38,7 @@ from app.services.quota.quota_clock import quota_day
 from tests.conftest import new_user
 from tests.fakes.server import serve
 from tests.fakes.webhook import TOKEN, WebhookReceiver
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 KEY = "sk-alerts-secret-0123456789"
 
@@ -65,6 +65,23 @@ def ctx(app: Any, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) ->
         }
     )
     return dataclasses.replace(app_context(app), settings=settings)
+
+
+class Clock:
+    """`time` as the checker reads it, moved by the test: rounds a given time apart."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(checks, "time", clock)
+    return clock
 
 
 def notifications(outcome: str) -> float:
@@ -182,7 +199,7 @@ async def test_the_call_path_report_raises_once_and_notifies_in_the_background(
     )
     await alerts.accounts_exhausted(ctx, user_id, "zhipu", until)
     events = await receiver.wait_for(1, user_id=user_id)
-    await asyncio.sleep(0.2)
+    await webhook.drain(timeout_s=5)  # any other delivery would have arrived by now
     assert len(receiver.events_for(user_id=user_id)) == 1
     alert = events[0]["alert"]
     assert alert["kind"] == "accounts_exhausted" and alert["platform_id"] == "zhipu"
@@ -223,7 +240,7 @@ async def add_usage(app: Any, account_id: int, *, answered: int = 0, failed: int
 
 
 async def test_a_low_success_rate_raises_a_platform_alert_until_calls_succeed_again(
-    app, client, ctx, receiver
+    app, client, ctx, receiver, clock
 ):
     auth = await new_user(app)
     account = await bind(client, auth, credentials={"api_key": f"sk-{uuid.uuid4().hex}"})
@@ -231,7 +248,7 @@ async def test_a_low_success_rate_raises_a_platform_alert_until_calls_succeed_ag
     await checker.run()  # the first sample opens the window
 
     await add_usage(app, account["id"], answered=2, failed=18)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the 0.5 s window
     await checker.run()
     raised = receiver.events_for(kind="success_rate_low", platform_id="qwen")
     assert [e["event"] for e in raised] == ["alert.raised"]
@@ -240,12 +257,12 @@ async def test_a_low_success_rate_raises_a_platform_alert_until_calls_succeed_ag
 
     # Too few attempts to judge: the alert stays open.
     await add_usage(app, account["id"], failed=3)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the 0.5 s window
     await checker.run()
     assert await open_count(app, "success_rate_low", platform_id="qwen") == 1
 
     await add_usage(app, account["id"], answered=30)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the 0.5 s window
     await checker.run()
     events = receiver.events_for(kind="success_rate_low", platform_id="qwen")
     assert [e["event"] for e in events] == ["alert.raised", "alert.resolved"]
@@ -306,21 +323,9 @@ async def test_the_webhook_url_never_reaches_a_log_line(app, ctx, receiver, monk
     assert TOKEN not in lines
 
 
-class Clock:
-    """`time` as the checker reads it, moved by the test: rounds a given time apart."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
 async def test_a_checker_that_missed_rounds_judges_nothing_from_its_stale_samples(
-    app, client, ctx, receiver, monkeypatch
+    app, client, ctx, receiver, clock
 ):
-    clock = Clock()
-    monkeypatch.setattr(checks, "time", clock)
     auth = await new_user(app)
     account = await bind(client, auth, credentials={"api_key": f"sk-{uuid.uuid4().hex}"})
     settings = ctx.settings.model_copy(update={"alert_check_interval": 0.3})

@@ -21,10 +21,9 @@ from app.core.rate_limit import REDIS_TIMEOUTS
 from app.main import create_app
 from app.models import User
 from app.services import api_keys
-from tests.api.test_api_keys import create
-from tests.api.test_shared_limits import REDIS_URL
 from tests.conftest import make_settings, new_user
-from tests.core.test_redis_fallback import DEAD_REDIS
+from tests.helpers.api import create_api_key
+from tests.helpers.databases import DEAD_REDIS, REDIS_URL
 
 
 @contextmanager
@@ -53,7 +52,7 @@ async def models_status(client: httpx.AsyncClient, key: str) -> int:
 
 
 async def test_a_known_key_is_resolved_without_a_database_statement(client, auth, app):
-    key = (await create(client, auth))["key"]
+    key = (await create_api_key(client, auth))["key"]
     factory, cache = app_context(app).factory, app_context(app).api_key_cache
     first = await api_keys.authenticate(factory, cache, key)
     with statements(app) as seen:
@@ -66,7 +65,7 @@ async def test_last_used_at_is_written_without_a_read_and_keeps_the_cache(
     client, auth, app, monkeypatch
 ):
     monkeypatch.setattr(api_keys, "TOUCH_EVERY", timedelta(seconds=-1))  # every call is due
-    key = (await create(client, auth))["key"]
+    key = (await create_api_key(client, auth))["key"]
     factory, cache = app_context(app).factory, app_context(app).api_key_cache
     await api_keys.authenticate(factory, cache, key)
     before = await cache.generations.read(api_keys.API_KEYS)
@@ -77,7 +76,7 @@ async def test_last_used_at_is_written_without_a_read_and_keeps_the_cache(
 
 
 async def test_a_cached_key_is_refused_on_the_call_right_after_its_revocation(client, auth):
-    created = await create(client, auth)
+    created = await create_api_key(client, auth)
     assert [await models_status(client, created["key"]) for _ in range(2)] == [200, 200]
     await client.delete(f"/api/v1/auth/api-keys/{created['id']}", headers=auth)
     assert await models_status(client, created["key"]) == 401
@@ -87,7 +86,7 @@ async def test_a_cached_key_is_refused_on_the_call_right_after_its_revocation(cl
 async def test_a_disabled_user_is_refused_on_the_next_call_and_served_once_enabled(
     client, auth, app, bulk
 ):
-    key = (await create(client, auth))["key"]
+    key = (await create_api_key(client, auth))["key"]
     uid = await user_id(client, auth)
 
     async def set_active(active: bool) -> None:
@@ -108,7 +107,7 @@ async def test_a_disabled_user_is_refused_on_the_next_call_and_served_once_enabl
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["orm", "bulk-delete"])
 async def test_a_deleted_users_key_is_refused_on_the_next_call(client, auth, app, bulk):
-    key = (await create(client, auth))["key"]
+    key = (await create_api_key(client, auth))["key"]
     uid = await user_id(client, auth)
     assert [await models_status(client, key) for _ in range(2)] == [200, 200]
     async with session_scope(app_context(app).factory) as session:
@@ -120,7 +119,7 @@ async def test_a_deleted_users_key_is_refused_on_the_next_call(client, auth, app
 
 
 async def test_with_redis_unreachable_every_call_reads_the_database(client, auth, app):
-    key = (await create(client, auth))["key"]
+    key = (await create_api_key(client, auth))["key"]
     redis = Redis.from_url(DEAD_REDIS, **REDIS_TIMEOUTS)
     cache = api_keys.ApiKeyCache(Generations(redis))
     for _ in range(2):
@@ -146,7 +145,7 @@ async def test_a_revocation_in_one_instance_is_seen_by_another_sharing_redis(sql
         httpx.AsyncClient(transport=httpx.ASGITransport(app=second_app), base_url="http://t") as b,
     ):
         auth = await new_user(first_app)
-        created = await create(a, auth)
+        created = await create_api_key(a, auth)
         assert [await models_status(b, created["key"]) for _ in range(2)] == [200, 200]
         await a.delete(f"/api/v1/auth/api-keys/{created['id']}", headers=auth)
         assert await models_status(b, created["key"]) == 401

@@ -12,7 +12,7 @@ from app.main import create_app
 from app.services.demo.upstream import DemoUpstream
 from app.services.platforms import upsert_platforms
 from tests.conftest import make_settings, migrate_async, new_user, shipped_platforms_on
-from tests.test_oauth import bind
+from tests.helpers.api import bind
 
 
 def test_demo_mode_is_refused_in_production():

@@ -1,5 +1,5 @@
 """Job leases: one holder at a time on every database, and a leased job that runs in one of two
-service instances sharing a database, moving to the other when the first stops."""
+service instances sharing a database, moving to the other when the first stops or dies."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from app.api.deps import app_context
-from app.core.database import create_engine, create_session_factory
+from app.core.database import create_engine, create_session_factory, utcnow
 from app.main import create_app
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from tests.conftest import make_settings, migrate_async
-from tests.databases import empty_database
+from tests.helpers.databases import empty_database
 
+LEASE_S = 0.6
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
@@ -62,12 +63,13 @@ async def test_one_holder_at_a_time_until_it_releases_or_lapses(kind, tmp_path, 
     await leases.release(factory, "job", other)  # not the holder's to release: no effect
     assert not await leases.hold(factory, "job", other, minute)
     await leases.release(factory, "job", holder)
-    assert await leases.hold(factory, "job", other, timedelta(milliseconds=200))
+    now = utcnow()
+    assert await leases.hold(factory, "job", other, minute, now)
 
     # A holder that stops renewing (a dead process) is replaced once its lease lapses.
-    assert not await leases.hold(factory, "job", holder, minute)
-    await asyncio.sleep(0.3)
-    assert await leases.hold(factory, "job", holder, minute)
+    assert not await leases.hold(factory, "job", holder, minute, now + minute / 2)
+    assert await leases.hold(factory, "job", holder, minute, now + minute * 1.01)
+    assert not await leases.hold(factory, "job", other, minute, now + minute * 1.02)
 
 
 async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatch):
@@ -82,7 +84,9 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
         return 0
 
     monkeypatch.setattr(AlertChecker, "run", recorded)
-    settings = make_settings(url, background_jobs=True, alert_check_interval=0.1)
+    settings = make_settings(
+        url, background_jobs=True, alert_check_interval=0.1, job_lease_seconds=LEASE_S
+    )
     apps = [create_app(settings), create_app(settings)]
     stacks = [AsyncExitStack(), AsyncExitStack()]
     try:
@@ -97,13 +101,19 @@ async def test_the_alert_checks_run_in_one_of_two_instances(tmp_path, monkeypatc
         ordered = sorted(rounds, key=lambda r: r[1])
         assert all(a[2] <= b[1] for a, b in itertools.pairwise(ordered))
 
-        # The running instance stops (releasing its lease): the other takes the checks over.
+        # The running instance dies (its jobs end, its lease is not given up): the other
+        # takes the checks over once the lease lapses, within 4/3 of a lease.
         (running,) = ran
-        await stacks[apps.index(checker_of[running])].aclose()
-        before = len(rounds)
-        await asyncio.sleep(1.0)
-        later = {checker for checker, _, _ in rounds[before:]}
-        assert later and running not in later
+        dead = checker_of[running]
+        for task in app_context(dead).jobs._tasks:
+            task.cancel()
+        await asyncio.gather(*app_context(dead).jobs._tasks, return_exceptions=True)
+        died = time.monotonic()
+        while not any(checker != running for checker, _, _ in rounds):
+            assert time.monotonic() - died < LEASE_S * 4 / 3 + 0.5, "not taken over in time"
+            await asyncio.sleep(0.02)
+        assert time.monotonic() - died > LEASE_S / 2  # not before the lease could lapse
+        app_context(dead).jobs._tasks = []
     finally:
         for exits in stacks:
             await exits.aclose()

@@ -25,7 +25,7 @@ from app.services.alerts import store
 from app.services.alerts.success_rate import SuccessRates
 from app.services.quota.quota_clock import next_reset, quota_day
 from tests.conftest import migrate_async
-from tests.databases import empty_database
+from tests.helpers.databases import empty_database
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

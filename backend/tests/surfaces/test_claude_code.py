@@ -16,12 +16,7 @@ import pytest
 
 from tests.clients.node import MODULES, install
 from tests.fakes.upstream import Reply, ToolCall
-from tests.integration.test_ai_call import (  # noqa: F401 - service_url is a fixture
-    account,
-    accounts_by_id,
-    api_key,
-    service_url,
-)
+from tests.helpers.api import account, accounts_by_id, create_api_key
 
 SMALL_FAST_MODEL = "openai/gpt-4.1-mini"
 TASK_TIMEOUT_S = 180
@@ -48,7 +43,7 @@ async def test_claude_code_runs_a_task_with_a_tool_through_the_service(
     client,
     auth,
     platform_fakes,
-    service_url,  # noqa: F811
+    service_url,
     tmp_path,
     model,
 ):
@@ -56,7 +51,7 @@ async def test_claude_code_runs_a_task_with_a_tool_through_the_service(
     platform = model.split("/")[0] if model else "claude"
     bound = await account(client, auth, platform)
     await account(client, auth, "openai")  # the small fast model's platform
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     fake = platform_fakes.anthropic if platform == "claude" else platform_fakes.openai
     command = "echo tool-output-$((6*7))"
     fake.script(

@@ -6,22 +6,17 @@ from __future__ import annotations
 
 from tests.clients.node import run_script
 from tests.fakes.upstream import Reply, ToolCall
-from tests.integration.test_ai_call import (  # noqa: F401 - service_url is a fixture
-    account,
-    accounts_by_id,
-    api_key,
-    service_url,
-)
+from tests.helpers.api import account, accounts_by_id, create_api_key
 
 
 async def test_the_node_sdk_gets_messages_tools_and_errors(
     client,
     auth,
     platform_fakes,
-    service_url,  # noqa: F811
+    service_url,
 ):
     bound = await account(client, auth, "qwen")
-    key = await api_key(client, auth)
+    key = (await create_api_key(client, auth))["key"]
     platform_fakes.openai.script(
         Reply(),
         ToolCall("get_weather", {"city": "Paris"}, id="toolu_node_1"),

@@ -13,10 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,10 +23,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
-from tests.conftest import BACKEND_DIR, PlatformFakes, shipped_platforms_on
+from tests.conftest import PlatformFakes, shipped_platforms_on
 from tests.fakes.consoles import ConsoleSite
 from tests.fakes.oauth_server import ClientSpec, FakeOAuthServer
 from tests.fakes.server import serve
+from tests.helpers.processes import free_port, running_service
+from tests.helpers.service_client import PASSWORD
 
 CHROMIUM = os.environ.get("PLAYWRIGHT_BROWSER_PATH") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -44,14 +42,7 @@ LAUNCH_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-PASSWORD = "correct horse battery"
 TOKEN_KEY = "oauth-proxy.token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def unique(prefix: str) -> str:
@@ -183,72 +174,47 @@ def service(
     with serve(oauth.app) as oauth_server, serve(consoles.app) as console_server:
         data = tmp_path_factory.mktemp("ui-service")
         database = data / "ui.db"
-        entries = [e.model_dump(mode="json") for e in shipped_platforms_on(platform_fakes)]
-        entries.append(acme_platform(oauth_server.url, platform_fakes.urls["openai"]))
-        upstream, console = platform_fakes.urls["openai"], console_server.url
-        sms_prompt = {"selector": "#sms-code", "kind": "sms", "prompt_selector": "#code-hint",
-                      "submit_selector": "#verify"}  # fmt: skip
-        entries += [
-            console_platform("console", "Console Cloud", f"{console}/sms/login", upstream,
-                             cookie_names=["sms_session"], code_prompts=[sms_prompt]),
-            console_platform("captcha", "Captcha Cloud", f"{console}/captcha/login", upstream,
-                             cookie_names=["cap_session"], challenge_selectors=["#captcha"]),
-        ]  # fmt: skip
         platforms_file = data / "platforms.json"
-        platforms_file.write_text(json.dumps(entries))
+        platforms_file.write_text(json.dumps(ui_platforms(platform_fakes, oauth_server.url,
+                                                          console_server.url)))  # fmt: skip
         env = {
-            **os.environ,
+            # The test process's secrets: a token it issues (Service.new_user) is the service's.
+            "ENVIRONMENT": "test",
+            "JWT_SECRET": os.environ["JWT_SECRET"],
+            "CREDENTIAL_KEYS": os.environ["CREDENTIAL_KEYS"],
+            # Every test registers from one address.
+            "SIGNIN_IP_LIMIT": os.environ["SIGNIN_IP_LIMIT"],
+            "REGISTRATION_LIMIT": os.environ["REGISTRATION_LIMIT"],
             "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "DATA_DIR": str(data),
-            "LOCAL_SECRETS_FILE": str(data / ".local-secrets.env"),
             "OAUTH_CALLBACK_URL": callback,
             "BACKGROUND_JOBS": "true",
             # Alerts raised and resolved within a second of their cause (tests/ui/test_alerts.py).
             "ALERT_CHECK_INTERVAL": "1",
             "PLAYWRIGHT_BROWSER_PATH": CHROMIUM,
-            "LOG_JSON": "true",
         }
-        # What `make run` does before it serves (in subprocesses: Chromium's driver may already
-        # hold this thread's event loop, and the migrations run one of their own).
-        for script in (["init_db.py"], ["init_oauth_platforms.py", "--file", str(platforms_file)]):
-            subprocess.run(
-                [sys.executable, f"scripts/{script[0]}", *script[1:]],
-                cwd=BACKEND_DIR, env=env, check=True, capture_output=True,
-            )  # fmt: skip
-        log_path = data / "service.log"
-        with open(log_path, "w+") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                cwd=BACKEND_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
-                _wait_ready(base, process, log_path)
-                running = Service(base, oauth, platform_fakes, log_path, database, consoles)
-                # The first user is the administrator: take that place before any test registers.
-                _, running.admin_token = running.new_user(admin=True)
-                yield running
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        with running_service(data, env, platforms_file=platforms_file, port=port) as process:
+            running = Service(process.url, oauth, platform_fakes, process.log_path, database,
+                              consoles)  # fmt: skip
+            # The first user is the administrator: take that place before any test registers.
+            _, running.admin_token = running.new_user(admin=True)
+            yield running
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise AssertionError("the service did not become ready:\n" + log.read_text())
+def ui_platforms(fakes: PlatformFakes, oauth_url: str, console_url: str) -> list[dict[str, Any]]:
+    """The shipped platforms on the fakes, plus "acme" (OAuth, device code, key) and two
+    platforms bound by browser login on the fake consoles."""
+    entries = [e.model_dump(mode="json") for e in shipped_platforms_on(fakes)]
+    entries.append(acme_platform(oauth_url, fakes.urls["openai"]))
+    upstream = fakes.urls["openai"]
+    sms_prompt = {"selector": "#sms-code", "kind": "sms", "prompt_selector": "#code-hint",
+                  "submit_selector": "#verify"}  # fmt: skip
+    return [
+        *entries,
+        console_platform("console", "Console Cloud", f"{console_url}/sms/login", upstream,
+                         cookie_names=["sms_session"], code_prompts=[sms_prompt]),
+        console_platform("captcha", "Captcha Cloud", f"{console_url}/captcha/login", upstream,
+                         cookie_names=["cap_session"], challenge_selectors=["#captcha"]),
+    ]  # fmt: skip
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
+from tests.helpers.pages import add_by_key, card, open_view, register_in_page
 from tests.ui.conftest import PASSWORD, ConsoleWatch, Service, unique
-from tests.ui.page_checks import open_view, wait_rendered
 
 pytestmark = pytest.mark.browser
-
-
-def register_in_page(page: Page, username: str) -> None:
-    page.goto("/")
-    page.get_by_role("button", name="Create a user").click()
-    expect(page.get_by_role("heading", name="Create your user")).to_be_visible()
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create user and sign in").click()
-    wait_rendered(page)
-
-
-def add_by_key(page: Page, platform: str, name: str, key: str) -> None:
-    open_view(page, "add")
-    page.get_by_role("radio", name=platform, exact=True).check()
-    page.get_by_label("Account name").fill(name)
-    page.get_by_role("radio", name="API key", exact=True).check()
-    page.get_by_role("textbox", name="API key").fill(key)
-    page.get_by_role("button", name="Add account").click()
-
-
-def card(page: Page, name: str) -> Locator:
-    return page.locator("li.account").filter(has=page.get_by_role("heading", name=name))
 
 
 def test_register_add_by_key_refresh_disable_and_delete(page: Page, service: Service) -> None:

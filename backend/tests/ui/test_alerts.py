@@ -15,13 +15,13 @@ from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
 
 from app.models import OAuthAccount
-from tests.ui.conftest import DESKTOP, PHONE, Service, sign_in_as, unique
-from tests.ui.page_checks import (
+from tests.helpers.pages import (
     assert_keyboard_reachable,
     assert_no_horizontal_scroll,
     assert_not_blank,
     open_view,
 )
+from tests.ui.conftest import DESKTOP, PHONE, Service, sign_in_as, unique
 
 pytestmark = pytest.mark.browser
 

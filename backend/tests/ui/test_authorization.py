@@ -7,14 +7,14 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.ui.conftest import PHONE, Service
-from tests.ui.page_checks import (
+from tests.helpers.pages import (
     assert_keyboard_reachable,
     assert_no_horizontal_scroll,
     assert_not_blank,
     open_view,
     wait_rendered,
 )
+from tests.ui.conftest import PHONE, Service
 
 pytestmark = pytest.mark.browser
 

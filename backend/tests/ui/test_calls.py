@@ -15,13 +15,16 @@ from tests.fakes.consoles import CAPTCHA_BOX, CAPTCHA_WORD, USERNAME
 from tests.fakes.consoles import PASSWORD as CONSOLE_PASSWORD
 from tests.fakes.consoles import PHONE as CONSOLE_PHONE
 from tests.fakes.upstream.behaviours import Reply
-from tests.ui.conftest import PHONE, ConsoleWatch, Service, sign_in_as, unique
-from tests.ui.page_checks import (
+from tests.helpers.pages import (
+    add_by_key,
     assert_no_horizontal_scroll,
     assert_not_blank,
+    card,
     open_view,
+    register_in_page,
     wait_rendered,
 )
+from tests.ui.conftest import PHONE, ConsoleWatch, Service, sign_in_as, unique
 
 pytestmark = pytest.mark.browser
 
@@ -94,8 +97,6 @@ def test_from_registration_to_deletion_through_the_playground_and_usage(
 ) -> None:
     """The issue's whole path: register, add by key, see it, call it, see the call in the
     usage chart, disable it, be told no account is available, delete it."""
-    from tests.ui.test_accounts import add_by_key, card, register_in_page
-
     console.allow_http_errors(400)
     register_in_page(page, unique("path"))
     add_by_key(page, "Acme AI", "acme key", "sk-acme-path-0123456789")

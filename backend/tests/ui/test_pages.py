@@ -10,14 +10,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.fakes.upstream import errors
-from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as, unique
-from tests.ui.page_checks import (
+from tests.helpers.pages import (
     assert_keyboard_reachable,
     assert_no_horizontal_scroll,
     assert_not_blank,
     open_view,
     wait_rendered,
 )
+from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as, unique
 
 pytestmark = pytest.mark.browser
 

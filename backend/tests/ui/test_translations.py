@@ -13,8 +13,10 @@ import pytest
 from app.schemas.alert import AlertKind
 from app.schemas.oauth import AccountStatus, RefreshResult
 from app.web.router import STATIC_DIR
+from tests.conftest import BACKEND_DIR
 
 JS_DIR = STATIC_DIR / "js"
+README = (BACKEND_DIR.parent / "README.md").read_text(encoding="utf-8")
 _ENTRY = re.compile(r'^\s+"([a-z_.0-9]+)": "((?:[^"\\]|\\.)*)",?$', re.MULTILINE)
 _KEY_LITERAL = re.compile(r'"((?:[a-z]+)\.[a-z_.0-9]+)"')
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -67,8 +69,6 @@ def test_what_the_api_sends_has_words(prefix: str, values: tuple[str, ...]) -> N
 def test_the_page_words_only_error_codes_the_service_answers() -> None:
     """`error.code.<code>` translates a failure by its error_code: every code the page words
     itself (ui.js) has words, and each is a code of the README's table."""
-    from tests.test_docs import README
-
     en = dictionary("en")
     worded = {key.removeprefix("error.code.") for key in en if key.startswith("error.code.")}
     ui = (JS_DIR / "ui.js").read_text(encoding="utf-8")

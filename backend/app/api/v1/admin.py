@@ -11,10 +11,15 @@ from app.api.deps import AdminUser, SessionDep
 from app.api.v1.alerts import BeforeId, Limit, StateQuery
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
-from app.schemas.admin import AuditEventOut, PlatformConfigOut, UserSummary, mask_oauth_config
+from app.schemas.admin import (
+    AuditEventOut,
+    PlatformConfigEdit,
+    PlatformConfigOut,
+    UserSummary,
+    mask_oauth_config,
+)
 from app.schemas.alert import AlertOut
 from app.schemas.common import Envelope, ok
-from app.schemas.platform import PlatformConfigIn
 from app.services import audit, platforms, users
 from app.services.alerts import store as alert_store
 
@@ -24,15 +29,18 @@ PlatformId = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[a-z0-9
 
 
 def _out(row: PlatformConfig) -> PlatformConfigOut:
-    return PlatformConfigOut(
-        platform_id=row.platform_id,
-        platform_name=row.platform_name,
-        description=row.description,
-        oauth_config=mask_oauth_config(row.oauth_config),
-        litellm_config=row.litellm_config,
-        quota_config=row.quota_config,
-        is_enabled=row.is_enabled,
-        updated_at=row.updated_at,
+    # The stored JSON columns are validated into their models as the answer is built.
+    return PlatformConfigOut.model_validate(
+        {
+            "platform_id": row.platform_id,
+            "platform_name": row.platform_name,
+            "description": row.description,
+            "oauth_config": mask_oauth_config(row.oauth_config),
+            "litellm_config": row.litellm_config,
+            "quota_config": row.quota_config,
+            "is_enabled": row.is_enabled,
+            "updated_at": row.updated_at,
+        }
     )
 
 
@@ -49,16 +57,16 @@ async def list_platform_configs(
     summary="Add or replace a platform's config",
 )
 async def save_platform_config(
-    platform_id: PlatformId, body: PlatformConfigIn, session: SessionDep, admin: AdminUser
+    platform_id: PlatformId, body: PlatformConfigEdit, session: SessionDep, admin: AdminUser
 ) -> Envelope[PlatformConfigOut]:
     if body.platform_id != platform_id:
         raise BadRequest(
             f"The body names platform {body.platform_id!r} but the path names {platform_id!r}."
         )
-    row = await platforms.save_platform(session, body)
+    row, changed = await platforms.save_platform(session, body)
     audit.record(
         session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
-        detail={"is_enabled": body.is_enabled},
+        detail={"changes": changed},
     )  # fmt: skip
     return ok(_out(row))
 

@@ -8,8 +8,9 @@ and the three checks that count something, made only for the account actually tr
 
 An account that fails a check waits (busy, rate_limited, held, quota_exhausted) and the next is
 tried; `busy` and `held` (its last tokens reserved by calls in flight) last only until calls end.
-What was taken is given back by `withdraw` when the call is not made, and the ticket by `leave`
-once it is over; the reservation is settled or released with the call's books.
+What was taken is given back by `withdraw` (`withdraw_committed`) when the call is not made, and
+the ticket by `leave` once it is over; the reservation is settled or released with the call's
+books.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import retried
 from app.core.inflight import InFlight
 from app.core.rate_limit import RateLimiter
 from app.models import OAuthAccount, PlatformConfig
 from app.services.calls.account_cache import CallCache
 from app.services.calls.selection import Availability, Policy, Turns, availability, order
 from app.services.quota import ledger
-from app.services.quota.allowances import Allowances, Block
+from app.services.quota.allowances import GIVE_BACK_RETRY_S, Allowances, Block
 from app.services.quota.quota_clock import daily_limit, next_reset, quota_day
 
 BUSY_RETRY_S = 1.0
@@ -150,9 +152,25 @@ class Admission:
         return Admitted(account, day, hold, ticket)
 
     async def withdraw(self, session: AsyncSession, admitted: Admitted) -> None:
-        """The call will not be made after all: give back the reservation and the ticket."""
+        """The call will not be made after all: give back the reservation (in the transaction
+        that made it) and the ticket."""
         if admitted.hold is not None:
             await ledger.release(session, admitted.hold)
+        await self._returned(admitted)
+
+    async def withdraw_committed(self, admitted: Admitted) -> None:
+        """`withdraw` once the reservation has committed: in a transaction of its own, tried
+        again after a deadlock or while the database is unavailable, as the books are."""
+        hold = admitted.hold
+        if hold is not None:
+
+            async def release(session: AsyncSession, _again: bool) -> None:
+                await ledger.release(session, hold)
+
+            await retried(self.allowances.factory, release, within_s=GIVE_BACK_RETRY_S)
+        await self._returned(admitted)
+
+    async def _returned(self, admitted: Admitted) -> None:
         if admitted.block is not None:
             admitted.block.give_back(admitted.estimate)
         await self.leave(admitted)

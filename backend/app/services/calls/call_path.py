@@ -218,7 +218,7 @@ class CallPath:
 
     def _lean_pool(self) -> aiohttp.ClientSession:
         if self._pool is None:  # made in the event loop that uses it
-            self._pool = passthrough.pool()
+            self._pool = passthrough.pool(self.ctx.outbound.resolver())
         return self._pool
 
     async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:

@@ -21,6 +21,7 @@ import anyio
 
 from app.core.database import session_scope
 from app.core.errors import AppError
+from app.core.outbound import AddressRefused
 from app.services import alerts
 from app.services.calls import account_state, monitoring, refusals
 from app.services.calls.admission import Admission
@@ -71,14 +72,14 @@ class Failover:
                 break
             if failures:
                 monitoring.failed_over(call.platform)
+            await self._check_address(chosen)
             try:
                 answer = await attempt(chosen)
             except Exception as exc:
                 failure = self.classify(chosen, exc)
             except BaseException:  # cancelled: the caller is gone, give back what was taken
                 with anyio.CancelScope(shield=True):
-                    async with session_scope(self.ctx.factory) as session:
-                        await self.admission.withdraw(session, chosen.admitted)
+                    await self.admission.withdraw_committed(chosen.admitted)
                 raise
             else:
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
@@ -91,6 +92,14 @@ class Failover:
         outcome = failures[-1].kind if failures else "no_account"
         monitoring.call_ended(call.platform, call.model, outcome, started, stream)
         raise await self._give_up(call, failures, transient)
+
+    async def _check_address(self, chosen: Attempt) -> None:
+        """A platform at a refused address is a configuration fault: said, not failed over."""
+        try:
+            await self.ctx.outbound.check_url(chosen.target.api_base)
+        except AddressRefused:
+            await self.admission.withdraw_committed(chosen.admitted)
+            raise
 
     async def _failed(
         self,
@@ -115,8 +124,7 @@ class Failover:
             failure.message,
         )
         if failure.kind == "bad_request":  # the request's fault, not the account's
-            async with session_scope(self.ctx.factory) as session:
-                await self.admission.withdraw(session, chosen.admitted)
+            await self.admission.withdraw_committed(chosen.admitted)
             monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
             raise refusals.rejected(call.platform.platform_name, failure)
         await self.book(call, chosen, None, failure)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -56,6 +56,7 @@ def client_config(
         platform.oauth_config,
         method,
         timeout_s=ctx.settings.outbound_timeout,
+        outbound=ctx.outbound,
     )
 
 
@@ -103,7 +104,7 @@ async def get_status(session: AsyncSession, user: User, state: str) -> SessionOu
     if row is None:
         raise NotFound("No such authorization session.")
     status = row.status
-    if status in ("pending", "needs_user_action") and row.expires_at < utcnow():
+    if status in UNFINISHED and row.expires_at < utcnow():
         status = "expired"
     account = None
     if row.account_id is not None:
@@ -141,6 +142,23 @@ class CallbackOutcome:
     ok: bool
     message: str
     account_id: int | None = None
+
+
+UNFINISHED = ("pending", "needs_user_action", "completing")
+
+
+async def end_overdue(session: AsyncSession, now: datetime) -> int:
+    """End every session past its expiry that is still unfinished (its worker died, or its
+    callback never came): none stays in a non-final state beyond its expiry."""
+    result = await session.execute(
+        update(AuthorizationSession)
+        .where(AuthorizationSession.status.in_(UNFINISHED), AuthorizationSession.expires_at < now)
+        .values(
+            status="expired", error="The authorization expired before it was finished.", secret=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class InvalidState(BadRequest):

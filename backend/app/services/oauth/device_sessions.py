@@ -146,8 +146,9 @@ async def _poll_one(ctx: AppContext, state: str) -> None:
     except oauth2_client.ProviderError as exc:
         await _device_error(ctx, state, platform, exc)
         return
-    except AppError as exc:  # unreachable: try again at the next interval
+    except AppError as exc:  # unreachable, 5xx or a stall: the session ends with the reason
         logger.warning("device poll for %s failed: %s", platform.platform_id, exc.message)
+        await fail(ctx, state, failure=exc.message)
         return
     await bind_tokens(ctx, state, platform, user_id, account_name, "device", tokens, settings)
 

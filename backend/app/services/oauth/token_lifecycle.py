@@ -24,6 +24,7 @@ from app.core.config import Settings
 from app.core.crypto import DecryptionError
 from app.core.database import session_scope, utcnow
 from app.core.metrics import CREDENTIAL_RENEWALS
+from app.core.outbound import OutboundGuard
 from app.models import OAuthAccount, PlatformConfig
 from app.services.oauth import oauth2_client
 from app.services.oauth.adapters import create_adapter
@@ -45,6 +46,7 @@ from app.services.oauth.credential_store import AccountSecrets, CredentialStore
 logger = logging.getLogger(__name__)
 
 LOCK_TTL = timedelta(seconds=90)
+OAUTH_REFRESH_ATTEMPTS = 2
 Outcome = Literal["refreshed", "valid", "expired", "unreachable", "gone"]
 
 
@@ -68,6 +70,7 @@ class CredentialRenewer:
         self.store = store
         self.http = http
         self.browser_pool = browser_pool
+        self.outbound = OutboundGuard(allow_private=settings.allows_private_outbound)
         self._local: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last: dict[int, tuple[float, RenewalOutcome]] = {}
 
@@ -183,9 +186,7 @@ class CredentialRenewer:
         settings = dict(account.settings or {})
         try:
             if account.auth_method in ("oauth", "device") and secrets.refresh_token:
-                return await self._refresh_oauth(
-                    account_id, platform, secrets, secrets.refresh_token
-                )
+                return await self._refresh_oauth(account_id, platform, secrets)
             if account.auth_method == "browser" and self.browser_pool is not None:
                 return await self._recapture(account_id, platform, secrets)
             if adapter.supports_refresh and account.expires_at is not None:
@@ -213,23 +214,28 @@ class CredentialRenewer:
         except CredentialRejected as exc:
             return await self._mark_expired(account_id, exc.message)
         except PlatformUnreachable as exc:
-            return RenewalOutcome("unreachable", exc.message)
+            return await self._mark_unreachable(account_id, exc.message)
 
     async def _refresh_oauth(
-        self,
-        account_id: int,
-        platform: PlatformConfig,
-        secrets: AccountSecrets,
-        refresh_token: str,
+        self, account_id: int, platform: PlatformConfig, secrets: AccountSecrets
     ) -> RenewalOutcome:
-        """An OAuth refresh-token grant; the new tokens saved."""
+        """An OAuth refresh-token grant, tried again once when the server cannot be reached or
+        fails (5xx, a stall); the new tokens saved."""
+        assert secrets.refresh_token is not None
         config = oauth2_client.OAuthClientConfig.for_method(
             platform.platform_name,
             platform.oauth_config,
             "refresh",
             timeout_s=self.settings.outbound_timeout,
+            outbound=self.outbound,
         )
-        tokens = await oauth2_client.refresh(config, refresh_token)
+        for attempt in range(1, OAUTH_REFRESH_ATTEMPTS + 1):
+            try:
+                tokens = await oauth2_client.refresh(config, secrets.refresh_token)
+                break
+            except PlatformUnreachable:
+                if attempt == OAUTH_REFRESH_ATTEMPTS:
+                    raise
         secrets.access_token = tokens.access_token
         secrets.refresh_token = tokens.refresh_token
         await self._save(account_id, secrets, tokens.expires_at)
@@ -277,6 +283,15 @@ class CredentialRenewer:
             account.expires_at = expires_at
             account.is_expired = False
             account.status_reason = None
+
+    async def _mark_unreachable(self, account_id: int, reason: str) -> RenewalOutcome:
+        """The platform could not be asked: the credential may still be good, so the account
+        keeps its status and says why its renewal failed (the next round tries again)."""
+        async with session_scope(self.factory) as session:
+            account = await session.get(OAuthAccount, account_id)
+            if account is not None:
+                account.status_reason = f"Renewal failed: {reason}"[:255]
+        return RenewalOutcome("unreachable", reason)
 
     async def _mark_expired(self, account_id: int, reason: str) -> RenewalOutcome:
         async with session_scope(self.factory) as session:

@@ -13,6 +13,10 @@ Near the limit — when 1/8 of what is left is less than four estimates — no b
 each call reserves for itself, so the limit binds exactly as before. A process that dies keeps
 its blocks until their holds expire (CALL_HOLD_SECONDS), when the sweeper gives them back;
 blocks live at most half that time, so a live process never has one swept.
+
+A give-back writes in the ledger's lock order (quota/ledger.py) and is tried again after a
+deadlock or while the database is unavailable; its blocks stay in memory until it has committed,
+so a failed one is tried again on the next round rather than left to expire.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.database import session_scope, unavailable
+from app.core.database import retried, unavailable
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -37,6 +41,8 @@ MIN_CALLS = 4
 """Fewer estimates than this in 1/SHARE of what is left: calls reserve one by one."""
 IDLE_S = 1.0
 MAX_LIFE_S = 30.0
+GIVE_BACK_RETRY_S = 10.0
+"""How long one give-back is tried; after that the next round tries again."""
 
 
 @dataclass(eq=False)
@@ -149,34 +155,43 @@ class Allowances:
         return sum(max(0, b.room) for b in blocks if not b.done_with(now))
 
     def finished(self) -> list[Block]:
-        """Blocks done with and without calls in flight, now forgotten: to be given back."""
+        """Blocks done with and without calls in flight: to be given back."""
         now = time.monotonic()
-        found: list[Block] = []
-        for key, blocks in list(self._blocks.items()):
-            ended = [b for b in blocks if b.calls == 0 and b.done_with(now)]
-            found.extend(ended)
-            kept = [b for b in blocks if b not in ended]
-            if kept:
-                self._blocks[key] = kept
-            else:
-                del self._blocks[key]
-                if not self._taking[key].locked():
-                    del self._taking[key]
-        return found
+        return [
+            block
+            for blocks in self._blocks.values()
+            for block in blocks
+            if block.calls == 0 and block.done_with(now)
+        ]
 
     async def give_back(self, *, everything: bool = False) -> int:
         """Return the finished blocks' tokens to their days (`everything`: every block without
-        calls in flight, at shutdown); how many were given back."""
+        calls in flight, at shutdown), then forget them; how many were given back."""
         if everything:
             for blocks in self._blocks.values():
                 for block in blocks:
                     block.retired = True
         finished = self.finished()
         if finished:
-            async with session_scope(self.factory) as session:
-                for block in sorted(finished, key=lambda b: b.hold.id):
-                    await release(session, block)
+
+            async def write(session: AsyncSession, _again: bool) -> None:
+                await release(session, finished)
+
+            await retried(self.factory, write, within_s=GIVE_BACK_RETRY_S)
+            self._forget(finished)
         return len(finished)
+
+    def _forget(self, given_back: list[Block]) -> None:
+        for block in given_back:
+            key = (block.hold.account_id, block.hold.day)
+            kept = [b for b in self._blocks.get(key, ()) if b is not block]
+            if kept:
+                self._blocks[key] = kept
+                continue
+            self._blocks.pop(key, None)
+            taking = self._taking.get(key)
+            if taking is not None and not taking.locked():
+                del self._taking[key]
 
     async def close(self) -> None:
         if self._tidier is not None:
@@ -189,13 +204,15 @@ class Allowances:
             await asyncio.sleep(IDLE_S)
             try:
                 await self.give_back()
-            except Exception as exc:  # the holds expire and are swept instead
+            except Exception as exc:  # kept: tried again next round, or swept once expired
                 if not unavailable(exc):
                     logger.exception("giving back quota blocks failed")
 
 
-async def release(session: AsyncSession, block: Block) -> None:
-    """Delete the block's hold and give back what it still holds (nothing when swept)."""
-    if await ledger.forget(session, block.hold):
-        hold = block.hold
-        await ledger.count(session, hold.account_id, hold.day, used=0, reserved=-block.tokens)
+async def release(session: AsyncSession, blocks: list[Block]) -> None:
+    """Delete the blocks' holds and give back what they still hold (nothing when swept)."""
+    tally = ledger.Tally()
+    for block in sorted(blocks, key=lambda b: b.hold.id):
+        if await ledger.forget(session, block.hold, block.tokens):
+            tally.add(block.hold.account_id, block.hold.day, reserved=-block.tokens)
+    await tally.write(session)

@@ -13,9 +13,10 @@ bad entry fails only its own call.
 While the database is unavailable (restarting, unreachable), or when the transaction was a
 deadlock's victim, it is tried again, with backoff, for up to BOOKS_RETRY_S: the platform has
 answered and charged the account, so the answer's usage must not be lost to a database restart.
-A try whose COMMIT was cut off may have landed; the next try sees a hold gone or a block already
-lowered and stops there, so nothing is counted twice (a lot of accounts without a daily limit
-has nothing to tell by: its rare lost COMMIT may count twice).
+A try whose COMMIT was cut off may have landed; the next try sees its first hold gone or its
+first block already lowered and stops there, so nothing is counted twice (a lot of accounts
+without a daily limit has nothing to tell by: its rare lost COMMIT may count twice). Rows are
+written in the ledger's lock order (quota/ledger.py).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from app.core.database import deadlocked, session_scope, unavailable
+from app.core.database import retried, unavailable
 from app.models import PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
@@ -110,39 +110,13 @@ async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Ent
     """The entries' books in one transaction, tried again while the database is unavailable
     (or after a deadlock)."""
     lowered = _lowered_blocks(entries)
-    try:
-        await _write_transaction(factory, entries, lowered, again=False)
-    except Exception as exc:
-        if not _passing(exc):
-            raise
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_passing),
-            wait=wait_exponential(multiplier=0.2, max=5),
-            stop=stop_after_delay(BOOKS_RETRY_S),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                await _write_transaction(factory, entries, lowered, again=True)
+
+    async def write(session: AsyncSession, again: bool) -> None:
+        await _write(session, entries, lowered, again=again)
+
+    await retried(factory, write, within_s=BOOKS_RETRY_S)
     for block, left in lowered.items():
         block.tokens = left
-
-
-def _passing(exc: BaseException) -> bool:
-    """A failure that trying again cures: the database unavailable, or a deadlock with the
-    reservations of other calls (the victim's transaction was rolled back)."""
-    return unavailable(exc) or deadlocked(exc)
-
-
-async def _write_transaction(
-    factory: async_sessionmaker[AsyncSession],
-    entries: list[Entry],
-    lowered: dict[Block, int],
-    *,
-    again: bool,
-) -> None:
-    async with session_scope(factory) as session:
-        await _write(session, entries, lowered, again=again)
 
 
 def _lowered_blocks(entries: list[Entry]) -> dict[Block, int]:
@@ -159,37 +133,15 @@ def _lowered_blocks(entries: list[Entry]) -> dict[Block, int]:
 async def _write(
     session: AsyncSession, entries: list[Entry], lowered: dict[Block, int], *, again: bool
 ) -> None:
-    # Rows are written in one order by every lot (holds, days, usage, accounts; each by key), so
-    # two lots of two workers never wait on each other crosswise.
-    used: Counter[tuple[int, date]] = Counter()
-    reserved: Counter[tuple[int, date]] = Counter()
-    for entry in sorted(_with_holds(entries), key=lambda e: e.admitted.hold.id):  # type: ignore[union-attr]
-        admitted = entry.admitted
-        assert admitted.hold is not None
-        if entry.tokens is None:
-            done = await ledger.release(session, admitted.hold)
-        else:
-            tokens = entry.tokens.total_tokens
-            done = await ledger.settle(
-                session, admitted.account.id, admitted.day, tokens, admitted.hold, again=again
-            )
-        if again and not done:
-            return  # the try before landed
+    # The ledger's lock order (ledger.py): hold rows, day rows, then usage rows, accounts and
+    # rests, each by key; so no two writers wait on each other crosswise.
+    tally = ledger.Tally()
+    if not await _write_holds(session, entries, lowered, tally, again=again):
+        return  # the try before landed
     for entry in entries:
         if entry.admitted.hold is None and entry.tokens is not None:
-            used[(entry.admitted.account.id, entry.admitted.day)] += entry.tokens.total_tokens
-    for block, left in sorted(lowered.items(), key=lambda item: item[0].hold.id):
-        if left == block.tokens:
-            continue
-        key = (block.hold.account_id, block.hold.day)
-        if await ledger.draw_down(session, block.hold, block.tokens, left):
-            reserved[key] -= block.tokens - left
-        elif again and await ledger.exists(session, block.hold):
-            return  # the try before landed
-        # Otherwise the hold expired and was swept (its tokens given back): usage alone counts.
-    for account_id, day in sorted(used.keys() | reserved.keys()):
-        key = (account_id, day)
-        await ledger.count(session, account_id, day, used=used[key], reserved=reserved[key])
+            tally.add(entry.admitted.account.id, entry.admitted.day, used=entry.tokens.total_tokens)
+    await tally.write(session)
     await _usage_rows(session, entries)
     touched: dict[int, datetime] = {}
     for entry in entries:
@@ -201,8 +153,52 @@ async def _write(
         await _account_state(session, entry)
 
 
-def _with_holds(entries: list[Entry]) -> list[Entry]:
-    return [entry for entry in entries if entry.admitted.hold is not None]
+async def _write_holds(
+    session: AsyncSession,
+    entries: list[Entry],
+    lowered: dict[Block, int],
+    tally: ledger.Tally,
+    *,
+    again: bool,
+) -> bool:
+    """Delete the calls' holds and lower the blocks' holds, by hold id, tallying what that
+    changes on their days. `again`: False when the first hold shows that the try before landed
+    (gone, or a block already lowered); a hold gone after one that was not was swept."""
+    steps: list[tuple[int, Entry | Block]] = [
+        (entry.admitted.hold.id, entry) for entry in entries if entry.admitted.hold is not None
+    ]
+    steps += [(block.hold.id, block) for block, left in lowered.items() if left != block.tokens]
+    for _, step in sorted(steps, key=lambda item: item[0]):
+        if isinstance(step, Block):
+            done = await _lower_block(session, step, lowered[step], tally)
+            if again and not done and await ledger.exists(session, step.hold):
+                return False
+        else:
+            done = await _close_hold(session, step, tally)
+            if again and not done:
+                return False
+        again = again and not done
+    return True
+
+
+async def _close_hold(session: AsyncSession, entry: Entry, tally: ledger.Tally) -> bool:
+    """Settle the call's hold to its usage, or give it back (no usage); False when the hold was
+    gone: swept once it expired (its estimate given back then), so its usage alone counts."""
+    hold = entry.admitted.hold
+    assert hold is not None
+    forgotten = await ledger.forget(session, hold)
+    used = 0 if entry.tokens is None else entry.tokens.total_tokens
+    tally.add(hold.account_id, hold.day, used=used, reserved=-hold.tokens if forgotten else 0)
+    return forgotten
+
+
+async def _lower_block(session: AsyncSession, block: Block, left: int, tally: ledger.Tally) -> bool:
+    """Lower the block's hold to `left`; False when it is not at what this process last wrote
+    (lowered by a try that landed, or swept: its calls' usage then counts without it)."""
+    if not await ledger.draw_down(session, block.hold, block.tokens, left):
+        return False
+    tally.add(block.hold.account_id, block.hold.day, reserved=left - block.tokens)
+    return True
 
 
 async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:

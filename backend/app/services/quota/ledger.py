@@ -7,17 +7,25 @@
               transaction that records the call's usage, so usage is never half-recorded
     release   the hold is deleted and its estimate given back (the call failed)
     sweep     holds of crashed workers are given back once they expire: by the background
-              sweeper within a minute, and at once when their account looks full
+              sweeper, and at once when their account looks full
 
 A hold is given back only by whoever deletes its row, so no estimate is returned twice. Every
-statement is plain SQL that SQLite, PostgreSQL and MariaDB run atomically. `reserve` commits the
-session it is given (its caller's transaction holds nothing else): a reservation must not hold
-one account's row while another is waited for.
+statement is plain SQL that SQLite, PostgreSQL and MariaDB run atomically.
+
+One lock order for every writer of `quota_holds` and `account_quota_days` (the books, the
+reservations, the give-backs of blocks, the sweeper): first the hold rows, by id; then the day
+rows, by (account, day), through a `Tally` written once every hold row is; then the rows of
+other tables. No two writers then wait on each other crosswise. A reservation writes one day
+row and then inserts its new hold row, which nobody else can be waiting for; `reserve` commits
+the session it is given (its caller's transaction holds nothing else), and ends its transaction
+before it sweeps. A deadlock left to the servers' own quirks (MariaDB's gap locks) is still
+tried again: the books and the give-backs through `retried`, a reservation as a call that queues.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
 
@@ -80,7 +88,10 @@ async def _reserve(
     ceiling = limit - tokens + 1 if whole else limit
     taken = await _take(session, account_id, day, tokens, ceiling)
     if not taken and await _day_exists(session, account_id, day):
-        # Full, unless holds of crashed calls can be given back.
+        # Full, unless holds of crashed calls can be given back. The UPDATE that found it full
+        # may still lock the day's row (MariaDB keeps the locks of the rows it read): the
+        # transaction ends before the sweep locks holds, which come first in the lock order.
+        await session.commit()
         taken = await sweep(session, utcnow(), account_id) > 0 and await _take(
             session, account_id, day, tokens, ceiling
         )
@@ -93,25 +104,6 @@ async def _reserve(
     session.add(hold)
     await session.flush()
     return Hold(hold.id, account_id, day, tokens)
-
-
-async def settle(
-    session: AsyncSession,
-    account_id: int,
-    day: date,
-    used: int,
-    hold: Hold | None,
-    *,
-    again: bool = False,
-) -> bool:
-    """Count `used` tokens on the account's day, replacing the hold's estimate. `again`: an
-    earlier try's COMMIT may have landed; a hold already gone then means it did (False)."""
-    forgotten = hold is not None and await forget(session, hold)
-    if again and hold is not None and not forgotten:
-        return False
-    reserved = hold.tokens if forgotten and hold is not None else 0
-    await count(session, account_id, day, used=used, reserved=-reserved)
-    return True
 
 
 async def release(session: AsyncSession, hold: Hold) -> bool:
@@ -151,18 +143,41 @@ async def exists(session: AsyncSession, hold: Hold) -> bool:
 
 
 async def sweep(session: AsyncSession, now: datetime, account_id: int | None = None) -> int:
-    """Give back the expired holds (of one account, or of all); how many were given back."""
-    query = select(QuotaHold).where(QuotaHold.expires_at < now).limit(SWEEP_BATCH)
+    """Give back up to SWEEP_BATCH expired holds (of one account, or of all); how many were. A
+    block's hold its books lower between the read and the delete is left for the next sweep."""
+    query = select(QuotaHold).where(QuotaHold.expires_at < now).order_by(QuotaHold.id)
     if account_id is not None:
         query = query.where(QuotaHold.account_id == account_id)
-    given_back = 0
-    for row in list(await session.scalars(query)):
-        hold = Hold(row.id, row.account_id, row.day, row.tokens)
+    expired = []
+    for row in list(await session.scalars(query.limit(SWEEP_BATCH))):
+        expired.append(Hold(row.id, row.account_id, row.day, row.tokens))
         session.expunge(row)
+    tally = Tally()
+    given_back = 0
+    for hold in expired:
         if await forget(session, hold):
-            await count(session, hold.account_id, hold.day, used=0, reserved=-hold.tokens)
+            tally.add(hold.account_id, hold.day, reserved=-hold.tokens)
             given_back += 1
+    await tally.write(session)
     return given_back
+
+
+@dataclass
+class Tally:
+    """Changes to days' used and reserved tokens, gathered while the hold rows are written and
+    then written in the one order for day rows (module docstring)."""
+
+    used: Counter[tuple[int, date]] = field(default_factory=Counter)
+    reserved: Counter[tuple[int, date]] = field(default_factory=Counter)
+
+    def add(self, account_id: int, day: date, *, used: int = 0, reserved: int = 0) -> None:
+        self.used[(account_id, day)] += used
+        self.reserved[(account_id, day)] += reserved
+
+    async def write(self, session: AsyncSession) -> None:
+        for account_id, day in sorted(self.used.keys() | self.reserved.keys()):
+            key = (account_id, day)
+            await count(session, account_id, day, used=self.used[key], reserved=self.reserved[key])
 
 
 async def used(session: AsyncSession, account_id: int, day: date) -> int:
@@ -236,9 +251,13 @@ async def _ensure_day(session: AsyncSession, account_id: int, day: date) -> None
             raise
 
 
-async def forget(session: AsyncSession, hold: Hold) -> bool:
-    """Delete the hold's row; False when it was gone already (whoever deletes it gives back)."""
-    result = await session.execute(_FORGET, {"hold_id": hold.id})
+async def forget(session: AsyncSession, hold: Hold, held: int | None = None) -> bool:
+    """Delete the hold's row if it still holds `held` tokens (by default what it was made
+    with); False when it was gone already (whoever deletes it gives back) or holds another
+    amount: a block's hold is lowered by its books, so what is given back must be what the
+    row held when it was deleted, not what was read before."""
+    tokens = hold.tokens if held is None else held
+    result = await session.execute(_FORGET, {"hold_id": hold.id, "tokens": tokens})
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -259,7 +278,9 @@ _DRAW_DOWN = (
     .where(_HOLDS.c.id == bindparam("hold_id"), _HOLDS.c.tokens == bindparam("held"))
     .values(tokens=bindparam("left"))
 )
-_FORGET = delete(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id"))
+_FORGET = delete(_HOLDS).where(
+    _HOLDS.c.id == bindparam("hold_id"), _HOLDS.c.tokens == bindparam("tokens")
+)
 _ADD = (
     update(_TABLE)
     .where(_TABLE.c.account_id == bindparam("account"), _TABLE.c.day == bindparam("on"))

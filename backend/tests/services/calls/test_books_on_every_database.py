@@ -17,7 +17,7 @@ from app.services.calls.selection import availability
 from app.services.oauth.adapters.errors import Classified
 from app.services.quota import ledger
 from app.services.quota.quota_clock import quota_day
-from tests.databases import empty_database, one_limited_account
+from tests.helpers.databases import empty_database, one_limited_account
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -46,7 +46,8 @@ async def _exercise(url: str) -> None:
         second = await ledger.reserve(session, account.id, day, 40, LIMIT, later)
     assert first is not None and second is not None
     async with session_scope(factory) as session:
-        await ledger.settle(session, account.id, day, 10, first)
+        assert await ledger.forget(session, first)
+        await ledger.count(session, account.id, day, used=10, reserved=-40)
         await usage.add(session, account.id, "m", day, now, usage=usage.TokenUsage(6, 4))
         await ledger.release(session, second)
         await ledger.release(session, second)  # given back once only
@@ -77,7 +78,8 @@ async def _exercise(url: str) -> None:
         revived = await ledger.reserve(session, account.id, day, 5, LIMIT, later)
     assert revived is not None  # the expired hold was given back to make room
     async with session_scope(factory) as session:
-        await ledger.settle(session, account.id, day, 95, revived)
+        assert await ledger.forget(session, revived)
+        await ledger.count(session, account.id, day, used=95, reserved=-5)
         assert await ledger.reserve(session, account.id, day, 1, LIMIT, later) is None
     async with factory() as session:
         quota_row = await session.get(AccountQuotaDay, (account.id, day))

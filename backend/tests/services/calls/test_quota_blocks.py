@@ -19,7 +19,7 @@ from app.services.calls.usage import TokenUsage
 from app.services.quota import allowances, books, ledger
 from app.services.quota.allowances import Allowances
 from app.services.quota.quota_clock import quota_day
-from tests.databases import empty_database, one_limited_account
+from tests.helpers.databases import empty_database, one_limited_account
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -49,6 +49,7 @@ from tests.fakes.consoles import (
     OutsideSite,
 )
 from tests.fakes.server import serve
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -192,13 +193,6 @@ def seed_config(base: str, console: str, cookies: list[str], **extra: Any) -> di
         "cookie_names": cookies,
         **extra,
     }
-
-
-async def wait_until(condition: Callable[[], bool], within: float = 10) -> None:
-    """Poll a condition that another thread (a fake server) makes true."""
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 def is_png(data: bytes | None) -> bool:

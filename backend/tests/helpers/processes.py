@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+BACKEND_DIR = Path(__file__).resolve().parents[2]
 STARTUP_LINE = "Application startup complete"
 
 
@@ -91,13 +91,15 @@ def start_service(
     workers: int | None = None,
     platforms_file: Path | None = None,
     ready_timeout_s: float = 90,
+    port: int | None = None,
 ) -> ServiceProcess:
     """Set up the database named by `env` and serve it: uvicorn when `workers` is None, else
     `gunicorn -c gunicorn.conf.py` with that many uvicorn workers. `platforms_file` is loaded
     after the shipped platforms (e.g. to point them at fake upstreams). Returns once /readyz
     answers 200 and every worker has started (keep LOG_LEVEL at INFO: their start-up lines count).
+    `port` is for a caller that must name the service's address before it starts.
     """
-    port = free_port()
+    port = port or free_port()
     full_env = _base_env(work_dir, port, workers) | dict(env)
     _set_up(work_dir, full_env, platforms_file)
     descriptor, log_name = tempfile.mkstemp(prefix="service-", suffix=".log", dir=work_dir)
@@ -127,20 +129,30 @@ def running_service(
     *,
     workers: int | None = None,
     platforms_file: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[ServiceProcess]:
     """`start_service` for the duration of the block, stopped (SIGTERM, then kill) after it."""
-    service = start_service(work_dir, env, workers=workers, platforms_file=platforms_file)
+    service = start_service(
+        work_dir, env, workers=workers, platforms_file=platforms_file, port=port
+    )
     try:
         yield service
     finally:
         service.stop()
 
 
-def _base_env(work_dir: Path, port: int, workers: int | None) -> dict[str, str]:
-    env = {
+def minimal_env(home: Path) -> dict[str, str]:
+    """What any process of the service needs from this one: where programs are, a home, and
+    where the backend's code is; nothing else of the developer's environment."""
+    return {
         "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(work_dir)),
+        "HOME": os.environ.get("HOME", str(home)),
         "PYTHONPATH": str(BACKEND_DIR),
+    }
+
+
+def _base_env(work_dir: Path, port: int, workers: int | None) -> dict[str, str]:
+    env = minimal_env(work_dir) | {
         "ENVIRONMENT": "development",
         "DATA_DIR": str(work_dir),
         "LOCAL_SECRETS_FILE": str(work_dir / ".local-secrets.env"),

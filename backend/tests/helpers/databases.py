@@ -1,5 +1,5 @@
-"""Throwaway databases (a SQLite file, or one on the PostgreSQL and MariaDB servers the tests
-may use), and a migrated database holding one account with a daily limit."""
+"""The servers the tests may use (PostgreSQL, MariaDB, Redis on 127.0.0.1), throwaway databases
+on them (or a SQLite file), and a migrated database holding one account with a daily limit."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from app.core.database import create_engine, create_session_factory, session_sco
 from app.models import OAuthAccount, PlatformConfig, User
 from tests.conftest import migrate_async
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+DEAD_REDIS = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
 ADMIN_URLS = {
     "postgres": "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
     "mysql": "mysql+aiomysql://root@127.0.0.1:3306/test",

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import reachable
-from tests.processes import free_port
+from tests.helpers.processes import free_port
 
 DATABASE = "faults"
 POSTGRES_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))

@@ -1,5 +1,6 @@
-"""What every page must satisfy: not blank, every control reachable by keyboard with a visible
-focus, no horizontal scroll on a phone. Also: open a view and wait until it has rendered."""
+"""The settings page in tests: what every page must satisfy (not blank, every control reachable by
+keyboard with a visible focus, no horizontal scroll on a phone), opening a view and waiting until
+it has rendered, and the steps many UI tests take (register, add an account by key)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import base64
 import os
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
+
+from tests.helpers.service_client import PASSWORD
 
 # Interactive elements a keyboard user must be able to reach (radio groups are one stop).
 _CONTROLS_JS = """() => {
@@ -120,3 +123,27 @@ def assert_no_horizontal_scroll(page: Page) -> None:
         "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
     )
     assert widths["scroll"] <= widths["inner"], f"the page scrolls sideways: {widths}"
+
+
+def register_in_page(page: Page, username: str) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="Create a user").click()
+    expect(page.get_by_role("heading", name="Create your user")).to_be_visible()
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create user and sign in").click()
+    wait_rendered(page)
+
+
+def add_by_key(page: Page, platform: str, name: str, key: str) -> None:
+    open_view(page, "add")
+    page.get_by_role("radio", name=platform, exact=True).check()
+    page.get_by_label("Account name").fill(name)
+    page.get_by_role("radio", name="API key", exact=True).check()
+    page.get_by_role("textbox", name="API key").fill(key)
+    page.get_by_role("button", name="Add account").click()
+
+
+def card(page: Page, name: str) -> Locator:
+    """An account's card in the list, by the account's name."""
+    return page.locator("li.account").filter(has=page.get_by_role("heading", name=name))
