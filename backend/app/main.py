@@ -11,8 +11,17 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.api import anthropic_v1, docs, gemini_v1beta, health, metrics, openai_v1
+from app.api import (
+    anthropic_v1,
+    docs,
+    gemini_v1beta,
+    health,
+    metrics,
+    openai_responses,
+    openai_v1,
+)
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -83,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order: the model calls, the hot path, come first.
     app.include_router(openai_v1.router)
+    app.include_router(openai_responses.router)
     app.include_router(anthropic_v1.router)
     app.include_router(gemini_v1beta.router, prefix="/v1beta")
     app.include_router(gemini_v1beta.model_methods, prefix="/v1")
@@ -109,6 +119,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the client's address from X-Forwarded-For, only when a trusted proxy sends it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
 
 def build_context(settings: Settings, store: CredentialStore, tokens: TokenService) -> AppContext:

@@ -65,9 +65,15 @@ class Settings(BaseSettings):
     # --- users and tokens ---
     allow_registration: bool = True
     signin_failure_limit: str = "5/minute"
-    """Failed sign-ins allowed per user name (limits notation); more answer 429."""
+    """Failed sign-ins allowed per user name and client address (limits notation); more 429."""
     signin_ip_limit: str = "30/minute"
     """Sign-in attempts allowed per client address."""
+    signin_user_limit: str = "30/minute;100/hour;300/day"
+    """Failed sign-ins allowed per user name from all addresses together, in growing tiers
+    (`;`-separated); an address that has signed in as the user before is exempt."""
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = ["127.0.0.1"]
+    """Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    `*`: any)."""
     registration_limit: str = "10/hour"
     """Registrations allowed per client address."""
     jwt_secret: SecretStr | None = None
@@ -139,6 +145,8 @@ class Settings(BaseSettings):
     reserve from them in memory; false: every call writes its own reservation."""
     call_user_rate_limit: str | None = "600/minute"
     """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
+    responses_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a stored Responses API answer (`store`, the default) can be read and continued."""
     cache_enabled: bool = True
     """Cache platform configs (1 h), account lists (5 min) and API keys (1 min) for the call path;
     every change drops them in every worker and instance (through Redis when REDIS_URL is set)."""
@@ -161,9 +169,9 @@ class Settings(BaseSettings):
     alert_success_rate_min_requests: int = Field(default=20, ge=1)
     """Attempts the window must hold before a platform's success rate is judged."""
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value

@@ -28,6 +28,8 @@ class LiteLLMConfig(BaseModel):
     model_prefixes: list[str] | None = None
     """Plain model names that no platform lists but that start with one of these (`claude-`)
     go to this platform: clients ask for models newer than the list."""
+    embedding_models: list[str] = Field(default_factory=list)
+    """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
 
 
 class QuotaConfig(BaseModel):

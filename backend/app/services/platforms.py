@@ -7,7 +7,7 @@ list without a release; the file only seeds it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +45,41 @@ class UpsertReport:
     added: list[str]
     updated: list[str]
     unchanged: list[str]
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    """For each updated platform, what changed: fields, and keys of its config objects."""
 
 
 def _row_values(entry: PlatformConfigIn) -> dict[str, Any]:
     return entry.model_dump(mode="json", exclude_none=False)
 
 
+def _stored_values(row: PlatformConfig) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in PlatformConfigIn.model_fields}
+
+
+def _laid_over(stored: dict[str, Any], entry: PlatformConfigIn) -> dict[str, Any]:
+    """The stored config with what the entry gives laid over it, its objects key by key: a file
+    that names a few keys of `oauth_config` keeps the others (a login recipe, login methods)."""
+    values = dict(stored)
+    for key, given in entry.model_dump(mode="json", exclude_unset=True).items():
+        current = values.get(key)
+        values[key] = {**current, **given} if isinstance(given, dict) and current else given
+    try:
+        return _row_values(PlatformConfigIn.model_validate(values))
+    except ValidationError as exc:
+        raise BadRequest(f"{entry.platform_id} merged with the stored config: {exc}") from exc
+
+
 async def upsert_platforms(
-    session: AsyncSession, entries: list[PlatformConfigIn], *, only_missing: bool = False
+    session: AsyncSession,
+    entries: list[PlatformConfigIn],
+    *,
+    only_missing: bool = False,
+    replace: bool = False,
 ) -> UpsertReport:
-    """Add new platforms and update existing ones (or, with only_missing, leave them alone)."""
+    """Add new platforms and update existing ones, merging each config object key by key
+    (`replace`: the entry replaces the stored config whole; `only_missing`: existing ones are
+    left alone)."""
     existing = {
         row.platform_id: row
         for row in await session.scalars(
@@ -65,17 +90,21 @@ async def upsert_platforms(
     }
     report = UpsertReport([], [], [])
     for entry in entries:
-        values = _row_values(entry)
         row = existing.get(entry.platform_id)
         if row is None:
-            session.add(PlatformConfig(**values))
+            session.add(PlatformConfig(**_row_values(entry)))
             report.added.append(entry.platform_id)
-        elif only_missing or all(getattr(row, k) == v for k, v in values.items()):
+            continue
+        stored = _stored_values(row)
+        values = _row_values(entry) if replace else _laid_over(stored, entry)
+        changes = [] if only_missing else list(platform_changes.changes(stored, values))
+        if not changes:
             report.unchanged.append(entry.platform_id)
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-            report.updated.append(entry.platform_id)
+            continue
+        for key, value in values.items():
+            setattr(row, key, value)
+        report.updated.append(entry.platform_id)
+        report.changes[entry.platform_id] = changes
     await session.flush()
     return report
 

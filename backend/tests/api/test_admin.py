@@ -65,6 +65,20 @@ async def test_what_the_get_answers_can_be_put_back_as_it_is(app, client):
     assert (await config_of(client, admin, "zhipu"))["updated_at"] > "2000"
 
 
+async def test_the_provider_is_one_the_call_path_can_serve(app, client):
+    admin = await new_user(app, admin=True)
+    config = await config_of(client, admin, "qwen")
+    aliased = {**config, "litellm_config": {**config["litellm_config"], "provider": "qwen"}}
+    saved = await client.put("/api/v1/admin/platforms/qwen", json=aliased, headers=admin)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["data"]["litellm_config"]["provider"] == "dashscope"
+    unknown = {**config, "litellm_config": {**config["litellm_config"], "provider": "tongyi-x"}}
+    refused = await client.put("/api/v1/admin/platforms/qwen", json=unknown, headers=admin)
+    assert refused.status_code == 400
+    assert "tongyi-x" in refused.json()["message"] and "volcengine" in refused.json()["message"]
+    assert (await config_of(client, admin, "qwen"))["litellm_config"]["provider"] == "dashscope"
+
+
 async def test_invalid_configs_are_refused_naming_the_field(app, client):
     admin = await new_user(app, admin=True)
     config = await config_of(client, admin, "spark")

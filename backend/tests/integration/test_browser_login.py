@@ -9,6 +9,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -60,7 +61,7 @@ def site():
 async def service(sqlite_url, platform_fakes, site) -> AsyncIterator[tuple[Any, str]]:
     """The service as a real server (WebSockets need one), its platforms on the fake consoles."""
     base, api = site.url, platform_fakes.urls["openai"]
-    console = {"allowed_domains": ["127.0.0.1"], "login_selectors": SEED_SELECTORS}
+    console = {"allowed_domains": [urlsplit(base).netloc], "login_selectors": SEED_SELECTORS}
     entries = [
         platform("smsconsole", console | {
             "auth_url": f"{base}/sms/login", "cookie_names": ["sms_session"],

@@ -34,6 +34,8 @@ class ModelEntry:
     id: str
     platform_id: str
     created: int
+    kind: str = "chat"
+    """chat, or embedding (a platform's `embedding_models`)."""
 
 
 async def load_platforms(session: AsyncSession) -> dict[str, PlatformConfig]:
@@ -121,13 +123,15 @@ def models_for(platforms: dict[str, PlatformConfig], bound: set[str]) -> list[Mo
     entries: list[ModelEntry] = []
     for platform in mine:
         created = int(platform.created_at.timestamp()) if platform.created_at else 0
+        embedding = set(_embedding_models(platform))
         for name in _models(platform):
             owners.setdefault(name, []).append(platform.platform_id)
+            kind = "embedding" if name in embedding else "chat"
             entries.append(
-                ModelEntry(f"{platform.platform_id}/{name}", platform.platform_id, created)
+                ModelEntry(f"{platform.platform_id}/{name}", platform.platform_id, created, kind)
             )
     plain = [
-        ModelEntry(entry.id.split("/", 1)[1], entry.platform_id, entry.created)
+        ModelEntry(entry.id.split("/", 1)[1], entry.platform_id, entry.created, entry.kind)
         for entry in entries
         if len(owners[entry.id.split("/", 1)[1]]) == 1
     ]
@@ -150,7 +154,13 @@ def _default(platform: PlatformConfig) -> str:
 
 
 def _models(platform: PlatformConfig) -> list[str]:
-    return [str(m) for m in platform.litellm_config.get("available_models") or []]
+    """The platform's chat models, then its embedding models."""
+    listed = platform.litellm_config.get("available_models") or []
+    return [str(m) for m in listed] + _embedding_models(platform)
+
+
+def _embedding_models(platform: PlatformConfig) -> list[str]:
+    return [str(m) for m in platform.litellm_config.get("embedding_models") or []]
 
 
 def _of_family(platform: PlatformConfig, name: str) -> bool:

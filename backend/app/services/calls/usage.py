@@ -18,13 +18,25 @@ from app.core.upsert import upsert
 from app.models import AccountUsage, OAuthAccount, PlatformConfig
 from app.schemas.usage import UsageRowOut
 
-_COUNTERS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "failures")
+_COUNTERS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "requests",
+    "failures",
+)
 
 
 @dataclass(frozen=True)
 class TokenUsage:
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
+    """Of the prompt's tokens, those the platform read from its prompt cache."""
+    reasoning_tokens: int = 0
+    """Of the answer's tokens, those the model spent thinking."""
 
     @property
     def total_tokens(self) -> int:
@@ -40,7 +52,16 @@ def usage_of(obj: Any) -> TokenUsage | None:
     completion = int(getattr(usage, "completion_tokens", 0) or 0)
     if prompt == 0 and completion == 0:
         return None
-    return TokenUsage(prompt, completion)
+    cached = _detail(usage, "prompt_tokens_details", "cached_tokens")
+    reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens")
+    return TokenUsage(prompt, completion, cached, reasoning)
+
+
+def _detail(usage: Any, part: str, name: str) -> int:
+    details = getattr(usage, part, None)
+    if isinstance(details, dict):
+        return int(details.get(name) or 0)
+    return int(getattr(details, name, 0) or 0)
 
 
 async def add(
@@ -59,6 +80,8 @@ async def add(
         "prompt_tokens": usage.prompt_tokens if usage else 0,
         "completion_tokens": usage.completion_tokens if usage else 0,
         "total_tokens": usage.total_tokens if usage else 0,
+        "cached_tokens": usage.cached_tokens if usage else 0,
+        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
         "requests": requests,
         "failures": failures,
     }
@@ -119,6 +142,8 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
             prompt_tokens=row.prompt_tokens,
             completion_tokens=row.completion_tokens,
             total_tokens=row.total_tokens,
+            cached_tokens=row.cached_tokens,
+            reasoning_tokens=row.reasoning_tokens,
             requests=row.requests,
             failures=row.failures,
         )

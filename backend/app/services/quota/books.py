@@ -211,6 +211,8 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
         if entry.tokens is not None:
             counts["prompt"] += entry.tokens.prompt_tokens
             counts["completion"] += entry.tokens.completion_tokens
+            counts["cached"] += entry.tokens.cached_tokens
+            counts["reasoning"] += entry.tokens.reasoning_tokens
         counts["requests" if entry.failure is None else "failures"] += 1
         latest[key] = max(latest.get(key, entry.now), entry.now)
     for key, counts in sorted(rows.items()):
@@ -221,7 +223,9 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
             model,
             day,
             latest[key],
-            usage=TokenUsage(counts["prompt"], counts["completion"]),
+            usage=TokenUsage(
+                counts["prompt"], counts["completion"], counts["cached"], counts["reasoning"]
+            ),
             requests=counts["requests"],
             failures=counts["failures"],
         )
