@@ -139,11 +139,12 @@ class Failover:
 
     async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
         reason = (
-            f"{call.platform.platform_name} rejected the credential ({failure.message}); "
-            "refresh the account or bind it again."
+            f"{call.platform.platform_name} refused the credential ({failure.message}); "
+            "bind the account again."
         )
         async with session_scope(self.ctx.factory) as session:
             await account_state.mark_expired(session, call.user_id, account_id, reason)
+        await alerts.account_expired(self.ctx, call.user_id, account_id)
 
     async def _give_up(
         self, call: ChatCall, failures: list[Classified], transient: Availability
