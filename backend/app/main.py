@@ -11,8 +11,17 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.api import anthropic_v1, docs, gemini_v1beta, health, metrics, openai_v1
+from app.api import (
+    anthropic_v1,
+    docs,
+    gemini_v1beta,
+    health,
+    metrics,
+    openai_responses,
+    openai_v1,
+)
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodySizeLimitMiddleware,
@@ -28,6 +37,7 @@ from app.core.inflight import InFlight
 from app.core.llm import LLM
 from app.core.logging import configure_logging, redact_literally
 from app.core.metrics import HttpMetricsMiddleware
+from app.core.outbound import OutboundGuard
 from app.core.rate_limit import REDIS_TIMEOUTS, RateLimiter
 from app.core.security import TokenService
 from app.services.alerts import webhook as alert_webhook
@@ -82,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order: the model calls, the hot path, come first.
     app.include_router(openai_v1.router)
+    app.include_router(openai_responses.router)
     app.include_router(anthropic_v1.router)
     app.include_router(gemini_v1beta.router, prefix="/v1beta")
     app.include_router(gemini_v1beta.model_methods, prefix="/v1")
@@ -108,6 +119,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the client's address from X-Forwarded-For, only when a trusted proxy sends it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
 
 def build_context(settings: Settings, store: CredentialStore, tokens: TokenService) -> AppContext:
@@ -117,7 +130,8 @@ def build_context(settings: Settings, store: CredentialStore, tokens: TokenServi
     generations = Generations(redis, settings.redis_key_prefix)
     factory = create_session_factory(engine, generations)
     # One pooled client for every outbound request to platforms and OAuth servers.
-    http = httpx.AsyncClient(timeout=settings.outbound_timeout)
+    outbound = OutboundGuard(allow_private=settings.allows_private_outbound)
+    http = httpx.AsyncClient(timeout=settings.outbound_timeout, event_hooks=outbound.httpx_hooks())
     # One Chromium per process, started on the first browser login.
     browser_pool = BrowserPool.from_settings(settings)
     ctx = AppContext(
@@ -126,6 +140,7 @@ def build_context(settings: Settings, store: CredentialStore, tokens: TokenServi
         factory=factory,
         redis=redis,
         http=http,
+        outbound=outbound,
         store=store,
         renewer=CredentialRenewer(settings, factory, store, http, browser_pool),
         tokens=tokens,

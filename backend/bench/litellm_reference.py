@@ -57,8 +57,13 @@ def command(upstream: str, port: int, work: Path) -> list[str]:
     ]  # fmt: skip
 
 
+# Its /v1/messages on an `openai/` model would call the upstream's Responses API; the service
+# translates onto chat completions, and so is LiteLLM proxy told to (surfaces.py compares them).
+MESSAGES_ON_CHAT = {"LITELLM_USE_CHAT_COMPLETIONS_URL_FOR_ANTHROPIC_MESSAGES": "true"}
+
+
 def environment(work: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(work), **OFFLINE}
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(work), **OFFLINE, **MESSAGES_ON_CHAT}
 
 
 def endpoints(base: str, messages: list[dict[str, str]]) -> Calls:

@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import nginx_upstream
 import redis
+import surfaces
 from wrk_load import Calls, Endpoint
 
 BACKEND = Path(__file__).resolve().parents[1]
@@ -171,6 +172,13 @@ def endpoints(base: str, api_key: str, messages: list[dict[str, str]]) -> Calls:
         stream200=call(STREAM_PLATFORMS[nginx_upstream.STREAM200_PREFIX], stream=True),
         rate_limited={n: call(_limited(n)) for n in RATE_LIMITS},
     )
+
+
+def messages_calls(base: str, api_key: str) -> surfaces.SurfaceCalls:
+    """Anthropic's /v1/messages on the platforms of the chat rows (translated, as on LiteLLM)."""
+    stream = STREAM_PLATFORMS[nginx_upstream.STREAM_PREFIX]
+    model = nginx_upstream.MODEL
+    return surfaces.messages_calls(base, api_key, f"{PLAIN_PLATFORM}/{model}", f"{stream}/{model}")
 
 
 def create_postgres_database(admin_url: str, name: str) -> str:

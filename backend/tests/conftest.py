@@ -35,6 +35,9 @@ os.environ.update(
         # Every test client comes from one address: per-address limits would trip across tests.
         "SIGNIN_IP_LIMIT": "10000/minute",
         "REGISTRATION_LIMIT": "10000/minute",
+        # The fake platforms, OAuth servers and webhooks listen on 127.0.0.1; the refusal of
+        # private addresses has tests of its own (tests/core/test_outbound.py).
+        "OUTBOUND_ALLOW_PRIVATE": "true",
         # The metrics tests read the per-account series; their default (off) has its own test.
         "METRICS_PER_ACCOUNT": "true",
     }

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.error_shapes import is_google_path, surface_error
@@ -37,7 +38,8 @@ _ROUTING_FAILURES = {
     405: ("This method is not allowed on this endpoint.", "method_not_allowed"),
 }
 DATABASE_UNAVAILABLE = (
-    "The service's database is unavailable (restarting or unreachable); try again in a few seconds."
+    "The service's database is unavailable (restarting, unreachable or saturated); try again in "
+    "a few seconds."
 )
 DATABASE_RETRY_AFTER_S = 5
 _OPENAI_TYPES = {
@@ -144,6 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # Handled here rather than by the catch-all below, which would also log a traceback.
     @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
     @app.exception_handler(OSError)
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         if not unavailable(exc):

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     outbound_timeout: float = 30.0
     """Seconds for requests to platforms and OAuth servers (validation, token exchange)."""
+    outbound_allow_private: bool | None = None
+    """Whether requests to platforms, OAuth servers, JWKS and the alert webhook may reach
+    private, loopback and link-local addresses; unset: yes in development, no in production."""
     redis_url: str | None = None
     """Shared state across workers and instances; in-process when unset."""
     redis_key_prefix: str = Field(default="oauth-proxy", min_length=1)
@@ -62,9 +65,15 @@ class Settings(BaseSettings):
     # --- users and tokens ---
     allow_registration: bool = True
     signin_failure_limit: str = "5/minute"
-    """Failed sign-ins allowed per user name (limits notation); more answer 429."""
+    """Failed sign-ins allowed per user name and client address (limits notation); more 429."""
     signin_ip_limit: str = "30/minute"
     """Sign-in attempts allowed per client address."""
+    signin_user_limit: str = "30/minute;100/hour;300/day"
+    """Failed sign-ins allowed per user name from all addresses together, in growing tiers
+    (`;`-separated); an address that has signed in as the user before is exempt."""
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = ["127.0.0.1"]
+    """Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    `*`: any)."""
     registration_limit: str = "10/hour"
     """Registrations allowed per client address."""
     jwt_secret: SecretStr | None = None
@@ -102,6 +111,8 @@ class Settings(BaseSettings):
     oauth_state_expire: int = 600
     """Seconds an authorization session (`state`) stays valid."""
     oauth_callback_url: str = "http://localhost:8000/api/v1/oauth/callback"
+    oauth_session_retention_seconds: int = Field(default=86_400, ge=60)
+    """Seconds an ended authorization session is kept for its owner to read, then deleted."""
     playwright_headless: bool = True
     playwright_timeout: int = 30_000
     """Milliseconds for one browser step."""
@@ -136,6 +147,8 @@ class Settings(BaseSettings):
     reserve from them in memory; false: every call writes its own reservation."""
     call_user_rate_limit: str | None = "600/minute"
     """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
+    responses_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a stored Responses API answer (`store`, the default) can be read and continued."""
     cache_enabled: bool = True
     """Cache platform configs (1 h), account lists (5 min) and API keys (1 min) for the call path;
     every change drops them in every worker and instance (through Redis when REDIS_URL is set)."""
@@ -158,9 +171,9 @@ class Settings(BaseSettings):
     alert_success_rate_min_requests: int = Field(default=20, ge=1)
     """Attempts the window must hold before a platform's success rate is judged."""
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
@@ -189,6 +202,12 @@ class Settings(BaseSettings):
                 " bytes for HS256 (RFC 7518 §3.2)"
             )
         return self
+
+    @property
+    def allows_private_outbound(self) -> bool:
+        if self.outbound_allow_private is None:
+            return self.environment != "production"
+        return self.outbound_allow_private
 
     @property
     def effective_database_url(self) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -69,7 +70,11 @@ _UNAVAILABLE_MYSQL_ERRORS = frozenset({1053, 2002, 2003, 2006, 2013})
 
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database cannot be reached now (down, restarting, the connection
-    cut) rather than that a statement failed: what trying again shortly cures."""
+    cut, or no pooled connection free within the pool's timeout: every one held up, e.g. by
+    transactions of a starved process waiting on one row) rather than that a statement failed:
+    what trying again shortly cures."""
+    if isinstance(exc, PoolTimeout):
+        return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True
@@ -151,7 +156,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         options["connect_args"] = {"timeout": 30}
     else:
         options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
-    engine = create_async_engine(url, **options)
+    # No statement parameter in a log line or an error message, whatever the log level.
+    engine = create_async_engine(url, hide_parameters=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:

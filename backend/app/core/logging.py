@@ -46,6 +46,8 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bya29\.[0-9A-Za-z_\-.]+"), REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), REDACTED),
     (re.compile(r"\benc:v1:[^\s\"']+"), REDACTED),
+    # An authorization's state in a path (`/oauth/sessions/<state>/…`): a live one finishes it.
+    (re.compile(r"(/sessions/)[A-Za-z0-9_-]{16,}"), rf"\1{REDACTED}"),
     # Query parameters that carry secrets.
     (
         re.compile(r"(?i)([?&](?:key|code|access_token|refresh_token|state)=)[^&\s\"']+"),
@@ -123,6 +125,10 @@ def configure_logging(level: str, *, json_lines: bool, stream: IO[str] | None = 
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # SQL is never logged at any level: its parameters hold ciphertext, hashes and names (the
+    # engines also hide parameters from error messages: app/core/database.py).
+    for driver in ("sqlalchemy", "aiosqlite", "asyncpg", "aiomysql"):
+        logging.getLogger(driver).setLevel(logging.WARNING)
     # uvicorn installs its own handlers; make its records flow through ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.core.config import Settings
+from app.core.outbound import AddressRefused, OutboundGuard
 
 if TYPE_CHECKING:
     from jwt.algorithms import AllowedPublicKeys
@@ -66,6 +67,7 @@ class TokenService:
         self._algorithm = settings.jwt_algorithm
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._outbound = OutboundGuard(allow_private=settings.allows_private_outbound)
 
     @property
     def can_issue(self) -> bool:
@@ -110,12 +112,13 @@ class TokenService:
             return self._secret
         if self._settings.jwt_public_key:
             return self._settings.jwt_public_key
-        if self._jwks is not None:
+        if self._jwks is not None and self._settings.jwt_jwks_url:
             jwks = self._jwks
             try:
+                await self._outbound.check_url(self._settings.jwt_jwks_url)
                 # PyJWKClient fetches (and caches) over blocking HTTP.
                 signing_key = await anyio.to_thread.run_sync(jwks.get_signing_key_from_jwt, token)
-            except jwt.PyJWTError as exc:
+            except (jwt.PyJWTError, AddressRefused) as exc:
                 raise InvalidToken(str(exc)) from exc
             # The key alone: the configured algorithm decides, not the JWK's own `alg`.
             public_key: AllowedPublicKeys = signing_key.key

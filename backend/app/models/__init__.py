@@ -12,6 +12,7 @@ from app.models.job_lease import JobLease
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
 from app.models.quota_hold import QuotaHold
+from app.models.stored_response import StoredResponse
 from app.models.user import User
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "OAuthAccount",
     "PlatformConfig",
     "QuotaHold",
+    "StoredResponse",
     "User",
 ]

@@ -32,6 +32,14 @@ class AccountUsage(Base):
     total_tokens: Mapped[int] = mapped_column(
         BigInteger, default=0, server_default="0", nullable=False
     )
+    cached_tokens: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", nullable=False
+    )
+    """Of the prompt tokens, those the platform read from its prompt cache."""
+    reasoning_tokens: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", nullable=False
+    )
+    """Of the completion tokens, those the model spent thinking."""
     requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     """Answered calls."""
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)

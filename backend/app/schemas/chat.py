@@ -66,6 +66,11 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
+    cache: dict[str, Any] | None = Field(
+        default=None,
+        description='LiteLLM\'s cache controls: `{}` or `{"ttl": s}` to use the answer cache, '
+        '`{"no-cache": true}` not to read it, `{"no-store": true}` not to use it at all',
+    )
 
     @field_validator("messages")
     @classmethod
@@ -145,6 +150,10 @@ class ModelOut(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    type: Literal["chat", "embedding"] = Field(
+        default="chat",
+        description="what the model is called by: /v1/chat/completions or /v1/embeddings",
+    )
 
 
 class ModelList(BaseModel):

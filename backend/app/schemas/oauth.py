@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 AccountStatus = Literal["active", "disabled", "expired", "exhausted", "cooling"]
 SessionStatus = Literal[
@@ -86,7 +86,7 @@ class SessionOut(BaseModel):
     step: str | None = None
     """What a browser login is doing now, or `queued`."""
     queue_position: int | None = None
-    reason: Literal["code", "challenge", "unknown_page"] | None = None
+    reason: Literal["code", "challenge", "unknown_page", "confirm"] | None = None
     code_kind: Literal["sms", "email", "code"] | None = None
     has_screenshot: bool = False
     """`GET /sessions/{state}/screenshot` shows the page the user must act on."""
@@ -108,6 +108,8 @@ class InitiateResult(BaseModel):
     expires_in: int | None = None
     interval: int | None = None
     account: AccountOut | None = None
+    _browser_binding: str | None = PrivateAttr(default=None)
+    """`oauth`: the value of the cookie that binds the authorization to this browser."""
 
 
 class QuotaOut(BaseModel):

@@ -25,6 +25,11 @@ class LiteLLMConfig(BaseModel):
     api_base: str = Field(min_length=1)
     default_model: str = Field(min_length=1)
     available_models: list[str] = Field(min_length=1)
+    model_prefixes: list[str] | None = None
+    """Plain model names that no platform lists but that start with one of these (`claude-`)
+    go to this platform: clients ask for models newer than the list."""
+    embedding_models: list[str] = Field(default_factory=list)
+    """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
 
 
 class QuotaConfig(BaseModel):

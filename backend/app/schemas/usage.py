@@ -19,6 +19,10 @@ class UsageRowOut(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the platform read from its prompt cache."""
+    reasoning_tokens: int = 0
+    """Of the completion tokens, those the model spent thinking."""
     requests: int
     """Answered calls."""
     failures: int

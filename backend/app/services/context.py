@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from app.core.config import Settings
+    from app.core.outbound import OutboundGuard
     from app.core.rate_limit import RateLimiter
     from app.core.security import TokenService
     from app.services.api_keys import ApiKeyCache
@@ -32,6 +33,7 @@ class AppContext:
     factory: async_sessionmaker[AsyncSession]
     redis: Redis | None
     http: httpx.AsyncClient
+    outbound: OutboundGuard
     store: CredentialStore
     renewer: CredentialRenewer
     tokens: TokenService

@@ -7,7 +7,7 @@ list without a release; the file only seeds it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,12 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.crypto import CredentialCipher
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
+from app.services import platform_changes, platform_secrets
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
 
@@ -44,16 +46,41 @@ class UpsertReport:
     added: list[str]
     updated: list[str]
     unchanged: list[str]
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    """For each updated platform, what changed: fields, and keys of its config objects."""
 
 
 def _row_values(entry: PlatformConfigIn) -> dict[str, Any]:
     return entry.model_dump(mode="json", exclude_none=False)
 
 
+def _stored_values(row: PlatformConfig) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in PlatformConfigIn.model_fields}
+
+
+def _laid_over(stored: dict[str, Any], entry: PlatformConfigIn) -> dict[str, Any]:
+    """The stored config with what the entry gives laid over it, its objects key by key: a file
+    that names a few keys of `oauth_config` keeps the others (a login recipe, login methods)."""
+    values = dict(stored)
+    for key, given in entry.model_dump(mode="json", exclude_unset=True).items():
+        current = values.get(key)
+        values[key] = {**current, **given} if isinstance(given, dict) and current else given
+    try:
+        return _row_values(PlatformConfigIn.model_validate(values))
+    except ValidationError as exc:
+        raise BadRequest(f"{entry.platform_id} merged with the stored config: {exc}") from exc
+
+
 async def upsert_platforms(
-    session: AsyncSession, entries: list[PlatformConfigIn], *, only_missing: bool = False
+    session: AsyncSession,
+    entries: list[PlatformConfigIn],
+    *,
+    only_missing: bool = False,
+    replace: bool = False,
 ) -> UpsertReport:
-    """Add new platforms and update existing ones (or, with only_missing, leave them alone)."""
+    """Add new platforms and update existing ones, merging each config object key by key
+    (`replace`: the entry replaces the stored config whole; `only_missing`: existing ones are
+    left alone)."""
     existing = {
         row.platform_id: row
         for row in await session.scalars(
@@ -64,17 +91,21 @@ async def upsert_platforms(
     }
     report = UpsertReport([], [], [])
     for entry in entries:
-        values = _row_values(entry)
         row = existing.get(entry.platform_id)
         if row is None:
-            session.add(PlatformConfig(**values))
+            session.add(PlatformConfig(**_row_values(entry)))
             report.added.append(entry.platform_id)
-        elif only_missing or all(getattr(row, k) == v for k, v in values.items()):
+            continue
+        stored = _stored_values(row)
+        values = _row_values(entry) if replace else _laid_over(stored, entry)
+        changes = [] if only_missing else list(platform_changes.changes(stored, values))
+        if not changes:
             report.unchanged.append(entry.platform_id)
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-            report.updated.append(entry.platform_id)
+            continue
+        for key, value in values.items():
+            setattr(row, key, value)
+        report.updated.append(entry.platform_id)
+        report.changes[entry.platform_id] = changes
     await session.flush()
     return report
 
@@ -101,24 +132,34 @@ def login_methods(config: PlatformConfig) -> list[str]:
     return [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
 
 
-async def save_platform(session: AsyncSession, entry: PlatformConfigIn) -> PlatformConfig:
-    """Add or replace one platform's config (an administrator's edit).
+async def save_platform(
+    session: AsyncSession, entry: PlatformConfigIn, cipher: CredentialCipher
+) -> tuple[PlatformConfig, dict[str, Any]]:
+    """Add or replace one platform's config (an administrator's edit); answers the row and what
+    changed (for the audit log, `platform_changes.changes`).
 
     A masked or omitted OAuth client secret keeps the stored one: the API never shows it, so
-    an edit of other fields must not erase it.
+    an edit of other fields must not erase it. But a kept secret is dropped when an endpoint it
+    is sent to moves to another host: whoever moves it must enter the secret again.
     """
     row = await session.scalar(
         select(PlatformConfig).where(PlatformConfig.platform_id == entry.platform_id)
     )
     values = _row_values(entry)
+    before = {name: getattr(row, name) for name in values} if row is not None else None
     given_secret = values["oauth_config"].get("client_secret")
     if row is not None and (given_secret is None or given_secret == MASKED_SECRET):
         stored = row.oauth_config.get("client_secret")
         values["oauth_config"] = {
             k: v for k, v in values["oauth_config"].items() if k != "client_secret"
         }
-        if stored:
+        if stored and not platform_changes.endpoints_moved(
+            row.oauth_config, values["oauth_config"]
+        ):
             values["oauth_config"]["client_secret"] = stored
+    values["oauth_config"] = platform_secrets.sealed(
+        cipher, entry.platform_id, values["oauth_config"]
+    )
     if row is None:
         row = PlatformConfig(**values)
         session.add(row)
@@ -126,4 +167,4 @@ async def save_platform(session: AsyncSession, entry: PlatformConfigIn) -> Platf
         for key, value in values.items():
             setattr(row, key, value)
     await session.flush()
-    return row
+    return row, platform_changes.changes(before, values)

@@ -7,13 +7,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized
+from app.core.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from app.core.rate_limit import RateLimiter
 from app.core.security import hash_password, verify_password
 from app.models import OAuthAccount, User
 from app.schemas.admin import UserSummary
 from app.schemas.auth import MIN_PASSWORD_LENGTH
 from app.services import audit, usernames
+from app.services.signin_throttle import SignInThrottle
 
 INVALID_SIGN_IN = "Wrong user name or password."
 
@@ -92,24 +93,14 @@ async def sign_in(
     password: str,
     client: str,
 ) -> User:
-    """`authenticate`, refusing with 429 once a user name or an address has failed too often."""
-    per_name = limiter.item(settings.signin_failure_limit)
-    per_client = limiter.item(settings.signin_ip_limit)
-    name_key = ("signin-failures", username.casefold())
-    if not await limiter.hit(per_client, "signin", client):
-        raise TooManyRequests(
-            "Too many sign-in attempts from this address; try again later.",
-            retry_after_s=await limiter.retry_after_s(per_client, "signin", client),
-        )
-    if not await limiter.allows(per_name, *name_key):
-        raise TooManyRequests(
-            "Too many failed sign-ins for this user name; try again later.",
-            retry_after_s=await limiter.retry_after_s(per_name, *name_key),
-        )
+    """`authenticate`, refusing with 429 while the name or the address must wait
+    (signin_throttle)."""
+    throttle = SignInThrottle(limiter, settings, usernames.normalise(username), client)
+    await throttle.check(session)
     try:
         user = await authenticate(session, username, password)
     except Unauthorized:
-        await limiter.hit(per_name, *name_key)
+        await throttle.failed()
         await audit.record_separately(
             session, "user.sign_in", user_id=None, target=f"user:{username[:64]}"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.api.deps import app_context
+from app.services import platform_secrets
 from tests.conftest import new_user
 from tests.helpers.api import bind
 
@@ -65,6 +66,20 @@ async def test_what_the_get_answers_can_be_put_back_as_it_is(app, client):
     assert (await config_of(client, admin, "zhipu"))["updated_at"] > "2000"
 
 
+async def test_the_provider_is_one_the_call_path_can_serve(app, client):
+    admin = await new_user(app, admin=True)
+    config = await config_of(client, admin, "qwen")
+    aliased = {**config, "litellm_config": {**config["litellm_config"], "provider": "qwen"}}
+    saved = await client.put("/api/v1/admin/platforms/qwen", json=aliased, headers=admin)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["data"]["litellm_config"]["provider"] == "dashscope"
+    unknown = {**config, "litellm_config": {**config["litellm_config"], "provider": "tongyi-x"}}
+    refused = await client.put("/api/v1/admin/platforms/qwen", json=unknown, headers=admin)
+    assert refused.status_code == 400
+    assert "tongyi-x" in refused.json()["message"] and "volcengine" in refused.json()["message"]
+    assert (await config_of(client, admin, "qwen"))["litellm_config"]["provider"] == "dashscope"
+
+
 async def test_invalid_configs_are_refused_naming_the_field(app, client):
     admin = await new_user(app, admin=True)
     config = await config_of(client, admin, "spark")
@@ -103,7 +118,14 @@ async def test_the_oauth_client_secret_is_masked_and_kept_across_edits(app, clie
         row = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == "gemini")
         )
-        assert row.oauth_config["client_secret"] == "GOCSPX-very-secret"
+        stored = row.oauth_config["client_secret"]
+        assert stored.startswith("enc:v1:") and "GOCSPX" not in stored  # encrypted at rest
+        assert (
+            platform_secrets.opened(app_context(app).store.cipher, "gemini", row.oauth_config)[
+                "client_secret"
+            ]
+            == "GOCSPX-very-secret"
+        )
         row.oauth_config = {k: v for k, v in row.oauth_config.items() if k != "client_secret"} | {
             "client_id": ""
         }

@@ -9,6 +9,8 @@ import contextlib
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core import database
 from app.core.database import create_engine, deadlocked, unavailable
@@ -58,6 +60,28 @@ async def test_a_refused_connection_raised_through_the_pool_is_unavailable() -> 
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     await engine.dispose()
+    assert unavailable(raised.value)
+
+
+@pytest.mark.postgres
+async def test_no_pooled_connection_free_in_time_is_unavailable() -> None:
+    """Every pooled connection held (by transactions waiting on a hot row, say): the next
+    request's wait for one runs out, and that is answered as the database unavailable (503,
+    tried again by the books), not as a failed statement."""
+    engine = create_async_engine(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.2,
+    )
+    try:
+        async with engine.connect() as holding:
+            await holding.execute(text("SELECT 1"))
+            with pytest.raises(PoolTimeout) as raised:
+                async with engine.connect() as waiting:
+                    await waiting.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
     assert unavailable(raised.value)
 
 

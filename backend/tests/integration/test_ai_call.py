@@ -307,7 +307,7 @@ async def test_a_rejected_key_marks_the_account_expired_and_fails_over(
     assert seen == [first["key"], second["key"]]
     expired = (await accounts_by_id(client, auth))[first["id"]]
     assert expired["status"] == "expired" and expired["is_expired"] is True
-    assert "rejected the credential" in expired["status_reason"]
+    assert "refused the credential" in expired["status_reason"]
 
 
 async def test_an_expired_token_is_renewed_once_and_the_same_account_answers(
@@ -535,11 +535,25 @@ async def test_identical_requests_are_answered_once_from_the_cache(client, auth,
     bound = await account(client, auth, "openai")
     platform_fakes.openai.requests.clear()
     messages = said("Cache me")
-    first = await seed_call(client, auth, "openai", messages=messages)
-    second = await seed_call(client, auth, "openai", messages=messages)
+    first = await seed_call(client, auth, "openai", messages=messages, temperature=0)
+    second = await seed_call(client, auth, "openai", messages=messages, temperature=0)
     assert first.json()["data"]["choices"] == second.json()["data"]["choices"]
     assert credentials_seen(platform_fakes.openai, bound["key"]) == [bound["key"]]
     assert (await accounts_by_id(client, auth))[bound["id"]]["quota_used"] == 4  # charged once
+
+
+async def test_the_seeds_quota_used_column_is_todays_usage(app, client, auth, platform_fakes):
+    from app.models import OAuthAccount
+
+    bound = await account(client, auth, "zhipu")
+    for _ in range(2):
+        assert (await seed_call(client, auth, "zhipu")).status_code == 200
+    stream = await seed_call(client, auth, "zhipu", stream=True)
+    assert stream.status_code == 200
+    shown = (await accounts_by_id(client, auth))[bound["id"]]["quota_used"]
+    async with app_context(app).factory() as session:
+        stored = (await session.get(OAuthAccount, bound["id"])).quota_used
+    assert shown > 0 and stored == shown
 
 
 async def test_a_platform_without_stream_usage_is_counted_locally(

@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import select, text, update
 
@@ -376,3 +377,77 @@ async def test_oauth_is_refused_where_no_client_is_configured(app, client):
                 select(AuthorizationSession).where(AuthorizationSession.platform_id == "gemini")
             )
         ) is None
+
+
+# --- the authorization bound to the browser that started it (RFC 6749 §10.12, RFC 9700 §4.7):
+# a callback from any other browser — someone who learned a pending `state` and sends their own
+# code with it — binds nothing until the session's owner, signed in, confirms.
+
+
+@pytest.fixture
+async def other_browser(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def accounts(client, auth) -> list[dict]:
+    return (await client.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
+
+
+async def test_initiate_sets_an_httponly_samesite_lax_cookie_for_the_callback(app, client, acme):
+    auth = await new_user(app)
+    response = await client.post(
+        "/api/v1/oauth/initiate", headers=auth,
+        json={"platform": "acme", "account_name": "a", "method": "oauth"},
+    )  # fmt: skip
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/api/v1/oauth/callback" in cookie
+    assert response.json()["data"]["state"] not in response.headers["set-cookie"]
+
+
+async def test_a_code_sent_from_another_browser_binds_nothing_until_the_owner_confirms(
+    app, client, acme, other_browser
+):
+    alice, mallory = await new_user(app), await new_user(app)
+    started = await start(client, alice, "oauth")
+    # Mallory, who learned alice's pending state, brings a code back in her own browser.
+    page = await callback(other_browser, follow_as_browser(started["auth_url"]))
+    assert page.status_code == 200 and "Confirm the authorization" in page.text
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert await accounts(client, alice) == []
+    held = await client.get(f"/api/v1/oauth/sessions/{started['state']}", headers=alice)
+    assert held.json()["data"]["status"] == "needs_user_action"
+    assert held.json()["data"]["reason"] == "confirm"
+    # Nobody but alice can confirm, and the state cannot be used again meanwhile.
+    refused = await other_browser.post(
+        f"/api/v1/oauth/sessions/{started['state']}/confirm", headers=mallory
+    )
+    assert refused.status_code == 400 and refused.json()["error_code"] == "invalid_state"
+    replay = await callback(client, follow_as_browser(started["auth_url"]))
+    assert replay.status_code == 400
+    assert await accounts(client, alice) == []
+    # Alice confirms (an authorization she started from the API alone, say): bound.
+    confirmed = await client.post(
+        f"/api/v1/oauth/sessions/{started['state']}/confirm", headers=alice
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["data"]["status"] == "completed"
+    assert len(await accounts(client, alice)) == 1
+
+
+async def test_a_session_waiting_for_confirmation_expires_unbound(app, client, acme, other_browser):
+    alice = await new_user(app)
+    started = await start(client, alice, "oauth")
+    await callback(other_browser, follow_as_browser(started["auth_url"]))
+    async with app_context(app).factory() as session:
+        await session.execute(
+            update(AuthorizationSession)
+            .where(AuthorizationSession.state == started["state"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    late = await client.post(f"/api/v1/oauth/sessions/{started['state']}/confirm", headers=alice)
+    assert late.status_code == 400
+    assert await accounts(client, alice) == []

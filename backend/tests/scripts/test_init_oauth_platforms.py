@@ -103,3 +103,73 @@ def test_an_invalid_file_is_refused_with_a_reason(tmp_path):
     assert result.returncode == 2
     assert "Invalid platform file" in result.stderr and "platform_id" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SEED_EXAMPLE = {  # the seed's own "平台配置示例", as written there
+    "platform_id": "qwen",
+    "platform_name": "通义千问",
+    "oauth_config": {
+        "auth_url": "https://dashscope.aliyun.com",
+        "login_selectors": {
+            "username_input": "input[name='username']",
+            "password_input": "input[name='password']",
+            "submit_button": "button[type='submit']",
+        },
+        "cookie_names": ["session_id", "auth_token"],
+    },
+    "litellm_config": {
+        "provider": "qwen",
+        "api_base": "https://dashscope.aliyuncs.com/compatible-mode/v1",
+        "default_model": "qwen-turbo",
+        "available_models": ["qwen-turbo", "qwen-plus", "qwen-max"],
+    },
+    "quota_config": {"daily_limit": 1000000, "rate_limit": 60},
+}
+
+
+async def test_the_seeds_example_merges_key_by_key_and_its_provider_is_an_alias(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    await migrate_async(url)
+    run(url)
+    shipped = (await platforms(url))["qwen"]
+    seed_file = tmp_path / "seed.json"
+    seed_file.write_text(json.dumps(SEED_EXAMPLE, ensure_ascii=False))
+
+    loaded = run(url, "--file", str(seed_file))
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert "updated: qwen" in loaded.stdout
+    assert "litellm_config.available_models" in loaded.stdout  # what changed, by name
+    assert "oauth_config.login_methods" not in loaded.stdout
+    stored = (await platforms(url))["qwen"]
+    assert stored.litellm_config["provider"] == "dashscope"  # the seed's name, resolved
+    assert stored.litellm_config["available_models"] == ["qwen-turbo", "qwen-plus", "qwen-max"]
+    assert stored.oauth_config["login_methods"] == shipped.oauth_config["login_methods"]
+    assert stored.oauth_config["key_page_url"] == shipped.oauth_config["key_page_url"]
+    assert stored.litellm_config["validate"] == shipped.litellm_config["validate"]
+    assert "unchanged: 1" in run(url, "--file", str(seed_file)).stdout
+
+    replaced = run(url, "--file", str(seed_file), "--replace")
+    assert "oauth_config.login_methods" in replaced.stdout
+    assert (await platforms(url))["qwen"].oauth_config == SEED_EXAMPLE["oauth_config"]
+
+
+async def test_a_provider_litellm_cannot_serve_is_refused_with_the_valid_names(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    await migrate_async(url)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(NEW_PLATFORM | {"litellm_config": {
+        **NEW_PLATFORM["litellm_config"], "provider": "acme-cloud"}}))  # fmt: skip
+    result = run(url, "--file", str(bad))
+    assert result.returncode == 2
+    assert "Unknown provider 'acme-cloud'" in result.stderr
+    assert "dashscope" in result.stderr and "qwen → dashscope" in result.stderr
+    assert "acme" not in await platforms(url)
+
+
+def test_the_providers_known_without_litellm_are_litellms():
+    from app.core.llm import start_import
+    from app.services.providers import SEED_ALIASES, SHIPPED_PROVIDERS, litellm_providers
+
+    known = litellm_providers(start_import().result())
+    assert known >= SHIPPED_PROVIDERS and set(SEED_ALIASES.values()) <= known

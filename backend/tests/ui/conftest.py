@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -86,7 +87,7 @@ def console_platform(
         "oauth_config": {
             "login_methods": ["browser"],
             "auth_url": login_url,
-            "allowed_domains": ["127.0.0.1"],
+            "allowed_domains": [urlsplit(login_url).netloc],
             "login_selectors": {
                 "username_input": "input[name='username']",
                 "password_input": "input[name='password']",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.api.deps import AdminUser, SessionDep
+from app.api.deps import AdminUser, AppDep, SessionDep
 from app.api.v1.alerts import BeforeId, Limit, StateQuery
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
@@ -22,6 +22,7 @@ from app.schemas.alert import AlertOut
 from app.schemas.common import Envelope, ok
 from app.services import audit, platforms, users
 from app.services.alerts import store as alert_store
+from app.services.providers import litellm_providers, with_canonical_provider
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -57,16 +58,22 @@ async def list_platform_configs(
     summary="Add or replace a platform's config",
 )
 async def save_platform_config(
-    platform_id: PlatformId, body: PlatformConfigEdit, session: SessionDep, admin: AdminUser
+    platform_id: PlatformId,
+    body: PlatformConfigEdit,
+    session: SessionDep,
+    admin: AdminUser,
+    ctx: AppDep,
 ) -> Envelope[PlatformConfigOut]:
     if body.platform_id != platform_id:
         raise BadRequest(
             f"The body names platform {body.platform_id!r} but the path names {platform_id!r}."
         )
-    row = await platforms.save_platform(session, body)
+    litellm = await ctx.call_path.llm.module()
+    entry = with_canonical_provider(body, lambda: litellm_providers(litellm))
+    row, changed = await platforms.save_platform(session, entry, ctx.store.cipher)
     audit.record(
         session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
-        detail={"is_enabled": body.is_enabled},
+        detail={"changes": changed},
     )  # fmt: skip
     return ok(_out(row))
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import AppDep, ModelCaller
-from app.api.openai_v1 import SSE_HEADERS, STREAMED_ANSWER
+from app.api.openai_v1 import SSE_HEADERS, STREAMED_ANSWER, CacheControl, cache_headers
 from app.schemas.chat import ChatCompletionOut, SeedChatRequest
 from app.schemas.common import Envelope
 
@@ -24,12 +24,18 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
     responses=STREAMED_ANSWER,
     summary="Call a model with your accounts (fails over between them)",
 )
-async def chat_completions(body: SeedChatRequest, caller: ModelCaller, ctx: AppDep) -> Response:
+async def chat_completions(
+    body: SeedChatRequest, caller: ModelCaller, ctx: AppDep, cache_control: CacheControl = None
+) -> Response:
     proxy = ctx.call_path
-    call = await proxy.prepare(caller.id, body, platform_id=body.platform)
+    call = await proxy.prepare(
+        caller.id, body, platform_id=body.platform, cache_control=cache_control
+    )
     if body.stream:
         events = await proxy.open_stream(call)
         return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
-    completion = await proxy.complete(call)
-    envelope = {"code": 200, "message": "success", "data": completion}
-    return Response(orjson.dumps(envelope), media_type="application/json")
+    answer = await proxy.answer(call)
+    envelope = {"code": 200, "message": "success", "data": answer.body}
+    return Response(
+        orjson.dumps(envelope), media_type="application/json", headers=cache_headers(answer)
+    )

@@ -7,11 +7,12 @@ reaches from the platform: there the server-side `state` names the user.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from app.api.callback_page import render_callback_page
+from app.api.callback_page import render_callback_page, render_confirm_page
 from app.api.deps import AppDep, CurrentUser, SessionDep
 from app.api.errors import ENVELOPE_ERRORS
 from app.core.errors import AppError
@@ -27,7 +28,7 @@ from app.schemas.oauth import (
 )
 from app.schemas.platform import PlatformOut
 from app.services import platforms
-from app.services.oauth import authorization_sessions, oauth_service
+from app.services.oauth import authorization_sessions, browser_binding, oauth_service
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -67,8 +68,17 @@ async def initiate(
     session: SessionDep,
     ctx: AppDep,
     user: CurrentUser,
+    response: Response,
 ) -> Envelope[InitiateResult]:
-    return ok(await oauth_service.initiate(ctx, session, user, body))
+    result = await oauth_service.initiate(ctx, session, user, body)
+    if result.state and result._browser_binding:
+        callback = urlsplit(ctx.settings.oauth_callback_url)
+        response.set_cookie(
+            browser_binding.cookie_name(result.state), result._browser_binding,
+            max_age=ctx.settings.oauth_state_expire, path=callback.path or "/",
+            secure=callback.scheme == "https", httponly=True, samesite="lax",
+        )  # fmt: skip
+    return ok(result)
 
 
 @router.get(
@@ -79,20 +89,36 @@ async def initiate(
 )
 async def callback(
     ctx: AppDep,
+    request: Request,
     state: Annotated[str, Query(max_length=128)] = "",
     code: Annotated[str | None, Query(max_length=4096)] = None,
     error: Annotated[str | None, Query(max_length=256)] = None,
     error_description: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> HTMLResponse:
     try:
+        binding = request.cookies.get(browser_binding.cookie_name(state))
         outcome = await authorization_sessions.handle_callback(
-            ctx, state, code, error, error_description
+            ctx, state, code, error, error_description, binding
         )
     except AppError as exc:
         return render_callback_page(ok=False, message=exc.message, status_code=exc.status_code)
+    if outcome.awaiting_confirmation:
+        return render_confirm_page(state, outcome.message)
     return render_callback_page(
         ok=outcome.ok, message=outcome.message, account_id=outcome.account_id
     )
+
+
+@router.post(
+    "/sessions/{state}/confirm",
+    response_model=Envelope[SessionOut],
+    summary="Confirm an OAuth authorization that finished in another browser",
+)
+async def confirm_session(
+    state: State, session: SessionDep, ctx: AppDep, user: CurrentUser
+) -> Envelope[SessionOut]:
+    await authorization_sessions.confirm(ctx, user, state)
+    return ok(await authorization_sessions.get_status(session, user, state))
 
 
 @router.get(

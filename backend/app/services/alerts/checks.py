@@ -139,17 +139,21 @@ async def _usernames(session: AsyncSession, user_ids: set[int]) -> dict[int, str
     return {user_id: username for user_id, username in rows}
 
 
+def expired_condition(account: AccountHealth, username: str) -> Condition:
+    return Condition(
+        "account_expired",
+        f"account:{account.account_id}",
+        f"{account.platform_name} account “{account.account_name or account.account_id}” "
+        f"(#{account.account_id}) of {username} has expired: refresh it or bind it again.",
+        platform_id=account.platform_id,
+        user_id=account.user_id,
+        account_id=account.account_id,
+    )
+
+
 def _expired(health: Iterable[AccountHealth], names: dict[int, str]) -> dict[str, Condition]:
     conditions = (
-        Condition(
-            "account_expired",
-            f"account:{h.account_id}",
-            f"{h.platform_name} account “{h.account_name or h.account_id}” (#{h.account_id}) of "
-            f"{names.get(h.user_id, h.user_id)} has expired: refresh it or bind it again.",
-            platform_id=h.platform_id,
-            user_id=h.user_id,
-            account_id=h.account_id,
-        )
+        expired_condition(h, str(names.get(h.user_id, h.user_id)))
         for h in health
         if h.state == "expired"
     )

@@ -15,6 +15,7 @@ from typing import Literal
 import httpx
 
 from app.core.metrics import ALERT_NOTIFICATIONS
+from app.core.outbound import AddressRefused
 from app.models import Alert
 from app.schemas.alert import AlertEvent, AlertOut
 
@@ -78,6 +79,9 @@ async def _post(http: httpx.AsyncClient, url: str, body: dict[str, object]) -> b
         except httpx.HTTPError as exc:
             logger.warning("alert webhook unreachable: %s", type(exc).__name__)
             continue
+        except AddressRefused:
+            logger.warning("alert webhook refused: its host resolves to a private address")
+            return False
         if response.is_success:
             return True
         logger.warning("alert webhook answered %s", response.status_code)

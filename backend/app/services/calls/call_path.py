@@ -45,7 +45,7 @@ from app.services.calls import (
 )
 from app.services.calls import native as natives
 from app.services.calls.admission import Admission
-from app.services.calls.answer_cache import AnswerCache
+from app.services.calls.answer_cache import Answer, AnswerCache, cache_use
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.failover import Failover
 from app.services.calls.native import NativeCall
@@ -97,7 +97,11 @@ class CallPath:
             await self._pool.close()
 
     async def prepare(
-        self, user_id: int, request: ChatCompletionRequest, platform_id: str | None = None
+        self,
+        user_id: int,
+        request: ChatCompletionRequest,
+        platform_id: str | None = None,
+        cache_control: str | None = None,
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
         platforms = await self.admission.cache.platforms(self.ctx.factory)
@@ -109,24 +113,30 @@ class CallPath:
             platform=found.platform,
             model=found.model,
             messages=request.messages,
-            params=request.litellm_params(),
+            params=(params := request.litellm_params()),
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
+            cache=cache_use(request.messages, params, request.cache, cache_control),
         )
 
     # --- the two ways to call ---
 
     async def complete(self, call: ChatCall) -> dict[str, Any]:
-        """A whole `chat.completion` (from the answer cache when an identical one is there)."""
+        """A whole `chat.completion`."""
+        return (await self.answer(call)).body
+
+    async def answer(self, call: ChatCall) -> Answer:
+        """A whole `chat.completion`, from the answer cache when the call may be served from it
+        and an identical one is there."""
         cache_key = None
-        if self.answers is not None:
+        if self.answers is not None and call.cache.write:
             request = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
             cache_key = self.answers.key(
                 call.user_id, call.platform.platform_id, call.model, request
             )
-            cached = self.answers.get(cache_key)
+            cached = self.answers.get(cache_key, call.cache.max_age_s) if call.cache.read else None
             if cached is not None:
-                return cached
+                return Answer(cached, from_cache=True)
         acompletion = await self._acompletion(call)
 
         async def attempt(chosen: Attempt) -> Any:
@@ -139,8 +149,8 @@ class CallPath:
         await self._book(call, chosen, tokens)
         body = responses.completion_body(response, tokens)
         if cache_key is not None and self.answers is not None:
-            self.answers.put(cache_key, body)
-        return body
+            self.answers.put(cache_key, body, call.cache.ttl_s)
+        return Answer(body)
 
     async def open_stream(
         self, call: ChatCall, format: StreamFormat | None = None
@@ -218,7 +228,7 @@ class CallPath:
 
     def _lean_pool(self) -> aiohttp.ClientSession:
         if self._pool is None:  # made in the event loop that uses it
-            self._pool = passthrough.pool()
+            self._pool = passthrough.pool(self.ctx.outbound.resolver())
         return self._pool
 
     async def _acompletion(self, call: ChatCall) -> Callable[..., Awaitable[Any]]:
@@ -244,8 +254,11 @@ class CallPath:
         if target.extra_headers:
             arguments["extra_headers"] = dict(target.extra_headers)
         litellm_config = call.platform.litellm_config
-        if call.extra_body and litellm_config.get("provider") not in _OWN_WIRE:
-            arguments["extra_body"] = dict(call.extra_body)
+        if litellm_config.get("provider") not in _OWN_WIRE:
+            # `user` as it is: litellm drops it for providers it thinks lack it.
+            extra = {**_passed(call.params), **call.extra_body}
+            if extra:
+                arguments["extra_body"] = extra
         if stream:
             arguments["stream"] = True
             if litellm_config.get("stream_usage", True):
@@ -325,6 +338,10 @@ class CallPath:
             return TokenUsage(int(prompt), int(answer))
 
         return await anyio.to_thread.run_sync(count)
+
+
+def _passed(params: dict[str, Any]) -> dict[str, Any]:
+    return {"user": params["user"]} if "user" in params else {}
 
 
 async def _first_answer(

@@ -23,6 +23,7 @@ from app.core.database import session_scope, utcnow
 from app.models import OAuthAccount, PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import QUEUEING, Admission, Admitted
+from app.services.calls.answer_cache import NO_CACHE, CacheUse
 from app.services.calls.selection import Availability
 from app.services.context import AppContext
 from app.services.oauth.adapters import create_adapter
@@ -46,6 +47,8 @@ class ChatCall:
     """Parameters OpenAI does not define, passed to OpenAI-format platforms as they are."""
     include_usage: bool = False
     """Streams: the caller asked for the final usage chunk."""
+    cache: CacheUse = NO_CACHE
+    """Whether the answer may come from, and go into, the answer cache."""
 
 
 @dataclass

@@ -21,6 +21,7 @@ import anyio
 
 from app.core.database import session_scope
 from app.core.errors import AppError
+from app.core.outbound import AddressRefused
 from app.services import alerts
 from app.services.calls import account_state, monitoring, refusals
 from app.services.calls.admission import Admission
@@ -71,6 +72,7 @@ class Failover:
                 break
             if failures:
                 monitoring.failed_over(call.platform)
+            await self._check_address(chosen)
             try:
                 answer = await attempt(chosen)
             except Exception as exc:
@@ -90,6 +92,14 @@ class Failover:
         outcome = failures[-1].kind if failures else "no_account"
         monitoring.call_ended(call.platform, call.model, outcome, started, stream)
         raise await self._give_up(call, failures, transient)
+
+    async def _check_address(self, chosen: Attempt) -> None:
+        """A platform at a refused address is a configuration fault: said, not failed over."""
+        try:
+            await self.ctx.outbound.check_url(chosen.target.api_base)
+        except AddressRefused:
+            await self.admission.withdraw_committed(chosen.admitted)
+            raise
 
     async def _failed(
         self,
@@ -129,11 +139,12 @@ class Failover:
 
     async def _mark_expired(self, call: ChatCall, account_id: int, failure: Classified) -> None:
         reason = (
-            f"{call.platform.platform_name} rejected the credential ({failure.message}); "
-            "refresh the account or bind it again."
+            f"{call.platform.platform_name} refused the credential ({failure.message}); "
+            "bind the account again."
         )
         async with session_scope(self.ctx.factory) as session:
             await account_state.mark_expired(session, call.user_id, account_id, reason)
+        await alerts.account_expired(self.ctx, call.user_id, account_id)
 
     async def _give_up(
         self, call: ChatCall, failures: list[Classified], transient: Availability

@@ -19,6 +19,7 @@ from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import orjson
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from app.models import PlatformConfig
@@ -39,12 +40,13 @@ def eligible(platform: PlatformConfig) -> bool:
     return config.get("provider") in LEAN_PROVIDERS and config.get("lean_path", True) is not False
 
 
-def pool() -> aiohttp.ClientSession:
+def pool(resolver: AbstractResolver) -> aiohttp.ClientSession:
     """The lean path's connections. Not `trust_env`: with it aiohttp reads the environment and
     ~/.netrc in a thread on every request; `proxy_for` reads the environment once per host.
     No cap on connections (aiohttp's default is 100): each is a call in flight, and a stream can
-    last minutes, so a cap would hold back calls the service has already taken."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    last minutes, so a cap would hold back calls the service has already taken. `resolver`
+    refuses private addresses unless OUTBOUND_ALLOW_PRIVATE (app/core/outbound.py)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, resolver=resolver))
 
 
 @functools.lru_cache(maxsize=64)

@@ -5,7 +5,10 @@ platform and the reason, with the status an OpenAI client acts on.
     every account out of quota or resting      429 with Retry-After (until the first is back)
     every account taken by other calls         429 with Retry-After
     every attempt failed otherwise             503
-    no usable account at all                   400: bind, enable or refresh one
+    no usable account at all                   400: bind, enable or refresh one — the same
+                                               answer on the call that found the platform
+                                               refusing the last credential and every later one
+                                               (`account_expired` when all must be bound again)
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def nothing_left(
             return _resting(name, found, retry_s, found.waiting_until)
         return _no_account(name, found)
     last = failures[-1]
+    if last.kind == "auth_expired" and not found.usable and found.waiting_until is None:
+        return _no_account(name, found)  # not "try again later": nothing left will answer
     waiting = not found.usable and found.waiting_until is not None
     if waiting and found.waiting_until and last.kind in ("quota_exhausted", "rate_limited"):
         return _resting(name, found, retry_s, found.waiting_until, last)
@@ -112,6 +117,13 @@ def _no_account(name: str, found: Availability) -> AppError:
         return BadRequest(
             f"You have no {name} account: bind one with POST /api/v1/oauth/initiate.",
             code="no_account",
+        )
+    if found.expired and not found.disabled:
+        reason = found.expired[0].status_reason
+        return BadRequest(
+            f"Your {name} account{'s' if len(found.expired) > 1 else ''} must be bound again: "
+            f"{reason or 'its credential expired'}",
+            code="account_expired",
         )
     parts = []
     if found.disabled:

@@ -11,10 +11,12 @@ from typing import Any
 
 import orjson
 
-from app.services.calls.usage import TokenUsage
+from app.services.calls.usage import TokenUsage, usage_of
 
 DONE = b"data: [DONE]\n\n"
-_EXTRA_MESSAGE_FIELDS = ("reasoning_content",)
+_EXTRA_MESSAGE_FIELDS = ("reasoning_content", "refusal")
+_KEPT_FIELDS = ("system_fingerprint", "service_tier")
+"""What an answer and its chunks say of how they were made, kept as the platform said it."""
 
 
 def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
@@ -43,10 +45,15 @@ def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
         "choices": choices,
         "usage": usage_body(usage),
     }
-    fingerprint = getattr(response, "system_fingerprint", None)
-    if fingerprint:
-        body["system_fingerprint"] = fingerprint
+    _keep(response, body)
     return body
+
+
+def _keep(source: Any, body: dict[str, Any]) -> None:
+    for name in _KEPT_FIELDS:
+        value = getattr(source, name, None)
+        if isinstance(value, str) and value:
+            body[name] = value
 
 
 def chunk_body(chunk: Any, *, with_usage: bool) -> dict[str, Any] | None:
@@ -81,10 +88,9 @@ def chunk_body(chunk: Any, *, with_usage: bool) -> dict[str, Any] | None:
         "model": chunk.model,
         "choices": choices,
     }
+    _keep(chunk, body)
     if usage is not None and with_usage:
-        body["usage"] = usage_body(
-            TokenUsage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
-        )
+        body["usage"] = usage_body(usage_of(chunk) or TokenUsage(0, 0))
     return body
 
 
@@ -120,12 +126,16 @@ def chunk_text(chunk: Any) -> str:
     return "".join(getattr(c.delta, "content", None) or "" for c in chunk.choices)
 
 
-def usage_body(usage: TokenUsage) -> dict[str, int]:
-    return {
+def usage_body(usage: TokenUsage) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
     }
+    if usage.cached_tokens or usage.reasoning_tokens:
+        body["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
+        body["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    return body
 
 
 def sse(body: dict[str, Any]) -> bytes:

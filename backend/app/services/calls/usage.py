@@ -1,4 +1,5 @@
-"""Recording what each call used: tokens per account, model and quota day, and `last_used_at`.
+"""Recording what each call used: tokens per account, model and quota day, and on the account
+`last_used_at` and the seed's `quota_used`.
 
 Counters are bumped with one upsert (INSERT … ON CONFLICT / ON DUPLICATE KEY UPDATE adding to the
 stored values), so concurrent calls on one account never lose an increment and no row needs to
@@ -11,20 +12,33 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.upsert import upsert
-from app.models import AccountUsage, OAuthAccount, PlatformConfig
+from app.models import AccountQuotaDay, AccountUsage, OAuthAccount, PlatformConfig
 from app.schemas.usage import UsageRowOut
+from app.services.quota.quota_clock import quota_day
 
-_COUNTERS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests", "failures")
+_COUNTERS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "requests",
+    "failures",
+)
 
 
 @dataclass(frozen=True)
 class TokenUsage:
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
+    """Of the prompt's tokens, those the platform read from its prompt cache."""
+    reasoning_tokens: int = 0
+    """Of the answer's tokens, those the model spent thinking."""
 
     @property
     def total_tokens(self) -> int:
@@ -40,7 +54,16 @@ def usage_of(obj: Any) -> TokenUsage | None:
     completion = int(getattr(usage, "completion_tokens", 0) or 0)
     if prompt == 0 and completion == 0:
         return None
-    return TokenUsage(prompt, completion)
+    cached = _detail(usage, "prompt_tokens_details", "cached_tokens")
+    reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens")
+    return TokenUsage(prompt, completion, cached, reasoning)
+
+
+def _detail(usage: Any, part: str, name: str) -> int:
+    details = getattr(usage, part, None)
+    if isinstance(details, dict):
+        return int(details.get(name) or 0)
+    return int(getattr(details, name, 0) or 0)
 
 
 async def add(
@@ -59,6 +82,8 @@ async def add(
         "prompt_tokens": usage.prompt_tokens if usage else 0,
         "completion_tokens": usage.completion_tokens if usage else 0,
         "total_tokens": usage.total_tokens if usage else 0,
+        "cached_tokens": usage.cached_tokens if usage else 0,
+        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
         "requests": requests,
         "failures": failures,
     }
@@ -90,13 +115,51 @@ class LastUsed:
         return True
 
 
-async def mark_used(session: AsyncSession, account_id: int, now: datetime) -> None:
+def _used_on(day: date) -> Any:
+    """The account's used tokens on `day` (0 when none), as a subquery of an UPDATE of it."""
+    used = (
+        select(AccountQuotaDay.used_tokens)
+        .where(AccountQuotaDay.account_id == OAuthAccount.id, AccountQuotaDay.day == day)
+        .scalar_subquery()
+    )
+    return func.coalesce(used, 0)
+
+
+async def mark_used(
+    session: AsyncSession, account_id: int, day: date, now: datetime | None
+) -> None:
+    """The seed's `oauth_accounts.quota_used` set to the account's tokens on its quota day (the
+    ledger's figure, just written in this transaction), and `last_used_at` when `now` is given:
+    one statement, written with the books."""
+    values: dict[str, Any] = {"quota_used": _used_on(day)}
+    if now is not None:
+        values["last_used_at"] = now
     await session.execute(
         update(OAuthAccount)
         .where(OAuthAccount.id == account_id)
-        .values(last_used_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+async def align_quota_used(session: AsyncSession, now: datetime) -> int:
+    """Every account's `quota_used` set to its tokens on its platform's current quota day where
+    it is not: a new quota day starts at 0 before any call is booked on it (the sweeper's
+    round, one statement per platform)."""
+    aligned = 0
+    for platform in list(await session.scalars(select(PlatformConfig))):
+        day = quota_day(platform, now)
+        result = await session.execute(
+            update(OAuthAccount)
+            .where(
+                OAuthAccount.platform_id == platform.platform_id,
+                OAuthAccount.quota_used != _used_on(day),
+            )
+            .values(quota_used=_used_on(day))
+            .execution_options(synchronize_session=False)
+        )
+        aligned += int(getattr(result, "rowcount", 0) or 0)
+    return aligned
 
 
 async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[UsageRowOut]:
@@ -119,6 +182,8 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
             prompt_tokens=row.prompt_tokens,
             completion_tokens=row.completion_tokens,
             total_tokens=row.total_tokens,
+            cached_tokens=row.cached_tokens,
+            reasoning_tokens=row.reasoning_tokens,
             requests=row.requests,
             failures=row.failures,
         )

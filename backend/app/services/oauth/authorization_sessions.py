@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import session_scope, utcnow
@@ -23,9 +23,9 @@ from app.core.errors import AppError, BadRequest, NotFound
 from app.core.metrics import AUTHORIZATION_SESSIONS
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult, SessionOut
-from app.services import audit
+from app.services import audit, platform_secrets
 from app.services.context import AppContext
-from app.services.oauth import oauth2_client
+from app.services.oauth import browser_binding, oauth2_client
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import BoundCredential
@@ -38,6 +38,11 @@ def seal(ctx: AppContext, state: str, data: dict[str, Any]) -> str:
     return ctx.store.cipher.encrypt(
         orjson.dumps(data).decode(), f"authorization_sessions.secret:{state}"
     )
+
+
+def without_screenshot(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A session that ended keeps no picture of the login page (browser_sessions)."""
+    return {k: v for k, v in detail.items() if k != "screenshot"} if detail else detail
 
 
 def unseal(ctx: AppContext, row: AuthorizationSession) -> dict[str, Any]:
@@ -53,9 +58,10 @@ def client_config(
 ) -> oauth2_client.OAuthClientConfig:
     return oauth2_client.OAuthClientConfig.for_method(
         platform.platform_name,
-        platform.oauth_config,
+        platform_secrets.opened(ctx.store.cipher, platform.platform_id, platform.oauth_config),
         method,
         timeout_s=ctx.settings.outbound_timeout,
+        outbound=ctx.outbound,
     )
 
 
@@ -77,6 +83,7 @@ async def start_oauth(
     auth_url, verifier = oauth2_client.authorization_url(
         config, ctx.settings.oauth_callback_url, state
     )
+    binding, binding_hash = browser_binding.new_binding()
     session.add(
         AuthorizationSession(
             state=state,
@@ -88,10 +95,13 @@ async def start_oauth(
             expires_at=utcnow() + timedelta(seconds=ctx.settings.oauth_state_expire),
             secret=seal(ctx, state, {"code_verifier": verifier}),
             detail={"auth_url": auth_url, "settings": account_settings(request)},
+            browser_binding=binding_hash,
         )
     )
     await session.flush()
-    return InitiateResult(auth_url=auth_url, state=state)
+    result = InitiateResult(auth_url=auth_url, state=state)
+    result._browser_binding = binding
+    return result
 
 
 async def get_status(session: AsyncSession, user: User, state: str) -> SessionOut:
@@ -141,6 +151,7 @@ class CallbackOutcome:
     ok: bool
     message: str
     account_id: int | None = None
+    awaiting_confirmation: bool = False
 
 
 UNFINISHED = ("pending", "needs_user_action", "completing")
@@ -160,6 +171,19 @@ async def end_overdue(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def prune_ended(session: AsyncSession, before: datetime) -> int:
+    """Delete the sessions that ended before `before` (OAUTH_SESSION_RETENTION_SECONDS ago)."""
+    result = await session.execute(
+        delete(AuthorizationSession)
+        .where(
+            AuthorizationSession.status.not_in(UNFINISHED),
+            AuthorizationSession.updated_at < before,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class InvalidState(BadRequest):
     code = "invalid_state"
 
@@ -170,20 +194,25 @@ class _Claimed:
 
     platform: PlatformConfig | None
     verifier: str | None
+    code: str | None
+    """The code held for the owner's confirmation (browser_binding), if any."""
     settings: dict[str, Any]
     user_id: int
     account_name: str
 
 
-async def _claim(ctx: AppContext, state: str) -> _Claimed:
-    """Claim a pending OAuth session once (a conditional UPDATE: a replayed callback loses)."""
+async def _claim(
+    ctx: AppContext, state: str, *, status: str = "pending", owner: int | None = None
+) -> _Claimed:
+    """Claim an OAuth session in `status` once (a conditional UPDATE: a replayed callback
+    loses); with `owner`, only that user's."""
     now = utcnow()
     async with session_scope(ctx.factory) as session:
         row = await session.get(AuthorizationSession, state)
-        if row is None or row.method != "oauth":
+        if row is None or row.method != "oauth" or owner not in (None, row.user_id):
             raise InvalidState("Unknown authorization state: start the authorization again.")
         if row.expires_at < now:
-            if row.status == "pending":
+            if row.status == status:
                 row.status, row.error = (
                     "expired",
                     "The authorization expired before it was finished.",
@@ -191,7 +220,7 @@ async def _claim(ctx: AppContext, state: str) -> _Claimed:
             raise InvalidState("This authorization has expired: start it again.")
         claimed = await session.execute(
             update(AuthorizationSession)
-            .where(AuthorizationSession.state == state, AuthorizationSession.status == "pending")
+            .where(AuthorizationSession.state == state, AuthorizationSession.status == status)
             .values(status="completing")
             .execution_options(synchronize_session=False)
         )
@@ -200,9 +229,11 @@ async def _claim(ctx: AppContext, state: str) -> _Claimed:
         platform = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == row.platform_id)
         )
+        sealed = unseal(ctx, row)
         return _Claimed(
             platform,
-            unseal(ctx, row).get("code_verifier"),
+            sealed.get("code_verifier"),
+            sealed.get("code"),
             dict((row.detail or {}).get("settings") or {}),
             row.user_id,
             row.account_name,
@@ -215,9 +246,41 @@ async def handle_callback(
     code: str | None,
     error: str | None,
     error_description: str | None,
+    binding: str | None = None,
 ) -> CallbackOutcome:
-    """Finish an OAuth authorization: claim the state once, exchange the code, save the account."""
-    claimed = await _claim(ctx, state)
+    """Finish an OAuth authorization: claim the state once, exchange the code, save the account.
+    Reached without the cookie of the browser that started it, the code waits for its owner's
+    confirmation instead (browser_binding)."""
+    if code and not error and not await browser_binding.is_bound_here(ctx, state, binding):
+        return await _hold_for_confirmation(ctx, state, code)
+    return await _exchange(ctx, state, await _claim(ctx, state), code, error)
+
+
+async def confirm(ctx: AppContext, user: User, state: str) -> CallbackOutcome:
+    """The owner's go-ahead for a code that reached the callback from another browser."""
+    claimed = await _claim(ctx, state, status=browser_binding.AWAITING, owner=user.id)
+    return await _exchange(ctx, state, claimed, claimed.code, None)
+
+
+async def _hold_for_confirmation(ctx: AppContext, state: str, code: str) -> CallbackOutcome:
+    async with ctx.factory() as session:
+        row = await session.get(AuthorizationSession, state)
+    if row is None or row.method != "oauth":
+        raise InvalidState("Unknown authorization state: start the authorization again.")
+    detail = (row.detail or {}) | {"reason": browser_binding.CONFIRM_REASON}
+    sealed = seal(ctx, state, unseal(ctx, row) | {"code": code})
+    if not await browser_binding.park(ctx, state, sealed, detail):
+        raise InvalidState("This authorization was already used or has expired: start a new one.")
+    return CallbackOutcome(
+        False,
+        "This browser did not start the authorization: its owner, signed in, must confirm it.",
+        awaiting_confirmation=True,
+    )
+
+
+async def _exchange(
+    ctx: AppContext, state: str, claimed: _Claimed, code: str | None, error: str | None
+) -> CallbackOutcome:
     platform, verifier = claimed.platform, claimed.verifier
     if platform is None:
         return await fail(
@@ -293,6 +356,7 @@ async def complete(
         row = await session.get(AuthorizationSession, state)
         if row is not None:
             row.status, row.account_id, row.secret = "completed", account.id, None
+            row.detail = without_screenshot(row.detail)
         audit.record(
             session, "account.create", user_id=user_id, target=f"account:{account.id}",
             detail={"platform": platform.platform_id, "method": method},
@@ -311,6 +375,7 @@ async def fail(
         row = await session.get(AuthorizationSession, state)
         if row is not None:
             row.status, row.error, row.secret = status, failure[:500], None
+            row.detail = without_screenshot(row.detail)
             audit.record(
                 session, "authorization.end", user_id=row.user_id,
                 target=f"platform:{row.platform_id}", outcome=status,

@@ -18,6 +18,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from app.core.database import utcnow
 from app.core.errors import UnsupportedMethod
+from app.core.outbound import OutboundGuard
 from app.services.oauth.adapters.base import PlatformUnreachable
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -35,10 +36,18 @@ class OAuthClientConfig:
     authorize_params: tuple[tuple[str, str], ...] = ()
     """Extra authorization parameters, e.g. Google's access_type=offline."""
     timeout_s: float = 30.0
+    outbound: OutboundGuard | None = None
+    """Checks the address of every request to the authorization server."""
 
     @classmethod
     def for_method(
-        cls, platform_name: str, oauth_config: dict[str, Any], method: str, *, timeout_s: float
+        cls,
+        platform_name: str,
+        oauth_config: dict[str, Any],
+        method: str,
+        *,
+        timeout_s: float,
+        outbound: OutboundGuard | None = None,
     ) -> OAuthClientConfig:
         """The client config for `method` ("oauth", "device" or "refresh"), or why it cannot
         be used."""
@@ -63,6 +72,7 @@ class OAuthClientConfig:
             use_pkce=bool(oauth_config.get("use_pkce", True)),
             authorize_params=tuple((oauth_config.get("authorize_params") or {}).items()),
             timeout_s=timeout_s,
+            outbound=outbound,
         )
 
 
@@ -101,6 +111,7 @@ def _client(config: OAuthClientConfig, redirect_uri: str | None = None) -> Async
         token_endpoint=config.token_endpoint,
         code_challenge_method="S256" if config.use_pkce else None,
         timeout=config.timeout_s,
+        event_hooks=config.outbound.httpx_hooks() if config.outbound else None,
     )
 
 

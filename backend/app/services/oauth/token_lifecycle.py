@@ -24,7 +24,9 @@ from app.core.config import Settings
 from app.core.crypto import DecryptionError
 from app.core.database import session_scope, utcnow
 from app.core.metrics import CREDENTIAL_RENEWALS
+from app.core.outbound import OutboundGuard
 from app.models import OAuthAccount, PlatformConfig
+from app.services import platform_secrets
 from app.services.oauth import oauth2_client
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import (
@@ -69,6 +71,7 @@ class CredentialRenewer:
         self.store = store
         self.http = http
         self.browser_pool = browser_pool
+        self.outbound = OutboundGuard(allow_private=settings.allows_private_outbound)
         self._local: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last: dict[int, tuple[float, RenewalOutcome]] = {}
 
@@ -222,9 +225,10 @@ class CredentialRenewer:
         assert secrets.refresh_token is not None
         config = oauth2_client.OAuthClientConfig.for_method(
             platform.platform_name,
-            platform.oauth_config,
+            platform_secrets.opened(self.store.cipher, platform.platform_id, platform.oauth_config),
             "refresh",
             timeout_s=self.settings.outbound_timeout,
+            outbound=self.outbound,
         )
         for attempt in range(1, OAUTH_REFRESH_ATTEMPTS + 1):
             try:

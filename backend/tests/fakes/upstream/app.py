@@ -38,6 +38,7 @@ from .behaviours import (
     split_text,
     word_count,
 )
+from .embeddings import google_answer, openai_answer
 from .errors import rejected_credential
 from .wire import AnthropicWire, GeminiWire, OpenAIWire, Turn, Wire, dumps
 
@@ -71,6 +72,7 @@ _PLATFORM_BY_PREFIX: tuple[tuple[str, Platform], ...] = (
 _GEMINI_CALL = re.compile(
     r"/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
 )
+_GEMINI_EMBED = re.compile(r"/models/(?P<model>[^/:]+):batchEmbedContents$")
 _TEXT_FIELDS = ("system", "messages", "contents", "system_instruction", "systemInstruction")
 
 
@@ -197,6 +199,8 @@ class FakeUpstream:
             await out.json(refusal.status, refusal.body, refusal.headers)
         elif route == "models":
             await out.json(200, self._wire.models(self.models))
+        elif route == "embeddings":
+            await self._embed(self._next(credential), body, out)
         else:
             call = self._call(request, body)
             await self._play(self._next(credential), call, receive, send)
@@ -225,15 +229,19 @@ class FakeUpstream:
             return Error(400, {"error": {"code": 400, "message": "fake upstream: only alt=sse"}})
         return None
 
-    def _route(self, method: str, path: str) -> Literal["call", "models"] | None:
+    def _route(self, method: str, path: str) -> Literal["call", "models", "embeddings"] | None:
         if method == "GET" and path.endswith("/models"):
             return "models" if self.kind != "anthropic" or path == "/v1/models" else None
         if method != "POST":
             return None
         if self.kind == "openai":
+            if path.endswith("/embeddings"):
+                return "embeddings"
             return "call" if path.endswith("/chat/completions") else None
         if self.kind == "anthropic":
             return "call" if path == "/v1/messages" else None
+        if _GEMINI_EMBED.search(path):
+            return "embeddings"
         return "call" if _GEMINI_CALL.search(path) else None
 
     def _credential(self, request: Request) -> tuple[str | None, bool]:
@@ -282,9 +290,18 @@ class FakeUpstream:
             prompt_tokens,
         )
 
-    def _turn(self, call: _Call, completion_tokens: int, prompt_tokens: int | None = None) -> Turn:
+    def _turn(
+        self,
+        call: _Call,
+        completion_tokens: int,
+        prompt_tokens: int | None = None,
+        reply: Reply | None = None,
+    ) -> Turn:
         prefix = {"openai": "chatcmpl-fake", "anthropic": "msg_fake", "gemini": "fake-resp-"}
         return Turn(
+            cached_tokens=reply.cached_tokens if reply else 0,
+            reasoning_tokens=reply.reasoning_tokens if reply else 0,
+            extras=dict(reply.extras) if reply else None,
             model=call.model,
             id=f"{prefix[self.kind]}{next(self._ids):06d}",
             created=int(time.time()),
@@ -292,6 +309,15 @@ class FakeUpstream:
             completion_tokens=completion_tokens,
             include_usage=call.include_usage,
         )
+
+    async def _embed(self, behaviour: Behaviour, body: Any, out: RawSender) -> None:
+        """Embeddings answer a scripted `Error` as it is; any other behaviour, with vectors."""
+        if isinstance(behaviour, Error):
+            await out.json(behaviour.status, behaviour.body, behaviour.headers)
+            return
+        body = body if isinstance(body, dict) else {}
+        answer = google_answer(body) if self.kind == "gemini" else openai_answer(body)
+        await out.json(200, answer)
 
     # --- behaviours --------------------------------------------------------------------------
 
@@ -345,7 +371,7 @@ class FakeUpstream:
         completion_tokens = (
             word_count(reply.text) if reply.completion_tokens is None else reply.completion_tokens
         )
-        turn = self._turn(call, completion_tokens, reply.prompt_tokens)
+        turn = self._turn(call, completion_tokens, reply.prompt_tokens, reply)
         if not call.stream:
             await out.json(200, self._wire.response(turn, reply.text), reply.headers)
             return

@@ -30,6 +30,13 @@ class Reply:
     chunks: int = 3
     chunk_delay_s: float = 0.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    cached_tokens: int = 0
+    """OpenAI wire: of the prompt tokens, those read from the prompt cache (usage details)."""
+    reasoning_tokens: int = 0
+    """OpenAI wire: of the completion tokens, those spent thinking (usage details)."""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """OpenAI wire: more top-level fields of the answer and its chunks (`service_tier`,
+    `system_fingerprint`)."""
 
 
 @dataclass(frozen=True)

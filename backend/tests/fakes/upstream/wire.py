@@ -31,6 +31,10 @@ class Turn:
     prompt_tokens: int
     completion_tokens: int
     include_usage: bool = False  # OpenAI stream_options.include_usage
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    extras: Any = None
+    """OpenAI wire: more top-level fields of the answer and each chunk."""
 
     @property
     def total_tokens(self) -> int:
@@ -70,14 +74,19 @@ class OpenAIWire:
             "created": turn.created,
             "model": turn.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **(turn.extras or {}),
         }
 
-    def _usage(self, turn: Turn) -> dict[str, int]:
-        return {
+    def _usage(self, turn: Turn) -> dict[str, Any]:
+        usage: dict[str, Any] = {
             "prompt_tokens": turn.prompt_tokens,
             "completion_tokens": turn.completion_tokens,
             "total_tokens": turn.total_tokens,
         }
+        if turn.cached_tokens or turn.reasoning_tokens:
+            usage["prompt_tokens_details"] = {"cached_tokens": turn.cached_tokens}
+            usage["completion_tokens_details"] = {"reasoning_tokens": turn.reasoning_tokens}
+        return usage
 
     def response(self, turn: Turn, text: str) -> dict[str, Any]:
         return {
@@ -93,6 +102,7 @@ class OpenAIWire:
                 }
             ],
             "usage": self._usage(turn),
+            **(turn.extras or {}),
         }
 
     def preamble(self, turn: Turn) -> list[bytes]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import aiohttp
 import orjson
 import pytest
+from aiohttp.resolver import DefaultResolver
 
 from app.services.calls import byte_stream, passthrough
 from app.services.calls.stream_relay import KEEP_BYTES, Tally
@@ -219,7 +220,7 @@ async def test_the_lean_path_holds_more_streams_open_than_a_pool_cap(base_url):
     would wait for one of the others to end."""
     HOLD.clear()
     SCRIPT[:] = plain_stream(2)
-    http = passthrough.pool()
+    http = passthrough.pool(DefaultResolver())
     try:
         opening = [
             byte_stream.open_stream(

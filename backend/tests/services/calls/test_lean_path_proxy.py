@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
+from aiohttp.resolver import DefaultResolver
 
 from app.services.calls import passthrough
 from app.services.oauth.adapters.errors import UpstreamFailure
@@ -69,7 +70,7 @@ async def proxy(monkeypatch) -> AsyncIterator[tuple[Proxy, int]]:
 
 
 async def call(scheme: str = "http") -> object:
-    async with passthrough.pool() as http:
+    async with passthrough.pool(DefaultResolver()) as http:
         return await passthrough.acompletion(
             http,
             model="openai/m",

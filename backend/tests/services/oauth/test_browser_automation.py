@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import ValidationError
@@ -188,7 +189,7 @@ def seed_config(base: str, console: str, cookies: list[str], **extra: Any) -> di
     """An oauth_config in the seed's form, for one of the fake consoles."""
     return {
         "auth_url": f"{base}/{console}/login",
-        "allowed_domains": ["127.0.0.1"],
+        "allowed_domains": [urlsplit(base).netloc],
         "login_selectors": SEED_SELECTORS,
         "cookie_names": cookies,
         **extra,
@@ -278,7 +279,7 @@ async def test_email_code_login(pool: BrowserPool, consoles: tuple[ConsoleSite, 
     site, base = consoles
     config = {
         "auth_url": f"{base}/email/login",
-        "allowed_domains": ["127.0.0.1"],
+        "allowed_domains": [urlsplit(base).netloc],
         "steps": [
             {"action": "goto", "url": f"{base}/email/login"},
             {"action": "fill", "selector": "#email", "value_from": "email"},
@@ -450,7 +451,7 @@ async def test_link_outside_the_allowed_domains_is_blocked(
     outside_site, outside_url = outside
     config = {
         "auth_url": f"{base}/links/login",
-        "allowed_domains": ["127.0.0.1"],
+        "allowed_domains": [urlsplit(base).netloc],
         "steps": [
             {"action": "goto", "url": f"{base}/links/login"},
             {"action": "click", "selector": link},
@@ -480,7 +481,7 @@ async def test_ten_logins_with_a_cap_of_three_never_run_more_than_three_contexts
 ) -> None:
     _, base = consoles
     recipe = LoginRecipe.from_oauth_config(
-        {"auth_url": f"{base}/quick/login", "allowed_domains": ["127.0.0.1"]}
+        {"auth_url": f"{base}/quick/login", "allowed_domains": [urlsplit(base).netloc]}
         | {"cookie_names": ["quick_session"]}
     )
     browser = await pool.start()
@@ -589,7 +590,7 @@ async def test_contexts_grant_no_permissions_and_refuse_downloads(
     pool: BrowserPool, consoles: tuple[ConsoleSite, str]
 ) -> None:
     _, base = consoles
-    async with pool.context(["127.0.0.1"]) as guarded:
+    async with pool.context([urlsplit(base).netloc]) as guarded:
         page = await guarded.context.new_page()
         await page.goto(f"{base}/pw/login")
         states = await page.evaluate(

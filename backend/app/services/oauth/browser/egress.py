@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from contextlib import suppress
 from urllib.parse import urlsplit
+
+from app.core.outbound import is_public
+from app.services.oauth.browser.guard import is_ip
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +29,15 @@ _HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "proxy-authoriza
 class EgressProxy:
     """Listens on 127.0.0.1 (an ephemeral port) for one browser context."""
 
-    def __init__(self, allowed: Callable[[str], bool], on_blocked: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        allowed: Callable[[str, int], bool],
+        on_blocked: Callable[[str], None],
+        *,
+        allow_private: bool = False,
+    ) -> None:
         self._allowed = allowed
+        self._allow_private = allow_private
         self._on_blocked = on_blocked
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -66,11 +77,23 @@ class EgressProxy:
             self._connections.discard(task)
             await self._close(writer)
 
+    async def _address(self, host: str, port: int) -> str | None:
+        """The address to connect to: an allowed name must resolve to public addresses only
+        (unless OUTBOUND_ALLOW_PRIVATE); an address listed in the allow-list is taken as it is.
+        The proxy connects to the address it checked, so a second lookup cannot swap it."""
+        if is_ip(host):
+            return host
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = [str(entry[4][0]) for entry in found]
+        if not self._allow_private and not all(is_public(a) for a in addresses):
+            return None
+        return addresses[0] if addresses else None
+
     async def _open(
-        self, host: str, port: int
+        self, address: str, port: int
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, limit=MAX_HEAD_BYTES), CONNECT_TIMEOUT_S
+            asyncio.open_connection(address, port, limit=MAX_HEAD_BYTES), CONNECT_TIMEOUT_S
         )
         self._writers.add(writer)
         return reader, writer
@@ -86,13 +109,13 @@ class EgressProxy:
         request_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
         method, target, version = request_line.split(" ", 2)
         if method.upper() == "CONNECT":
-            host, _, port = target.rpartition(":")
-            host = host.strip("[]")
-            if not self._allowed(host):
-                self._on_blocked(f"https://{host}/")
+            host, _, port_text = target.rpartition(":")
+            host, port = host.strip("[]"), int(port_text)
+            address = await self._admitted(host, port, f"https://{host}:{port}/")
+            if address is None:
                 await _refuse(writer)
                 return
-            upstream_reader, upstream_writer = await self._open(host, int(port))
+            upstream_reader, upstream_writer = await self._open(address, port)
             try:
                 writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                 await writer.drain()
@@ -104,11 +127,11 @@ class EgressProxy:
         if url.scheme != "http" or not url.hostname:
             await _refuse(writer)
             return
-        if not self._allowed(url.hostname):
-            self._on_blocked(target)
+        address = await self._admitted(url.hostname, url.port or 80, target)
+        if address is None:
             await _refuse(writer)
             return
-        upstream_reader, upstream_writer = await self._open(url.hostname, url.port or 80)
+        upstream_reader, upstream_writer = await self._open(address, url.port or 80)
         try:
             await self._forward(
                 url.path,
@@ -123,6 +146,13 @@ class EgressProxy:
             )
         finally:
             await self._close(upstream_writer)
+
+    async def _admitted(self, host: str, port: int, url: str) -> str | None:
+        """The address to reach `host:port` at, or None (recorded as blocked)."""
+        address = await self._address(host, port) if self._allowed(host, port) else None
+        if address is None:
+            self._on_blocked(url)
+        return address
 
     async def _forward(
         self,

@@ -15,36 +15,43 @@ from playwright.async_api import Error as PlaywrightError
 logger = logging.getLogger(__name__)
 
 
-def host_allowed(host: str, allowed_domains: Sequence[str]) -> bool:
-    """Whether `host` is one of `allowed_domains` or a subdomain of one.
+DEFAULT_PORTS = (80, 443)
+
+
+def host_allowed(host: str, allowed_domains: Sequence[str], port: int | None = None) -> bool:
+    """Whether `host` (and `port`, when given) is one of `allowed_domains` or a subdomain of one.
 
     IP addresses and `localhost` match only when listed exactly, never as a parent domain. An
-    entry written as a URL or a wildcard (`https://x.com/`, `*.x.com`) counts as its host.
+    entry written as a URL or a wildcard (`https://x.com/`, `*.x.com`) counts as its host. An
+    entry names its port (`127.0.0.1:8443`, `https://x.com:8443/`) or allows 80 and 443 only.
     """
     host = host.lower().rstrip(".").strip("[]")
     if not host:
         return False
     for entry in allowed_domains:
-        domain = _domain(entry)
-        if not domain:
+        domain, ports = _domain(entry)
+        if not domain or (port is not None and port not in ports):
             continue
         if host == domain:
             return True
-        if _is_ip(domain) or domain == "localhost":
+        if is_ip(domain) or domain == "localhost":
             continue
         if host.endswith("." + domain):
             return True
     return False
 
 
-def _domain(entry: str) -> str:
-    entry = entry.strip().lower()
-    if "://" in entry:
-        entry = urlsplit(entry).hostname or ""
-    return entry.removeprefix("*.").strip(".").strip("[]")
+def _domain(entry: str) -> tuple[str, tuple[int, ...]]:
+    entry = entry.strip().lower().removeprefix("*.")
+    parts = urlsplit(entry if "://" in entry else f"//{entry}")
+    try:
+        port = parts.port
+    except ValueError:
+        return "", ()
+    return (parts.hostname or "").strip("."), (port,) if port else DEFAULT_PORTS
 
 
-def _is_ip(value: str) -> bool:
+def is_ip(value: str) -> bool:
     try:
         ip_address(value)
     except ValueError:
@@ -58,7 +65,11 @@ def url_allowed(url: str, allowed_domains: Sequence[str]) -> bool:
         return True
     if parts.scheme not in ("http", "https", "ws", "wss"):
         return False
-    return host_allowed(parts.hostname or "", allowed_domains)
+    try:
+        port = parts.port or (443 if parts.scheme in ("https", "wss") else 80)
+    except ValueError:
+        return False
+    return host_allowed(parts.hostname or "", allowed_domains, port)
 
 
 def redact_url(url: str) -> str:

@@ -124,8 +124,11 @@ class BrowserPool:
         login_deadline_s: float = 600,
         browser_path: str | None = None,
         launch_args: Sequence[str] = LAUNCH_ARGS,
+        allow_private: bool = False,
     ) -> None:
         self.headless = headless
+        self.allow_private = allow_private
+        """Whether an allowed name may resolve to a private address (OUTBOUND_ALLOW_PRIVATE)."""
         self.step_timeout_ms = step_timeout_ms
         self.login_deadline_s = login_deadline_s
         self.queue = LoginQueue(max_concurrent)
@@ -147,6 +150,7 @@ class BrowserPool:
             max_concurrent=settings.browser_max_concurrent,
             login_deadline_s=settings.browser_login_deadline,
             browser_path=settings.playwright_browser_path,
+            allow_private=settings.allows_private_outbound,
         )
 
     @property
@@ -239,8 +243,9 @@ class BrowserPool:
         allowed = tuple(allowed_domains)
         blocked: list[BlockedRequest] = []
         proxy = EgressProxy(
-            lambda host: host_allowed(host, allowed),
+            lambda host, port: host_allowed(host, allowed, port),
             lambda url: record_blocked(blocked, url, navigation=False),
+            allow_private=self.allow_private,
         )
         try:
             proxy_url = await proxy.start()

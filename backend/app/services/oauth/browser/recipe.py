@@ -234,7 +234,7 @@ class LoginRecipe(_Model):
                 steps.append({"action": "click", "selector": selectors["submit_button"]})
         allowed = config.get("allowed_domains")
         if not allowed and auth_url:
-            allowed = [urlsplit(auth_url).hostname]
+            allowed = [urlsplit(auth_url).netloc.rsplit("@", 1)[-1]]  # host, and its port
         data = {key: config[key] for key in _EXTENDED_KEYS if config.get(key) is not None}
         return cls.model_validate(
             {

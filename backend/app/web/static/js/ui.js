@@ -21,6 +21,7 @@ const OWN_WORDS = new Set([
   "username_taken",
   "registration_closed",
   "no_usable_account",
+  "account_expired",
   "quota_exhausted",
   "accounts_resting",
 ]);

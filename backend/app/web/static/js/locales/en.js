@@ -316,6 +316,7 @@ export default {
   "error.code.invalid_token": "Your sign-in has ended: sign in again.",
   "error.code.registration_closed": "Creating users is closed on this service.",
   "error.code.no_account": "You have no account on this platform yet: add one first.",
+  "error.code.account_expired": "The platform refused your account's credential: bind the account again.",
   "error.code.no_usable_account": "None of your accounts on this platform can be used now: enable, refresh or add one.",
   "error.code.quota_exhausted": "All your accounts on this platform are out of quota for today.",
   "error.code.accounts_resting": "All your accounts on this platform are resting after too many requests: try again shortly.",

@@ -316,6 +316,7 @@ export default {
   "error.code.invalid_token": "登录已失效，请重新登录。",
   "error.code.registration_closed": "本服务已关闭注册。",
   "error.code.no_account": "你在该平台还没有账号：请先添加一个。",
+  "error.code.account_expired": "平台拒绝了你账号的凭证：请重新绑定该账号。",
   "error.code.no_usable_account": "你在该平台的账号目前都不可用：请启用、刷新或添加一个。",
   "error.code.quota_exhausted": "你在该平台的所有账号今日配额均已用尽。",
   "error.code.accounts_resting": "你在该平台的所有账号因请求过多正在冷却，请稍后再试。",

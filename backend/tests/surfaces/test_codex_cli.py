@@ -1,0 +1,105 @@
+"""Codex CLI end to end: `codex exec` (npm `@openai/codex`, installed by tests/clients/node.py)
+with the service as a custom model provider (`model_providers` in its config.toml, wire_api
+`responses`, the README's configuration) runs one task: the platform asks for a shell command,
+Codex runs it and sends back its output, and the platform answers. The answer, what the
+platform was sent and the books are checked."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import anyio
+
+from tests.clients.node import MODULES, install
+from tests.fakes.upstream import Reply, ToolCall
+from tests.helpers.api import account, accounts_by_id, create_api_key
+
+MODEL = "qwen/qwen-plus"
+TASK_TIMEOUT_S = 180
+
+
+def codex_config(base_url: str, model: str) -> str:
+    """The README's config.toml."""
+    return f"""
+model = "{model}"
+model_provider = "oauth-proxy"
+web_search = "disabled"
+
+[model_providers.oauth-proxy]
+name = "OAuth Proxy"
+base_url = "{base_url}/v1"
+env_key = "OAUTH_PROXY_API_KEY"
+wire_api = "responses"
+"""
+
+
+async def test_codex_runs_a_task_with_a_tool_through_the_service(
+    client,
+    auth,
+    platform_fakes,
+    service_url,
+    tmp_path,
+):
+    install()
+    bound = await account(client, auth, "qwen")
+    key = (await create_api_key(client, auth))["key"]
+    fake = platform_fakes.openai
+    command = "echo tool-output-$((6*7))"
+    fake.script(
+        ToolCall("exec_command", {"cmd": command}, id="call_codex_1"),
+        Reply("The command printed tool-output-42."),
+        credential=bound["key"],
+    )
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    (home / "config.toml").write_text(codex_config(service_url, MODEL))
+    work = tmp_path / "work"
+    work.mkdir()
+    last = tmp_path / "last-message.txt"
+    arguments = [
+        str(MODULES / ".bin" / "codex"),
+        "exec",
+        "--skip-git-repo-check",
+        "--dangerously-bypass-approvals-and-sandbox",  # the test's machine has no sandbox
+        "--json",
+        "--output-last-message",
+        str(last),
+        "Run the command that prints the magic word, then tell me what it printed.",
+    ]
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "CODEX_HOME": str(home),
+        "OAUTH_PROXY_API_KEY": key,
+    }
+    with anyio.fail_after(TASK_TIMEOUT_S):
+        done = await anyio.run_process(arguments, cwd=work, env=env, check=False)
+    output = done.stdout.decode()
+    assert done.returncode == 0, output[-3000:] + done.stderr.decode()[-3000:]
+    assert last.read_text().strip() == "The command printed tool-output-42."
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    ran = [e["item"] for e in events if (e.get("item") or {}).get("type") == "command_execution"]
+    assert ran and "tool-output-42" in ran[-1]["aggregated_output"]
+
+    asked = [r.json for r in fake.model_requests if r.credential == bound["key"]]
+    assert len(asked) == 2 and asked[0]["stream"] is True
+    assert asked[0]["model"] == "qwen-plus"
+    assert any(t["function"]["name"] == "exec_command" for t in asked[0]["tools"])
+    results = [m for m in asked[1]["messages"] if m["role"] == "tool"]
+    assert results[-1]["tool_call_id"] == "call_codex_1"
+    assert "tool-output-42" in results[-1]["content"]  # Codex ran the command, sent its output
+
+    turns = [e for e in events if e.get("type") == "turn.completed"]
+    used = turns[-1]["usage"]
+    mine = await accounts_by_id(client, auth)
+    assert mine[bound["id"]]["quota_used"] == used["input_tokens"] + used["output_tokens"]
+    rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
+    assert [row["requests"] for row in rows if row["account_id"] == bound["id"]] == [2]
+
+
+def test_the_codex_config_is_the_readmes() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    config = codex_config("http://127.0.0.1:8000", "qwen/qwen-plus").strip()
+    assert config in readme
