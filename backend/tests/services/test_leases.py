@@ -22,6 +22,8 @@ from app.services.alerts.checks import AlertChecker
 from tests.conftest import make_settings, migrate_async
 from tests.helpers.databases import empty_database
 
+pytestmark = pytest.mark.serial
+
 LEASE_S = 0.6
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
