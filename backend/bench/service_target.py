@@ -174,11 +174,15 @@ def endpoints(base: str, api_key: str, messages: list[dict[str, str]]) -> Calls:
     )
 
 
-def messages_calls(base: str, api_key: str) -> surfaces.SurfaceCalls:
-    """Anthropic's /v1/messages on the platforms of the chat rows (translated, as on LiteLLM)."""
+def surface_calls(base: str, api_key: str) -> list[surfaces.SurfaceCalls]:
+    """Anthropic's /v1/messages and OpenAI's /v1/responses on the platforms of the chat rows
+    (translated, as on LiteLLM)."""
     stream = STREAM_PLATFORMS[nginx_upstream.STREAM_PREFIX]
-    model = nginx_upstream.MODEL
-    return surfaces.messages_calls(base, api_key, f"{PLAIN_PLATFORM}/{model}", f"{stream}/{model}")
+    plain, streamed = f"{PLAIN_PLATFORM}/{nginx_upstream.MODEL}", f"{stream}/{nginx_upstream.MODEL}"
+    return [
+        surfaces.messages_calls(base, api_key, plain, streamed),
+        surfaces.responses_calls(base, api_key, plain, streamed),
+    ]
 
 
 def create_postgres_database(admin_url: str, name: str) -> str:

@@ -1,7 +1,8 @@
-"""The other APIs' rows (issue #14): Anthropic's `/v1/messages`, whole and streamed, on the service
-and on LiteLLM proxy's own `/v1/messages`, both in front of the same OpenAI-format upstream (so
-both translate), measured as the chat rows are (32 connections whole, 8 streamed) and judged by
-the chat goals as ratios to LiteLLM proxy (15x whole, 20x streamed)."""
+"""The other APIs' rows (issue #14): Anthropic's `/v1/messages` and OpenAI's `/v1/responses`
+(`store: false`: LiteLLM proxy without a database keeps nothing either), whole and streamed, on
+the service and on LiteLLM proxy's own, both in front of the same OpenAI-format upstream (so
+both translate onto chat completions), measured as the chat rows are (32 connections whole,
+8 streamed) and judged by the chat goals as ratios to LiteLLM proxy (15x whole, 20x streamed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import wrk_load
 from wrk_load import Endpoint, LoadResult
 
 MESSAGES = "/v1/messages"
+RESPONSES = "/v1/responses"
+QUESTION = "Tell me something short for the benchmark."
 PLAIN_GOAL, STREAM_GOAL = 15, 20
 """The chat goals (goals.py): the service's rate over LiteLLM proxy's."""
 
@@ -36,13 +39,25 @@ def messages_calls(base: str, api_key: str, plain_model: str, stream_model: str)
         body = {
             "model": model,
             "max_tokens": 256,
-            "messages": [{"role": "user", "content": "Tell me something short for the benchmark."}],
+            "messages": [{"role": "user", "content": QUESTION}],
         }
         if stream:
             return Endpoint(base + MESSAGES, body | {"stream": True}, api_key, "message_stop")
         return Endpoint(base + MESSAGES, body, api_key)
 
     return SurfaceCalls(MESSAGES, call(plain_model), call(stream_model, stream=True))
+
+
+def responses_calls(base: str, api_key: str, plain_model: str, stream_model: str) -> SurfaceCalls:
+    def call(model: str, *, stream: bool = False) -> Endpoint:
+        body = {"model": model, "max_output_tokens": 256, "input": QUESTION, "store": False}
+        if stream:
+            return Endpoint(
+                base + RESPONSES, body | {"stream": True}, api_key, "response.completed"
+            )
+        return Endpoint(base + RESPONSES, body, api_key)
+
+    return SurfaceCalls(RESPONSES, call(plain_model), call(stream_model, stream=True))
 
 
 def measure(calls: list[SurfaceCalls], seconds: int, warmup_seconds: int) -> list[SurfaceFigures]:

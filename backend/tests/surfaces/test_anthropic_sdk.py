@@ -281,3 +281,24 @@ async def test_images_and_system_turns_are_translated(client, auth, platform_fak
         "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="},
     }
     assert sent[1] == {"role": "system", "content": "Answer in one word."}
+
+
+@pytest.mark.parametrize("model", [QWEN, CLAUDE])
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+async def test_cached_and_reasoning_tokens_reach_the_answer_and_the_books(
+    client, auth, platform_fakes, sdk, model, streamed
+):
+    bound = await account(client, auth, model.split("/")[0])
+    fake = platform_fakes.anthropic if model == CLAUDE else platform_fakes.openai
+    fake.script(Reply("Hello there!", cached_tokens=2, reasoning_tokens=1), credential=bound["key"])
+    if streamed:
+        with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
+            usage = stream.get_final_message().usage
+    else:
+        usage = sdk.messages.create(model=model, max_tokens=50, messages=asked()).usage
+    assert (usage.input_tokens, usage.cache_read_input_tokens) == (1, 2)  # 3 words, 2 cached
+    rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
+    books = next(row for row in rows if row["account_id"] == bound["id"])
+    assert (books["prompt_tokens"], books["cached_tokens"]) == (3, 2)
+    # Anthropic reports no thinking tokens of its own here; a translated platform's are kept.
+    assert books["reasoning_tokens"] == (1 if model == QWEN else 0)

@@ -45,6 +45,16 @@ class TokenUsage:
         return self.prompt_tokens + self.completion_tokens
 
 
+def chat_usage(body: dict[str, Any]) -> TokenUsage:
+    """The usage of a `chat.completion` as the call path answers it (responses.usage_body)."""
+    cached = (body.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    reasoning = (body.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
+    return TokenUsage(
+        int(body.get("prompt_tokens") or 0), int(body.get("completion_tokens") or 0),
+        int(cached), int(reasoning),
+    )  # fmt: skip
+
+
 def usage_of(obj: Any) -> TokenUsage | None:
     """The usage litellm reports on a response or a stream's last chunk (None if absent or 0)."""
     usage = getattr(obj, "usage", None)
