@@ -25,6 +25,9 @@ class LiteLLMConfig(BaseModel):
     api_base: str = Field(min_length=1)
     default_model: str = Field(min_length=1)
     available_models: list[str] = Field(min_length=1)
+    responses_api: bool = False
+    """The platform serves OpenAI's Responses API itself (`/responses` under `api_base`): a
+    `POST /v1/responses` goes there as it is instead of being translated onto chat."""
     embedding_models: list[str] = Field(default_factory=list)
     """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
 
