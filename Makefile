@@ -27,8 +27,14 @@ run: install
 	cd $(BACKEND) && $(PY) scripts/init_db.py && $(PY) scripts/init_oauth_platforms.py --only-missing
 	cd $(BACKEND) && $(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
 
+# The tests in two parts, each naming its 15 slowest: most on two workers (pytest-xdist; a
+# module stays on one, its fixtures are built once), then
+# those marked `serial` (they time what they check or load the machine) alone. Exit code 5 is
+# pytest's "no test collected" (PYTEST_ARGS may select none of a part).
+PYTEST_PARTS := $(PY) -m pytest --durations=15
 test: install lint typecheck locks browser
-	cd $(BACKEND) && $(PY) -m pytest $(PYTEST_ARGS)
+	cd $(BACKEND) && { $(PYTEST_PARTS) -n 2 --dist loadscope -m "not serial" $(PYTEST_ARGS) || test $$? -eq 5; }
+	cd $(BACKEND) && { $(PYTEST_PARTS) -m serial $(PYTEST_ARGS) || test $$? -eq 5; }
 
 lint: install
 	cd $(BACKEND) && $(PY) -m ruff check . && $(PY) -m ruff format --check .

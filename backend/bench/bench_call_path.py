@@ -8,10 +8,11 @@ one and two. wrk drives each for a fixed time: non-streaming at 32 connections, 
 connection (p50 latency), streaming 20 and 200 chunks at 8 connections (CPU per stream from
 /proc: the marginal cost of a chunk is the difference over the 180 chunks between them), and on
 the service non-streaming on platforms with a `rate_limit` of 30,000 and 1,000,000 a minute.
-RSS and the time from spawn to the first answer are read too; the SQLite service then holds
-1,000 slow streams open (slow_section.py). `--requests 100000` adds a soak of the service with
-its RSS half-way and at the end. The load generator shares the machine's CPUs with the target:
-compare rows, not machines.
+RSS and the time from spawn to the first answer are read too; LiteLLM proxy and the SQLite
+service then answer Anthropic's /v1/messages and OpenAI's /v1/responses, whole and streamed
+(surfaces.py), and the SQLite service holds 1,000 slow streams open (slow_section.py).
+`--requests 100000` adds a soak of the service with its RSS half-way and at the end. The load
+generator shares the machine's CPUs with the target: compare rows, not machines.
 """
 
 from __future__ import annotations
@@ -34,7 +35,15 @@ import nginx_upstream
 import redis
 import service_target
 import slow_section
+import surfaces
 import wrk_load
+from litellm_reference import (
+    MASTER_KEY,
+    PLAIN_MODEL,
+    RESPONSES_PLAIN_MODEL,
+    RESPONSES_STREAM_MODEL,
+    STREAM_MODEL,
+)
 from litellm_reference import command as litellm_command
 from litellm_reference import endpoints as litellm_endpoints
 from litellm_reference import environment as litellm_environment
@@ -189,7 +198,16 @@ def bench_litellm(upstream: str, plan: Plan) -> Figures:
     log = plan.work / "litellm-proxy.log"
     with spawned(argv, log=log, env=litellm_environment(plan.work)) as process:
         startup = seconds_to_first_answer(process, endpoints.plain, spawned_at)
-        return measure("LiteLLM proxy 1.110.2", process.pid, endpoints, startup, plan)
+        figures = measure("LiteLLM proxy 1.110.2", process.pid, endpoints, startup, plan)
+        base = f"http://127.0.0.1:{port}"
+        apis = [
+            surfaces.messages_calls(base, MASTER_KEY, PLAIN_MODEL, STREAM_MODEL),
+            surfaces.responses_calls(
+                base, MASTER_KEY, RESPONSES_PLAIN_MODEL, RESPONSES_STREAM_MODEL
+            ),
+        ]
+        figures.surfaces = surfaces.measure(apis, plan.seconds, plan.warmup_seconds)
+        return figures
 
 
 def bench_service(
@@ -221,6 +239,9 @@ def bench_service(
             name, process.pid, calls, startup, plan, workers=max(1, workers), soak=workers < 2
         )
         if not database.url:
+            figures.surfaces = surfaces.measure(
+                service_target.surface_calls(base, api_key), plan.seconds, plan.warmup_seconds
+            )
             figures.slow = _slow_streams(process.pid, base, api_key, folder)
         return figures
 

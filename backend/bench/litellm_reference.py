@@ -19,6 +19,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 LITELLM = BENCH_DIR / ".venv-litellm-proxy" / "bin" / "litellm"
 MASTER_KEY = "sk-bench-master-key"
 PLAIN_MODEL, STREAM_MODEL, STREAM200_MODEL = "bench-model", "bench-stream", "bench-stream200"
+# Its /v1/responses on an `openai/` model would call the upstream's Responses API; under
+# `openai/chat_completions/` it translates onto chat completions, as the service does.
+RESPONSES_PLAIN_MODEL, RESPONSES_STREAM_MODEL = "bench-responses", "bench-responses-stream"
 OFFLINE = {
     "LITELLM_OFFLINE_MODE": "true",
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -32,15 +35,17 @@ def config(upstream: str) -> str:
         {
             "model_name": name,
             "litellm_params": {
-                "model": f"openai/{nginx_upstream.MODEL}",
+                "model": f"openai/{route}{nginx_upstream.MODEL}",
                 "api_base": upstream + prefix,
                 "api_key": "sk-bench-upstream",
             },
         }
-        for name, prefix in (
-            (PLAIN_MODEL, nginx_upstream.PLAIN_PREFIX),
-            (STREAM_MODEL, nginx_upstream.STREAM_PREFIX),
-            (STREAM200_MODEL, nginx_upstream.STREAM200_PREFIX),
+        for name, prefix, route in (
+            (PLAIN_MODEL, nginx_upstream.PLAIN_PREFIX, ""),
+            (STREAM_MODEL, nginx_upstream.STREAM_PREFIX, ""),
+            (STREAM200_MODEL, nginx_upstream.STREAM200_PREFIX, ""),
+            (RESPONSES_PLAIN_MODEL, nginx_upstream.PLAIN_PREFIX, "chat_completions/"),
+            (RESPONSES_STREAM_MODEL, nginx_upstream.STREAM_PREFIX, "chat_completions/"),
         )
     ]
     return json.dumps({"model_list": models, "general_settings": {"master_key": MASTER_KEY}})
@@ -57,8 +62,13 @@ def command(upstream: str, port: int, work: Path) -> list[str]:
     ]  # fmt: skip
 
 
+# Its /v1/messages on an `openai/` model would call the upstream's Responses API; the service
+# translates onto chat completions, and so is LiteLLM proxy told to (surfaces.py compares them).
+MESSAGES_ON_CHAT = {"LITELLM_USE_CHAT_COMPLETIONS_URL_FOR_ANTHROPIC_MESSAGES": "true"}
+
+
 def environment(work: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(work), **OFFLINE}
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(work), **OFFLINE, **MESSAGES_ON_CHAT}
 
 
 def endpoints(base: str, messages: list[dict[str, str]]) -> Calls:

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import goals
+import surfaces
 from nginx_upstream import CHUNKS, MANY_CHUNKS
 from slow_section import SlowFigures
+from surfaces import SurfaceFigures
 from wrk_load import LoadResult
 
 
@@ -53,6 +55,8 @@ class Figures:
     """The soak (`--requests`): requests served so far → RSS."""
     soak_errors: Counter[str] = field(default_factory=Counter)
     """The soak's errors by kind, as `LoadResult.errors`."""
+    surfaces: list[SurfaceFigures] = field(default_factory=list)
+    """The other APIs' rows (surfaces.py)."""
 
     @property
     def final_rss_mib(self) -> float:
@@ -256,5 +260,7 @@ def render(
             if service.slow is not None:
                 extra += [f"  {service.name}:", *service.slow.lines()]
         out += ["", *extra] if extra else []
+    apis = surfaces.lines([(r.name, r.surfaces) for r in rows], reference and reference.name)
+    out += ["", *apis] if apis else []
     out += [f"  skipped {s.name}: {s.reason}" for s in skipped]
     return "\n".join(out)

@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import nginx_upstream
 import redis
+import surfaces
 from wrk_load import Calls, Endpoint
 
 BACKEND = Path(__file__).resolve().parents[1]
@@ -171,6 +172,17 @@ def endpoints(base: str, api_key: str, messages: list[dict[str, str]]) -> Calls:
         stream200=call(STREAM_PLATFORMS[nginx_upstream.STREAM200_PREFIX], stream=True),
         rate_limited={n: call(_limited(n)) for n in RATE_LIMITS},
     )
+
+
+def surface_calls(base: str, api_key: str) -> list[surfaces.SurfaceCalls]:
+    """Anthropic's /v1/messages and OpenAI's /v1/responses on the platforms of the chat rows
+    (translated, as on LiteLLM)."""
+    stream = STREAM_PLATFORMS[nginx_upstream.STREAM_PREFIX]
+    plain, streamed = f"{PLAIN_PLATFORM}/{nginx_upstream.MODEL}", f"{stream}/{nginx_upstream.MODEL}"
+    return [
+        surfaces.messages_calls(base, api_key, plain, streamed),
+        surfaces.responses_calls(base, api_key, plain, streamed),
+    ]
 
 
 def create_postgres_database(admin_url: str, name: str) -> str:

@@ -28,9 +28,9 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
 """
 
-# A 200 whose body is not a whole, error-free stream.
+# A 200 whose body is not a whole, error-free stream (ended by the API's last event).
 _CHECK_STREAM = """
-    if status == 200 and (not string.find(body, "[DONE]", 1, true)
+    if status == 200 and (not string.find(body, {end}, 1, true)
                           or string.find(body, '"error"', 1, true)) then
         bad = bad + 1
     end"""
@@ -56,6 +56,8 @@ class Endpoint:
     url: str
     body: Mapping[str, object]
     api_key: str
+    stream_end: str = "[DONE]"
+    """What a whole stream ends with (Anthropic's: `message_stop`)."""
 
     @property
     def stream(self) -> bool:
@@ -98,7 +100,8 @@ class LoadResult:
 
 
 def lua_script(endpoint: Endpoint) -> str:
-    response = f"function response(status, headers, body){_CHECK_STREAM}\nend\n"
+    check = _CHECK_STREAM.format(end=_lua_string(endpoint.stream_end))
+    response = f"function response(status, headers, body){check}\nend\n"
     head = _HEAD.format(
         body=_lua_string(json.dumps(endpoint.body)),
         auth=_lua_string(f"Bearer {endpoint.api_key}"),

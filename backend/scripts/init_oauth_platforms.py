@@ -22,9 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.config import get_settings
+from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory, session_scope
 from app.core.errors import AppError
 from app.core.llm import start_import
+from app.services import platform_secrets
 from app.services.platforms import (
     SHIPPED_PLATFORMS_FILE,
     read_platform_file,
@@ -38,12 +40,17 @@ async def run(path: Path, *, only_missing: bool, replace: bool) -> str:
         return litellm_providers(start_import().result())
 
     entries = [with_canonical_provider(entry, providers) for entry in read_platform_file(path)]
-    engine = create_engine(get_settings().effective_database_url)
+    settings = get_settings()
+    assert settings.credential_keys is not None
+    keys = settings.credential_keys.get_secret_value()
+    engine = create_engine(settings.effective_database_url)
     try:
         async with session_scope(create_session_factory(engine)) as session:
             report = await upsert_platforms(
                 session, entries, only_missing=only_missing, replace=replace
             )
+            # A client secret written in the file is stored encrypted, like an admin's.
+            await platform_secrets.seal_all(session, CredentialCipher.from_spec(keys))
     finally:
         await engine.dispose()
     lines = [

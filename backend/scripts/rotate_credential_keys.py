@@ -22,7 +22,7 @@ from app.core.database import (
     create_session_factory,
     session_scope,
 )
-from app.services import audit
+from app.services import audit, platform_secrets
 from app.services.oauth.credential_store import CredentialStore
 from app.services.oauth.key_rotation import rotate_all
 
@@ -36,6 +36,8 @@ async def run() -> int:
     try:
         report = await rotate_all(factory, store)
         async with session_scope(factory) as session:
+            platforms = await platform_secrets.seal_all(session, store.cipher)
+        async with session_scope(factory) as session:
             audit.record(
                 session, "credential.rotate", user_id=None,
                 target=f"key:{store.cipher.current_key_id}",
@@ -47,7 +49,7 @@ async def run() -> int:
         await engine.dispose()
     print(
         f"re-encrypted {report.rotated} account(s) under key {store.cipher.current_key_id!r}; "
-        f"{report.remaining} remaining"
+        f"{report.remaining} remaining; {platforms} platform client secret(s) re-encrypted"
     )
     if report.unreadable:
         print(f"unreadable with every configured key: account ids {report.unreadable}")

@@ -81,6 +81,16 @@ def require_service(marker: str) -> None:
     pytest.skip(f"{message}; start it there to run the '{marker}' tests (CI=true requires them)")
 
 
+# Tests with these markers time what they check or load the machine: they run alone (make test).
+SERIAL_KINDS = ("soak", "faults", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SERIAL_KINDS):
+            item.add_marker(pytest.mark.serial)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker in SERVICES:
         if item.get_closest_marker(marker):

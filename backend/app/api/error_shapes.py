@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 ANTHROPIC_OVERLOADED = 529
+_GEMINI_METHODS = (":generateContent", ":streamGenerateContent", ":countTokens")
 _ANTHROPIC_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -43,7 +44,7 @@ def is_google_path(path: str) -> bool:
     where google-genai calls by default)."""
     if path == "/v1beta" or path.startswith("/v1beta/"):
         return True
-    return path.startswith("/v1/models/") and ":" in path.rpartition("/")[2]
+    return path.startswith("/v1/models/") and path.endswith(_GEMINI_METHODS)
 
 
 def anthropic_error(status: int, message: str) -> tuple[int, dict[str, Any]]:

@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     oauth_state_expire: int = 600
     """Seconds an authorization session (`state`) stays valid."""
     oauth_callback_url: str = "http://localhost:8000/api/v1/oauth/callback"
+    oauth_session_retention_seconds: int = Field(default=86_400, ge=60)
+    """Seconds an ended authorization session is kept for its owner to read, then deleted."""
     playwright_headless: bool = True
     playwright_timeout: int = 30_000
     """Milliseconds for one browser step."""

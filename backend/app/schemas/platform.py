@@ -28,6 +28,9 @@ class LiteLLMConfig(BaseModel):
     responses_api: bool = False
     """The platform serves OpenAI's Responses API itself (`/responses` under `api_base`): a
     `POST /v1/responses` goes there as it is instead of being translated onto chat."""
+    model_prefixes: list[str] | None = None
+    """Plain model names that no platform lists but that start with one of these (`claude-`)
+    go to this platform: clients ask for models newer than the list."""
     embedding_models: list[str] = Field(default_factory=list)
     """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
 

@@ -1,6 +1,6 @@
 """Background jobs of one process: the token refresher, the alert checks, the sweeper (of quota
-holds left by calls that died, and of authorization sessions past their expiry), and the device
-poller.
+holds left by calls that died, of authorization sessions past their expiry, and of the seed's
+`quota_used` at a new quota day), and the device poller.
 
 The token refresher, the alert checks and the sweeper run in one process at a time across
 workers and instances: the one holding the job's lease in the database (services/leases.py).
@@ -17,13 +17,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import retried, unavailable, utcnow
 from app.services import leases
 from app.services.alerts.checks import AlertChecker
+from app.services.calls import usage
 from app.services.context import AppContext
 from app.services.oauth import authorization_sessions, device_sessions
 from app.services.quota import ledger
@@ -81,13 +82,23 @@ class BackgroundJobs:
         return asyncio.create_task(lease.run())
 
     async def sweep(self) -> int:
-        return await self.sweep_holds() + await self.end_overdue_sessions()
+        swept = await self.sweep_holds()
+        for job in (authorization_sessions.end_overdue, usage.align_quota_used, self._prune_ended):
+            swept += await self._in_transaction(job)
+        return swept
 
-    async def end_overdue_sessions(self) -> int:
-        async def end(session: AsyncSession, _again: bool) -> int:
-            return await authorization_sessions.end_overdue(session, utcnow())
+    async def _in_transaction(self, job: Callable[[AsyncSession, datetime], Awaitable[int]]) -> int:
+        async def run(session: AsyncSession, _again: bool) -> int:
+            return await job(session, utcnow())
 
-        return await retried(self.ctx.factory, end, within_s=SWEEP_RETRY_S)
+        return await retried(self.ctx.factory, run, within_s=SWEEP_RETRY_S)
+
+    async def prune_ended_sessions(self) -> int:
+        return await self._in_transaction(self._prune_ended)
+
+    async def _prune_ended(self, session: AsyncSession, now: datetime) -> int:
+        retention = timedelta(seconds=self.ctx.settings.oauth_session_retention_seconds)
+        return await authorization_sessions.prune_ended(session, now - retention)
 
     async def sweep_holds(self) -> int:
         """Give back the reservations of calls whose worker died, once they expire, so that the

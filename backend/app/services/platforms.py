@@ -15,11 +15,12 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.crypto import CredentialCipher
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
-from app.services import platform_changes
+from app.services import platform_changes, platform_secrets
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
 
@@ -132,7 +133,7 @@ def login_methods(config: PlatformConfig) -> list[str]:
 
 
 async def save_platform(
-    session: AsyncSession, entry: PlatformConfigIn
+    session: AsyncSession, entry: PlatformConfigIn, cipher: CredentialCipher
 ) -> tuple[PlatformConfig, dict[str, Any]]:
     """Add or replace one platform's config (an administrator's edit); answers the row and what
     changed (for the audit log, `platform_changes.changes`).
@@ -156,6 +157,9 @@ async def save_platform(
             row.oauth_config, values["oauth_config"]
         ):
             values["oauth_config"]["client_secret"] = stored
+    values["oauth_config"] = platform_secrets.sealed(
+        cipher, entry.platform_id, values["oauth_config"]
+    )
     if row is None:
         row = PlatformConfig(**values)
         session.add(row)

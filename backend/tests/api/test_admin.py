@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.api.deps import app_context
+from app.services import platform_secrets
 from tests.conftest import new_user
 from tests.helpers.api import bind
 
@@ -117,7 +118,14 @@ async def test_the_oauth_client_secret_is_masked_and_kept_across_edits(app, clie
         row = await session.scalar(
             select(PlatformConfig).where(PlatformConfig.platform_id == "gemini")
         )
-        assert row.oauth_config["client_secret"] == "GOCSPX-very-secret"
+        stored = row.oauth_config["client_secret"]
+        assert stored.startswith("enc:v1:") and "GOCSPX" not in stored  # encrypted at rest
+        assert (
+            platform_secrets.opened(app_context(app).store.cipher, "gemini", row.oauth_config)[
+                "client_secret"
+            ]
+            == "GOCSPX-very-secret"
+        )
         row.oauth_config = {k: v for k, v in row.oauth_config.items() if k != "client_secret"} | {
             "client_id": ""
         }

@@ -27,7 +27,8 @@ from app.services.oauth import oauth2_client
 from tests.conftest import make_settings, new_user
 from tests.fakes.server import serve
 from tests.fakes.webhook import WebhookReceiver
-from tests.integration.test_ai_call import account, said
+from tests.helpers.api import account
+from tests.helpers.calls import said
 
 
 @pytest.mark.parametrize(

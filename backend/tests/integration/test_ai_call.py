@@ -542,6 +542,20 @@ async def test_identical_requests_are_answered_once_from_the_cache(client, auth,
     assert (await accounts_by_id(client, auth))[bound["id"]]["quota_used"] == 4  # charged once
 
 
+async def test_the_seeds_quota_used_column_is_todays_usage(app, client, auth, platform_fakes):
+    from app.models import OAuthAccount
+
+    bound = await account(client, auth, "zhipu")
+    for _ in range(2):
+        assert (await seed_call(client, auth, "zhipu")).status_code == 200
+    stream = await seed_call(client, auth, "zhipu", stream=True)
+    assert stream.status_code == 200
+    shown = (await accounts_by_id(client, auth))[bound["id"]]["quota_used"]
+    async with app_context(app).factory() as session:
+        stored = (await session.get(OAuthAccount, bound["id"])).quota_used
+    assert shown > 0 and stored == shown
+
+
 async def test_a_platform_without_stream_usage_is_counted_locally(
     client, auth, app, platform_fakes
 ):

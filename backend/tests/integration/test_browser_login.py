@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from app.api.deps import app_context
 from app.core.database import session_scope
 from app.main import create_app
+from app.models import AuthorizationSession
 from app.schemas.platform import PlatformConfigIn
 from app.services.platforms import upsert_platforms
 from tests.conftest import make_settings, new_user
@@ -109,6 +110,11 @@ async def wait_for_session(
             await asyncio.sleep(0.2)
 
 
+async def stored_detail(app, state: str) -> dict:
+    async with app_context(app).factory() as session:
+        return (await session.get(AuthorizationSession, state)).detail or {}
+
+
 @pytest.fixture
 async def http(service) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=service[1], timeout=30) as client:
@@ -125,6 +131,8 @@ async def test_an_sms_code_is_answered_through_the_input_endpoint(service, http,
     assert asked["has_screenshot"] is True
     shot = await http.get(f"/api/v1/oauth/sessions/{state}/screenshot", headers=auth)
     assert shot.headers["content-type"] == "image/png" and shot.content.startswith(b"\x89PNG")
+    stored = await stored_detail(app, state)
+    assert stored["screenshot"].startswith("enc:v1:")  # encrypted at rest, like a secret
 
     other = await new_user(app)
     stranger = await http.post(
@@ -141,6 +149,10 @@ async def test_an_sms_code_is_answered_through_the_input_endpoint(service, http,
     assert done["status"] == "completed", done
     account = done["account"]
     assert account["auth_method"] == "browser" and account["platform_id"] == "smsconsole"
+    # The session has ended: its screenshot is gone.
+    assert "screenshot" not in (await stored_detail(app, state))
+    gone = await http.get(f"/api/v1/oauth/sessions/{state}/screenshot", headers=auth)
+    assert gone.status_code == 404
     again = await http.post(
         f"/api/v1/oauth/sessions/{state}/input", json={"code": "123456"}, headers=auth
     )

@@ -24,6 +24,8 @@ from tests.fakes.upstream import Reply
 from tests.helpers.processes import ServiceProcess, running_service
 from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
+pytestmark = pytest.mark.serial
+
 WORKERS = 4
 GRACEFUL_TIMEOUT_S = 15
 SLOW_TEXT = "one two three four five six"

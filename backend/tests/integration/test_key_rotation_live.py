@@ -24,6 +24,8 @@ from tests.helpers.databases import scratch_database
 from tests.helpers.processes import BACKEND_DIR, ServiceProcess, running_service
 from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
+pytestmark = pytest.mark.serial
+
 ACCOUNTS = 12
 CALLERS = 2  # calls in flight at once during the rotation
 

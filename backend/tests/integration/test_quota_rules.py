@@ -29,6 +29,8 @@ from tests.fakes.upstream import Reply, Slow, errors
 from tests.helpers.api import bind
 from tests.helpers.databases import REDIS_URL
 
+pytestmark = pytest.mark.serial
+
 
 @asynccontextmanager
 async def instance(url: str, fakes: Any, **settings: Any) -> AsyncIterator[Any]:

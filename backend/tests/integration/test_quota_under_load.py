@@ -30,6 +30,8 @@ from tests.helpers.databases import REDIS_URL, empty_database
 from tests.helpers.processes import start_service
 from tests.helpers.service_client import api_key, bind, fake_platforms_file, sign_up
 
+pytestmark = pytest.mark.serial
+
 CALLS = 200
 ACCOUNTS = 3
 DAILY_LIMIT = 1500  # tokens per account: 4,500 in all, less than 200 calls ask for

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers.processes import ServiceProcess, running_service
 
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:

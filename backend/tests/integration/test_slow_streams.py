@@ -12,11 +12,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bench import slow_streams
 from tests.fakes.server import serve
 from tests.helpers.processes import start_service
 from tests.helpers.service_client import api_key, bind, sign_up
+
+pytestmark = pytest.mark.serial
 
 STREAMS = 8
 EVENTS = 48 * 1024  # of about 1 KiB each: 48 MiB a stream, far more than sockets hold

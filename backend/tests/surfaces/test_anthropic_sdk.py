@@ -215,7 +215,9 @@ async def test_an_overloaded_platform_is_529(client, auth, platform_fakes, sdk):
     assert caught.value.body["error"]["type"] == "overloaded_error"
 
 
-@pytest.mark.parametrize("model", [QWEN, CLAUDE])
+# The translated case on OpenAI's own wire: its stream is read event by event (the lean path),
+# so the failure surely comes after the first byte of answer.
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", CLAUDE])
 async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fakes, sdk, model):
     bound = await account(client, auth, model.split("/")[0])
     if model == CLAUDE:
@@ -234,3 +236,69 @@ async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fak
     assert caught.value.body["error"]["type"] in ("overloaded_error", "api_error")
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] > 0  # what was delivered is charged
+
+
+async def test_a_server_tool_on_a_translated_platform_is_refused_by_name(client, auth):
+    await account(client, auth, "qwen")
+    key = (await create_api_key(client, auth))["key"]
+    body = {
+        "model": QWEN,
+        "max_tokens": 10,
+        "messages": asked(),
+        "tools": [{"type": "web_search_20250305", "name": "web_search"}],
+    }
+    response = await client.post("/v1/messages", json=body, headers={"x-api-key": key})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and "web_search_20250305" in error["message"]
+
+
+async def test_images_and_system_turns_are_translated(client, auth, platform_fakes):
+    await account(client, auth, "qwen")
+    key = (await create_api_key(client, auth))["key"]
+    image = {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}
+    body = {
+        "model": QWEN,
+        "max_tokens": 10,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this"},
+                    {"type": "image", "source": image},
+                ],
+            },
+            {"role": "system", "content": [{"type": "text", "text": "Answer in one word."}]},
+        ],
+    }
+    response = await client.post(
+        "/v1/messages", json=body, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 200, response.text
+    sent = platform_fakes.openai.model_requests[-1].json["messages"]
+    assert sent[0]["content"][1] == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="},
+    }
+    assert sent[1] == {"role": "system", "content": "Answer in one word."}
+
+
+@pytest.mark.parametrize("model", [QWEN, CLAUDE])
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+async def test_cached_and_reasoning_tokens_reach_the_answer_and_the_books(
+    client, auth, platform_fakes, sdk, model, streamed
+):
+    bound = await account(client, auth, model.split("/")[0])
+    fake = platform_fakes.anthropic if model == CLAUDE else platform_fakes.openai
+    fake.script(Reply("Hello there!", cached_tokens=2, reasoning_tokens=1), credential=bound["key"])
+    if streamed:
+        with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
+            usage = stream.get_final_message().usage
+    else:
+        usage = sdk.messages.create(model=model, max_tokens=50, messages=asked()).usage
+    assert (usage.input_tokens, usage.cache_read_input_tokens) == (1, 2)  # 3 words, 2 cached
+    rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
+    books = next(row for row in rows if row["account_id"] == bound["id"])
+    assert (books["prompt_tokens"], books["cached_tokens"]) == (3, 2)
+    # Anthropic reports no thinking tokens of its own here; a translated platform's are kept.
+    assert books["reasoning_tokens"] == (1 if model == QWEN else 0)

@@ -22,22 +22,23 @@ SMALL_FAST_MODEL = "openai/gpt-4.1-mini"
 TASK_TIMEOUT_S = 180
 
 
-def claude_env(home: Path, base_url: str, key: str, model: str) -> dict[str, str]:
-    """What the README tells a user to set, in a home of its own (no config, no telemetry)."""
+def claude_env(home: Path, base_url: str, key: str, model: str | None) -> dict[str, str]:
+    """What the README tells a user to set, in a home of its own (no config, no telemetry);
+    without a model Claude Code asks for its own `claude-…` names."""
+    models = {"ANTHROPIC_MODEL": model, "ANTHROPIC_SMALL_FAST_MODEL": SMALL_FAST_MODEL}
     return {
+        **(models if model else {}),
         "PATH": os.environ["PATH"],
         "HOME": str(home),
         "CLAUDE_CONFIG_DIR": str(home / ".claude"),
         "ANTHROPIC_BASE_URL": base_url,
         "ANTHROPIC_AUTH_TOKEN": key,
-        "ANTHROPIC_MODEL": model,
-        "ANTHROPIC_SMALL_FAST_MODEL": SMALL_FAST_MODEL,
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_AUTOUPDATER": "1",
     }
 
 
-@pytest.mark.parametrize("model", ["qwen/qwen-plus", "claude/claude-sonnet-4-5"])
+@pytest.mark.parametrize("model", ["qwen/qwen-plus", "claude/claude-sonnet-4-5", None])
 async def test_claude_code_runs_a_task_with_a_tool_through_the_service(
     client,
     auth,
@@ -47,7 +48,7 @@ async def test_claude_code_runs_a_task_with_a_tool_through_the_service(
     model,
 ):
     install()
-    platform = model.split("/")[0]
+    platform = model.split("/")[0] if model else "claude"
     bound = await account(client, auth, platform)
     await account(client, auth, "openai")  # the small fast model's platform
     key = (await create_api_key(client, auth))["key"]
@@ -82,7 +83,8 @@ async def test_claude_code_runs_a_task_with_a_tool_through_the_service(
     asked = [r.json for r in fake.model_requests if r.credential == bound["key"]]
     assert len(asked) == 2 and asked[0]["stream"] is True
     if platform == "claude":  # as Claude Code wrote it: its system blocks, its cache marks
-        assert asked[0]["model"] == "claude-sonnet-4-5"
+        expected = model.split("/")[1] if model else "claude-"  # Claude Code's own name
+        assert asked[0]["model"].startswith(expected)
         assert any("cache_control" in block for block in asked[0]["system"])
         results = [
             block
@@ -100,6 +102,6 @@ async def test_claude_code_runs_a_task_with_a_tool_through_the_service(
     assert results[-1]["tool_call_id" if platform != "claude" else "tool_use_id"] == "toolu_cc_1"
     assert "tool-output-42" in said  # Claude Code ran the command and sent its output
 
-    used = result["modelUsage"][model]
+    used = result["modelUsage"][model or asked[0]["model"]]
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] == used["inputTokens"] + used["outputTokens"]

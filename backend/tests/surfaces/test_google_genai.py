@@ -35,7 +35,7 @@ def asked(text: str = "Say hello") -> str:
 
 
 def platform_of(model: str) -> str:
-    return "gemini" if model == GEMINI else "qwen"
+    return "gemini" if model == GEMINI else model.split("/")[0]
 
 
 @pytest.fixture
@@ -223,7 +223,9 @@ async def test_quota_exhausted_is_resource_exhausted_with_retry_after(
     assert int(caught.value.response.headers["retry-after"]) > 0
 
 
-@pytest.mark.parametrize("model", [QWEN, GEMINI])
+# The translated case on OpenAI's own wire: its stream is read event by event (the lean path),
+# so the failure surely comes after the first byte of answer.
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", GEMINI])
 async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fakes, sdk, model):
     bound = await account(client, auth, platform_of(model))
     if model == GEMINI:
@@ -240,3 +242,36 @@ async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fak
     assert caught.value.status in ("UNAVAILABLE", "INTERNAL")
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] > 0  # what was delivered is charged
+
+
+async def test_googles_own_tools_on_a_translated_platform_are_refused_by_name(client, auth):
+    await account(client, auth, "qwen")
+    key = (await create_api_key(client, auth))["key"]
+    body = {"contents": [{"parts": [{"text": asked()}]}], "tools": [{"googleSearch": {}}]}
+    response = await client.post(
+        f"/v1/models/{QWEN}:generateContent", json=body, headers={"x-goog-api-key": key}
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT" and "googleSearch" in error["message"]
+
+
+@pytest.mark.parametrize("model", [QWEN, GEMINI])
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+async def test_cached_and_thought_tokens_reach_the_answer_and_the_books(
+    client, auth, platform_fakes, sdk, model, streamed
+):
+    bound = await account(client, auth, platform_of(model))
+    fake = platform_fakes.gemini if model == GEMINI else platform_fakes.openai
+    fake.script(Reply("Hello there!", cached_tokens=2, reasoning_tokens=1), credential=bound["key"])
+    if streamed:
+        chunks = list(sdk.models.generate_content_stream(model=model, contents=asked()))
+        usage = chunks[-1].usage_metadata
+    else:
+        usage = sdk.models.generate_content(model=model, contents=asked()).usage_metadata
+    assert (usage.cached_content_token_count, usage.thoughts_token_count) == (2, 1)
+    assert usage.candidates_token_count == 1  # "Hello there!" is 2 tokens, 1 of them thought
+    rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
+    books = next(row for row in rows if row["account_id"] == bound["id"])
+    assert (books["cached_tokens"], books["reasoning_tokens"]) == (2, 1)
+    assert books["total_tokens"] == usage.total_token_count

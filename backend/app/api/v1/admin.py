@@ -70,7 +70,7 @@ async def save_platform_config(
         )
     litellm = await ctx.call_path.llm.module()
     entry = with_canonical_provider(body, lambda: litellm_providers(litellm))
-    row, changed = await platforms.save_platform(session, entry)
+    row, changed = await platforms.save_platform(session, entry, ctx.store.cipher)
     audit.record(
         session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
         detail={"changes": changed},

@@ -55,8 +55,10 @@ async def give_input(
     responses={200: {"description": "The page (PNG)", "content": {"image/png": {}}}},
     summary="The page when the login asked the user to act (PNG)",
 )
-async def get_screenshot(state: State, session: SessionDep, user: CurrentUser) -> Response:
-    png = await browser_sessions.screenshot(session, user, state)
+async def get_screenshot(
+    state: State, session: SessionDep, ctx: AppDep, user: CurrentUser
+) -> Response:
+    png = await browser_sessions.screenshot(ctx, session, user, state)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 

@@ -2,7 +2,9 @@
 
 `model` may be `platform/model` (any model name the platform accepts, listed or not), a plain
 model name found in exactly one of the caller's platforms (or, failing that, of all enabled
-platforms), or a platform id alone (its default model). The seed's route names the platform
+platforms), or a platform id alone (its default model). A plain name no platform lists goes to
+the one platform whose `model_prefixes` it starts with (`claude-opus-5-5`, which Claude Code
+asks for, to Claude), the caller's platforms first. The seed's route names the platform
 separately.
 """
 
@@ -95,6 +97,8 @@ def resolve(
         return Route(platform, _default(platform))
     name = _model_name(model)
     offering = [p for p in platforms.values() if p.is_enabled and name in _models(p)]
+    if not offering:  # a model newer than the list, named as its family's (claude-…, gemini-…)
+        offering = [p for p in platforms.values() if p.is_enabled and _of_family(p, name)]
     mine = [p for p in offering if p.platform_id in bound]
     choices = mine or offering
     if len(choices) == 1:
@@ -157,6 +161,11 @@ def _models(platform: PlatformConfig) -> list[str]:
 
 def _embedding_models(platform: PlatformConfig) -> list[str]:
     return [str(m) for m in platform.litellm_config.get("embedding_models") or []]
+
+
+def _of_family(platform: PlatformConfig, name: str) -> bool:
+    prefixes = platform.litellm_config.get("model_prefixes") or []
+    return any(name.startswith(str(prefix)) for prefix in prefixes)
 
 
 def _model_name(name: str) -> str:

@@ -1,4 +1,5 @@
-"""Recording what each call used: tokens per account, model and quota day, and `last_used_at`.
+"""Recording what each call used: tokens per account, model and quota day, and on the account
+`last_used_at` and the seed's `quota_used`.
 
 Counters are bumped with one upsert (INSERT … ON CONFLICT / ON DUPLICATE KEY UPDATE adding to the
 stored values), so concurrent calls on one account never lose an increment and no row needs to
@@ -11,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.upsert import upsert
-from app.models import AccountUsage, OAuthAccount, PlatformConfig
+from app.models import AccountQuotaDay, AccountUsage, OAuthAccount, PlatformConfig
 from app.schemas.usage import UsageRowOut
+from app.services.quota.quota_clock import quota_day
 
 _COUNTERS = (
     "prompt_tokens",
@@ -41,6 +43,16 @@ class TokenUsage:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+def chat_usage(body: dict[str, Any]) -> TokenUsage:
+    """The usage of a `chat.completion` as the call path answers it (responses.usage_body)."""
+    cached = (body.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    reasoning = (body.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
+    return TokenUsage(
+        int(body.get("prompt_tokens") or 0), int(body.get("completion_tokens") or 0),
+        int(cached), int(reasoning),
+    )  # fmt: skip
 
 
 def usage_of(obj: Any) -> TokenUsage | None:
@@ -113,13 +125,51 @@ class LastUsed:
         return True
 
 
-async def mark_used(session: AsyncSession, account_id: int, now: datetime) -> None:
+def _used_on(day: date) -> Any:
+    """The account's used tokens on `day` (0 when none), as a subquery of an UPDATE of it."""
+    used = (
+        select(AccountQuotaDay.used_tokens)
+        .where(AccountQuotaDay.account_id == OAuthAccount.id, AccountQuotaDay.day == day)
+        .scalar_subquery()
+    )
+    return func.coalesce(used, 0)
+
+
+async def mark_used(
+    session: AsyncSession, account_id: int, day: date, now: datetime | None
+) -> None:
+    """The seed's `oauth_accounts.quota_used` set to the account's tokens on its quota day (the
+    ledger's figure, just written in this transaction), and `last_used_at` when `now` is given:
+    one statement, written with the books."""
+    values: dict[str, Any] = {"quota_used": _used_on(day)}
+    if now is not None:
+        values["last_used_at"] = now
     await session.execute(
         update(OAuthAccount)
         .where(OAuthAccount.id == account_id)
-        .values(last_used_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+async def align_quota_used(session: AsyncSession, now: datetime) -> int:
+    """Every account's `quota_used` set to its tokens on its platform's current quota day where
+    it is not: a new quota day starts at 0 before any call is booked on it (the sweeper's
+    round, one statement per platform)."""
+    aligned = 0
+    for platform in list(await session.scalars(select(PlatformConfig))):
+        day = quota_day(platform, now)
+        result = await session.execute(
+            update(OAuthAccount)
+            .where(
+                OAuthAccount.platform_id == platform.platform_id,
+                OAuthAccount.quota_used != _used_on(day),
+            )
+            .values(quota_used=_used_on(day))
+            .execution_options(synchronize_session=False)
+        )
+        aligned += int(getattr(result, "rowcount", 0) or 0)
+    return aligned
 
 
 async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[UsageRowOut]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import session_scope, utcnow
@@ -23,7 +23,7 @@ from app.core.errors import AppError, BadRequest, NotFound
 from app.core.metrics import AUTHORIZATION_SESSIONS
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult, SessionOut
-from app.services import audit
+from app.services import audit, platform_secrets
 from app.services.context import AppContext
 from app.services.oauth import browser_binding, oauth2_client
 from app.services.oauth.accounts import account_out, create_account
@@ -40,6 +40,11 @@ def seal(ctx: AppContext, state: str, data: dict[str, Any]) -> str:
     )
 
 
+def without_screenshot(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A session that ended keeps no picture of the login page (browser_sessions)."""
+    return {k: v for k, v in detail.items() if k != "screenshot"} if detail else detail
+
+
 def unseal(ctx: AppContext, row: AuthorizationSession) -> dict[str, Any]:
     if not row.secret:
         return {}
@@ -53,7 +58,7 @@ def client_config(
 ) -> oauth2_client.OAuthClientConfig:
     return oauth2_client.OAuthClientConfig.for_method(
         platform.platform_name,
-        platform.oauth_config,
+        platform_secrets.opened(ctx.store.cipher, platform.platform_id, platform.oauth_config),
         method,
         timeout_s=ctx.settings.outbound_timeout,
         outbound=ctx.outbound,
@@ -160,6 +165,19 @@ async def end_overdue(session: AsyncSession, now: datetime) -> int:
         .where(AuthorizationSession.status.in_(UNFINISHED), AuthorizationSession.expires_at < now)
         .values(
             status="expired", error="The authorization expired before it was finished.", secret=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def prune_ended(session: AsyncSession, before: datetime) -> int:
+    """Delete the sessions that ended before `before` (OAUTH_SESSION_RETENTION_SECONDS ago)."""
+    result = await session.execute(
+        delete(AuthorizationSession)
+        .where(
+            AuthorizationSession.status.not_in(UNFINISHED),
+            AuthorizationSession.updated_at < before,
         )
         .execution_options(synchronize_session=False)
     )
@@ -338,6 +356,7 @@ async def complete(
         row = await session.get(AuthorizationSession, state)
         if row is not None:
             row.status, row.account_id, row.secret = "completed", account.id, None
+            row.detail = without_screenshot(row.detail)
         audit.record(
             session, "account.create", user_id=user_id, target=f"account:{account.id}",
             detail={"platform": platform.platform_id, "method": method},
@@ -356,6 +375,7 @@ async def fail(
         row = await session.get(AuthorizationSession, state)
         if row is not None:
             row.status, row.error, row.secret = status, failure[:500], None
+            row.detail = without_screenshot(row.detail)
             audit.record(
                 session, "authorization.end", user_id=row.user_id,
                 target=f"platform:{row.platform_id}", outcome=status,

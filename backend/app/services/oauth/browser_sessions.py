@@ -108,8 +108,10 @@ class BrowserLogins:
             "code_kind": status.code_kind,
             "blocked": list(status.blocked),
         }
-        if status.screenshot_png:
-            detail["screenshot"] = base64.b64encode(status.screenshot_png).decode()
+        if status.screenshot_png:  # the page may show personal data: encrypted like a secret
+            detail["screenshot"] = self.ctx.store.cipher.encrypt(
+                base64.b64encode(status.screenshot_png).decode(), _screenshot_aad(state)
+            )
         async with session_scope(self.ctx.factory) as session:
             row = await session.get(AuthorizationSession, state)
             if row is not None and row.status in ("pending", "needs_user_action"):
@@ -176,13 +178,17 @@ async def submit_input(
     row.secret = ctx.store.cipher.encrypt(orjson.dumps({"input": code}).decode(), _aad(state))
 
 
-async def screenshot(session: AsyncSession, user: User, state: str) -> bytes:
+async def screenshot(ctx: AppContext, session: AsyncSession, user: User, state: str) -> bytes:
     row = await session.scalar(
         select(AuthorizationSession).where(
             AuthorizationSession.state == state, AuthorizationSession.user_id == user.id
         )
     )
-    encoded = (row.detail or {}).get("screenshot") if row is not None else None
-    if not encoded:
+    sealed = (row.detail or {}).get("screenshot") if row is not None else None
+    if not sealed:
         raise NotFound("This authorization has no screenshot.")
-    return base64.b64decode(encoded)
+    return base64.b64decode(ctx.store.cipher.decrypt(sealed, _screenshot_aad(state)))
+
+
+def _screenshot_aad(state: str) -> str:
+    return f"authorization_sessions.screenshot:{state}"

@@ -26,6 +26,7 @@ from app.core.database import session_scope, utcnow
 from app.core.metrics import CREDENTIAL_RENEWALS
 from app.core.outbound import OutboundGuard
 from app.models import OAuthAccount, PlatformConfig
+from app.services import platform_secrets
 from app.services.oauth import oauth2_client
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import (
@@ -224,7 +225,7 @@ class CredentialRenewer:
         assert secrets.refresh_token is not None
         config = oauth2_client.OAuthClientConfig.for_method(
             platform.platform_name,
-            platform.oauth_config,
+            platform_secrets.opened(self.store.cipher, platform.platform_id, platform.oauth_config),
             "refresh",
             timeout_s=self.settings.outbound_timeout,
             outbound=self.outbound,

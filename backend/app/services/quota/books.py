@@ -1,6 +1,6 @@
 """The books of attempts: the reservation settled to the tokens used (or released when none were),
-the usage row, `last_used_at`, and the account's new state — in one transaction for all the
-attempts that end together.
+the usage row, the account's `quota_used` (and now and then `last_used_at`), and its new state —
+in one transaction for all the attempts that end together.
 
 Group commit: each attempt's books join a queue, and one task of this process writes what is
 queued in one transaction, then what queued meanwhile in the next. The caller waits for the
@@ -143,12 +143,14 @@ async def _write(
             tally.add(entry.admitted.account.id, entry.admitted.day, used=entry.tokens.total_tokens)
     await tally.write(session)
     await _usage_rows(session, entries)
-    touched: dict[int, datetime] = {}
+    used: dict[int, tuple[date, datetime | None]] = {}
     for entry in entries:
-        if entry.touch_last_used and entry.tokens is not None:
-            touched[entry.admitted.account.id] = entry.now
-    for account_id, now in sorted(touched.items()):
-        await usage.mark_used(session, account_id, now)
+        if entry.tokens is not None:
+            _, touched = used.get(entry.admitted.account.id, (None, None))
+            now = entry.now if entry.touch_last_used else touched
+            used[entry.admitted.account.id] = (entry.admitted.day, now)
+    for account_id, (day, now) in sorted(used.items()):
+        await usage.mark_used(session, account_id, day, now)
     for entry in entries:
         await _account_state(session, entry)
 

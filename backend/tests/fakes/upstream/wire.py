@@ -166,11 +166,12 @@ class AnthropicWire:
         return b"event: " + kind.encode() + b"\ndata: " + dumps(obj) + b"\n\n"
 
     @staticmethod
-    def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+    def _usage(turn: Turn, output_tokens: int) -> dict[str, int]:
+        # Anthropic counts the prompt's cached tokens apart from `input_tokens`.
         return {
-            "input_tokens": input_tokens,
+            "input_tokens": turn.prompt_tokens - turn.cached_tokens,
             "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_read_input_tokens": turn.cached_tokens,
             "output_tokens": output_tokens,
         }
 
@@ -185,7 +186,7 @@ class AnthropicWire:
             "content": content,
             "stop_reason": "end_turn" if content else None,
             "stop_sequence": None,
-            "usage": self._usage(turn.prompt_tokens, output_tokens),
+            "usage": self._usage(turn, output_tokens),
         }
 
     def response(self, turn: Turn, text: str) -> dict[str, Any]:
@@ -286,8 +287,12 @@ class GeminiWire:
     def _object(self, turn: Turn, text: str, *, finish: bool) -> dict[str, Any]:
         # Like Gemini, intermediate chunks carry only the prompt count; the last one has it all.
         usage: dict[str, int] = {"promptTokenCount": turn.prompt_tokens}
-        if finish:
-            usage["candidatesTokenCount"] = turn.completion_tokens
+        if finish:  # Gemini counts the thoughts apart from the candidates' tokens
+            usage["candidatesTokenCount"] = turn.completion_tokens - turn.reasoning_tokens
+            if turn.reasoning_tokens:
+                usage["thoughtsTokenCount"] = turn.reasoning_tokens
+        if turn.cached_tokens:
+            usage["cachedContentTokenCount"] = turn.cached_tokens
         usage["totalTokenCount"] = turn.total_tokens if finish else turn.prompt_tokens
         return {
             "candidates": [self._candidate(text, finish)],

@@ -62,6 +62,7 @@ async def _exercise(url: str) -> None:
         quota_row = await session.get(AccountQuotaDay, (account.id, day))
     state = states[account.id]
     assert (quota_row.used_tokens, quota_row.reserved_tokens) == (10, 0)
+    await _check_quota_used_column(factory, account.id, day, now)
     assert state.used_today == 10
     [rest] = state.cooldowns
     assert rest.reason == "rate_limited" and rest.until == now + timedelta(seconds=30)
@@ -88,6 +89,26 @@ async def _exercise(url: str) -> None:
     capped = await survey(later)
     assert capped.usable == [] and capped.waiting_reasons == {"quota_exhausted"}
     await engine.dispose()
+
+
+async def _check_quota_used_column(factory, account_id: int, day, now) -> None:
+    """The seed's `quota_used` follows the ledger: set with the books, and back to 0 once the
+    quota day turns (the sweeper's round)."""
+
+    async def column() -> int:
+        async with factory() as session:
+            return (await session.get(OAuthAccount, account_id)).quota_used
+
+    async with session_scope(factory) as session:
+        await usage.mark_used(session, account_id, day, now)
+    assert await column() == 10
+    async with session_scope(factory) as session:
+        assert await usage.align_quota_used(session, now) == 0  # already right
+        assert await usage.align_quota_used(session, now + timedelta(days=1)) == 1
+    assert await column() == 0
+    async with session_scope(factory) as session:
+        assert await usage.align_quota_used(session, now) == 1
+    assert await column() == 10
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

@@ -23,6 +23,8 @@ from app.services.quota.allowances import Allowances
 from app.services.quota.quota_clock import quota_day
 from tests.helpers.databases import empty_database, one_limited_account
 
+pytestmark = pytest.mark.serial
+
 SERVERS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),

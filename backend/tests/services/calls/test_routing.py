@@ -44,6 +44,17 @@ def test_a_plain_name_prefers_the_callers_platforms_and_refuses_ambiguity():
         resolve("nobody-has-it", None, PLATFORMS, {"alpha"})
 
 
+def test_a_name_no_platform_lists_goes_to_its_familys_platform():
+    family = dict(PLATFORMS)
+    family["claude"] = platform("claude", "claude-sonnet-4-5")
+    family["claude"].litellm_config["model_prefixes"] = ["claude-"]
+    found = resolve("claude-opus-5-5", None, family, set())
+    assert (found.platform.platform_id, found.model) == ("claude", "claude-opus-5-5")
+    assert resolve("claude-sonnet-4-5", None, family, set()).model == "claude-sonnet-4-5"
+    with pytest.raises(NotFound):
+        resolve("gpt-9", None, family, {"claude"})
+
+
 def test_the_seeds_platform_field_and_disabled_platforms():
     assert resolve(None, "alpha", PLATFORMS, set()).model == "shared-1"
     assert resolve("alpha/alpha-only", "alpha", PLATFORMS, set()).model == "alpha-only"

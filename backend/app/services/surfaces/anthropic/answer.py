@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from app.services.calls.stream_relay import Tally, note
-from app.services.calls.usage import TokenUsage
+from app.services.calls.usage import TokenUsage, chat_usage
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -33,10 +33,11 @@ def message_id() -> str:
 
 
 def usage_body(usage: TokenUsage) -> dict[str, int]:
+    """Anthropic's usage: the prompt's cached tokens apart from `input_tokens`."""
     return {
-        "input_tokens": usage.prompt_tokens,
+        "input_tokens": usage.prompt_tokens - usage.cached_tokens,
         "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_read_input_tokens": usage.cached_tokens,
         "output_tokens": usage.completion_tokens,
     }
 
@@ -60,7 +61,6 @@ def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
                 "input": _arguments(function.get("arguments")),
             }
         )
-    usage = completion.get("usage") or {}
     return {
         "id": message_id(),
         "type": "message",
@@ -69,9 +69,7 @@ def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
         "content": content,
         "stop_reason": STOP_REASONS.get(choice.get("finish_reason") or "stop", "end_turn"),
         "stop_sequence": None,
-        "usage": usage_body(
-            TokenUsage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
-        ),
+        "usage": usage_body(chat_usage(completion.get("usage") or {})),
     }
 
 

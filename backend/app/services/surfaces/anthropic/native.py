@@ -20,13 +20,15 @@ _NO_ANSWER = frozenset({"message_start", "ping", "content_block_start"})
 
 
 def usage_of(usage: dict[str, Any]) -> TokenUsage | None:
-    """Anthropic's usage in the books' terms: every input token (cached or not) is prompt."""
-    prompt = sum(
-        int(usage.get(name) or 0)
-        for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    """Anthropic's usage in the books' terms: every input token (cached or not) is prompt, the
+    ones read from the cache are its cached tokens, and thinking (where counted) its reasoning."""
+    cached = int(usage.get("cache_read_input_tokens") or 0)
+    prompt = cached + sum(
+        int(usage.get(name) or 0) for name in ("input_tokens", "cache_creation_input_tokens")
     )
     completion = int(usage.get("output_tokens") or 0)
-    return TokenUsage(prompt, completion) if prompt or completion else None
+    thinking = int((usage.get("output_tokens_details") or {}).get("thinking_tokens") or 0)
+    return TokenUsage(prompt, completion, cached, thinking) if prompt or completion else None
 
 
 class MessagesWire:

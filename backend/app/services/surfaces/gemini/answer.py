@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from app.services.calls.stream_relay import Tally, note
-from app.services.calls.usage import TokenUsage
+from app.services.calls.usage import TokenUsage, chat_usage
 
 FINISH_REASONS = {
     "stop": "STOP",
@@ -22,11 +22,17 @@ FINISH_REASONS = {
 
 
 def usage_metadata(usage: TokenUsage) -> dict[str, int]:
-    return {
+    """Google's usage: the thoughts apart from the candidates' tokens."""
+    metadata = {
         "promptTokenCount": usage.prompt_tokens,
-        "candidatesTokenCount": usage.completion_tokens,
+        "candidatesTokenCount": usage.completion_tokens - usage.reasoning_tokens,
         "totalTokenCount": usage.total_tokens,
     }
+    if usage.cached_tokens:
+        metadata["cachedContentTokenCount"] = usage.cached_tokens
+    if usage.reasoning_tokens:
+        metadata["thoughtsTokenCount"] = usage.reasoning_tokens
+    return metadata
 
 
 def response(completion: dict[str, Any], model: str) -> dict[str, Any]:
@@ -42,11 +48,9 @@ def response(completion: dict[str, Any], model: str) -> dict[str, Any]:
                 "index": choice.get("index", 0),
             }
         )
-    usage = completion.get("usage") or {}
-    tokens = TokenUsage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
     return {
         "candidates": candidates,
-        "usageMetadata": usage_metadata(tokens),
+        "usageMetadata": usage_metadata(chat_usage(completion.get("usage") or {})),
         "modelVersion": model,
         "responseId": uuid.uuid4().hex[:22],
     }

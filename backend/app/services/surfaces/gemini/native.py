@@ -15,11 +15,13 @@ from app.services.surfaces.gemini.answer import error_event
 
 
 def usage_of(metadata: dict[str, Any]) -> TokenUsage | None:
-    """Google's usage in the books' terms: thoughts count as answer tokens."""
+    """Google's usage in the books' terms: thoughts count as answer tokens (its reasoning), the
+    cached content as the prompt's cached tokens."""
     prompt = int(metadata.get("promptTokenCount") or 0)
-    answer = int(metadata.get("candidatesTokenCount") or 0)
-    answer += int(metadata.get("thoughtsTokenCount") or 0)
-    return TokenUsage(prompt, answer) if prompt or answer else None
+    thoughts = int(metadata.get("thoughtsTokenCount") or 0)
+    answer = int(metadata.get("candidatesTokenCount") or 0) + thoughts
+    cached = int(metadata.get("cachedContentTokenCount") or 0)
+    return TokenUsage(prompt, answer, cached, thoughts) if prompt or answer else None
 
 
 def _parts(response: dict[str, Any]) -> list[dict[str, Any]]:
