@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     """A Chromium executable; unset: Playwright's own browser, else a system Chromium."""
     browser_max_concurrent: int = 3
     """Browser logins running at once; more wait in a queue."""
+    browser_max_per_user: int = Field(default=2, ge=1)
+    """Browser logins one user may have running or queued; the next is refused with 429."""
     browser_login_deadline: int = 600
     """Seconds a whole browser login may take, user actions included."""
     litellm_log_level: str = "INFO"

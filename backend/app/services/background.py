@@ -26,7 +26,7 @@ from app.services import leases
 from app.services.alerts.checks import AlertChecker
 from app.services.calls import usage
 from app.services.context import AppContext
-from app.services.oauth import authorization_sessions, device_sessions
+from app.services.oauth import authorization_sessions, device_sessions, session_endings
 from app.services.quota import ledger
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class BackgroundJobs:
 
     async def _prune_ended(self, session: AsyncSession, now: datetime) -> int:
         retention = timedelta(seconds=self.ctx.settings.oauth_session_retention_seconds)
-        return await authorization_sessions.prune_ended(session, now - retention)
+        return await session_endings.prune_ended(session, now - retention)
 
     async def sweep_holds(self) -> int:
         """Give back the reservations of calls whose worker died, once they expire, so that the

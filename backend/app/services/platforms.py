@@ -15,12 +15,14 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cache import changed
 from app.core.crypto import CredentialCipher
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
 from app.services import platform_changes, platform_secrets
+from app.services.calls.account_cache import PLATFORMS
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
 
@@ -106,6 +108,9 @@ async def upsert_platforms(
             setattr(row, key, value)
         report.updated.append(entry.platform_id)
         report.changes[entry.platform_id] = changes
+    if report.added or report.updated:
+        # Said here, not left to the ORM listener: a script does not load the call path.
+        changed(session, PLATFORMS)
     await session.flush()
     return report
 

@@ -264,3 +264,38 @@ async def test_missing_login_inputs_are_a_400(service, http):
     )  # fmt: skip
     assert response.status_code == 400
     assert "password" in response.json()["message"]
+
+
+async def test_one_user_has_at_most_browser_max_per_user_logins_and_can_cancel_one(
+    service, http, site
+):
+    app, _ = service
+    alice, bob = await new_user(app), await new_user(app)
+    states = [
+        await start(http, alice, "smsconsole", username=USERNAME, password=PASSWORD)
+        for _ in range(2)  # BROWSER_MAX_PER_USER's default
+    ]
+    third = await http.post(
+        "/api/v1/oauth/initiate", headers=alice,
+        json={"platform": "smsconsole", "account_name": "third", "method": "browser",
+              "credentials": {"username": USERNAME, "password": PASSWORD}},
+    )  # fmt: skip
+    assert third.status_code == 429 and third.json()["error_code"] == "rate_limited"
+    # Another user is not held back by alice's logins.
+    bobs = await start(http, bob, "smsconsole", username=USERNAME, password=PASSWORD)
+    # Alice cancels one (bob cannot): its place is free again.
+    assert (
+        await http.delete(f"/api/v1/oauth/sessions/{states[0]}", headers=bob)
+    ).status_code == 404
+    cancelled = await http.delete(f"/api/v1/oauth/sessions/{states[0]}", headers=alice)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["data"]["status"] == "failed"
+    assert "Cancelled" in cancelled.json()["data"]["error"]
+    again = await http.delete(f"/api/v1/oauth/sessions/{states[0]}", headers=alice)
+    assert again.status_code == 409
+    replacement = await start(http, alice, "smsconsole", username=USERNAME, password=PASSWORD)
+    for owner, state in ((alice, states[1]), (alice, replacement), (bob, bobs)):
+        assert (
+            await http.delete(f"/api/v1/oauth/sessions/{state}", headers=owner)
+        ).status_code in (200, 409)
+    assert app_context(app).browser_logins.handle(states[0]) is None

@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.fakes.upstream import Reply, ToolCall
+from tests.fakes.upstream import Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
 
 WEATHER = {
@@ -84,3 +84,39 @@ async def test_a_streamed_tool_round_trip(client, auth, platform_fakes, sdk, pla
     assert "sunny, 24 C" in str(tool_result_sent(WIRE[platform], sent))
     used = first.usage.total_tokens + second.usage.total_tokens
     assert (await accounts_by_id(client, auth))[bound["id"]]["quota_used"] == used
+
+
+FAILURES = {
+    "claude": (errors.anthropic_rate_limited(), errors.anthropic_overloaded()),
+    "gemini": (errors.gemini_quota_exhausted(daily=False), errors.gemini_overloaded()),
+}
+
+
+@pytest.mark.parametrize("platform", list(FAILURES))
+async def test_a_rate_limit_before_the_first_byte_is_openais_429(
+    client, auth, platform_fakes, sdk, platform
+):
+    bound = await account(client, auth, platform)
+    fake = getattr(platform_fakes, WIRE[platform])
+    fake.script(FAILURES[platform][0], credential=bound["key"])
+    with pytest.raises(openai.RateLimitError) as caught:
+        sdk.responses.create(model=MODELS[platform], input="Hello there", stream=True)
+    assert int(caught.value.response.headers["retry-after"]) > 0
+    assert caught.value.body["type"] and caught.value.body["message"]
+
+
+@pytest.mark.parametrize("platform", list(FAILURES))
+async def test_a_failure_after_the_first_byte_is_response_failed(
+    client, auth, platform_fakes, sdk, platform
+):
+    bound = await account(client, auth, platform)
+    fake = getattr(platform_fakes, WIRE[platform])
+    broken = FAILURES[platform][1].mid_stream(after_chunks=2)
+    fake.script(broken, credential=bound["key"])
+    events = list(sdk.responses.create(model=MODELS[platform], input="Hello there", stream=True))
+    assert events[0].type == "response.created"
+    assert any(e.type == "response.output_text.delta" for e in events)
+    failed = events[-1]
+    assert failed.type == "response.failed" and failed.response.status == "failed"
+    assert failed.response.error.message
+    assert (await accounts_by_id(client, auth))[bound["id"]]["quota_used"] > 0  # part delivered

@@ -28,7 +28,12 @@ from app.schemas.oauth import (
 )
 from app.schemas.platform import PlatformOut
 from app.services import platforms
-from app.services.oauth import authorization_sessions, browser_binding, oauth_service
+from app.services.oauth import (
+    authorization_sessions,
+    browser_binding,
+    oauth_service,
+    session_endings,
+)
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -107,6 +112,18 @@ async def callback(
     return render_callback_page(
         ok=outcome.ok, message=outcome.message, account_id=outcome.account_id
     )
+
+
+@router.delete(
+    "/sessions/{state}", response_model=Envelope[SessionOut], summary="Cancel an authorization"
+)
+async def cancel_session(
+    state: State, session: SessionDep, ctx: AppDep, user: CurrentUser
+) -> Envelope[SessionOut]:
+    await session_endings.cancel(session, user, state)
+    await session.commit()  # ended before the login is stopped: it cannot finish meanwhile
+    await ctx.browser_logins.cancel_here(state)
+    return ok(await authorization_sessions.get_status(session, user, state))
 
 
 @router.post(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import session_scope, utcnow
@@ -165,19 +165,6 @@ async def end_overdue(session: AsyncSession, now: datetime) -> int:
         .where(AuthorizationSession.status.in_(UNFINISHED), AuthorizationSession.expires_at < now)
         .values(
             status="expired", error="The authorization expired before it was finished.", secret=None
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def prune_ended(session: AsyncSession, before: datetime) -> int:
-    """Delete the sessions that ended before `before` (OAUTH_SESSION_RETENTION_SECONDS ago)."""
-    result = await session.execute(
-        delete(AuthorizationSession)
-        .where(
-            AuthorizationSession.status.not_in(UNFINISHED),
-            AuthorizationSession.updated_at < before,
         )
         .execution_options(synchronize_session=False)
     )
@@ -373,7 +360,9 @@ async def fail(
 ) -> CallbackOutcome:
     async with session_scope(ctx.factory) as session:
         row = await session.get(AuthorizationSession, state)
-        if row is not None:
+        # A session that ended already (cancelled by its owner) keeps its own ending.
+        ending = row is not None and row.status in UNFINISHED
+        if row is not None and ending:
             row.status, row.error, row.secret = status, failure[:500], None
             row.detail = without_screenshot(row.detail)
             audit.record(
@@ -381,6 +370,6 @@ async def fail(
                 target=f"platform:{row.platform_id}", outcome=status,
                 detail={"method": row.method, "reason": failure[:200]},
             )  # fmt: skip
-    if row is not None:
+    if row is not None and ending:
         AUTHORIZATION_SESSIONS.labels(row.method, status).inc()
     return CallbackOutcome(False, failure)

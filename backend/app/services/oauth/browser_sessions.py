@@ -4,7 +4,11 @@ The worker that starts a login runs it to the end; its progress (queue position,
 question the page asks, a screenshot) is written to the authorization session row, so any
 worker can answer `GET /sessions/{state}`. A code the user types is written to the row too
 (encrypted) and picked up by the running login, so `POST /sessions/{state}/input` may land on
-any worker or instance. The live view streams from the worker that holds the browser.
+any worker or instance: the login looks for it only while its page asks for one, woken at once
+when the code lands on its own worker. A queued or running login reads nothing from the
+database; a cancelled one (`DELETE /sessions/{state}`) stops at its next progress update. The
+live view streams from the worker that holds the browser. A user has at most
+BROWSER_MAX_PER_USER logins running or queued.
 """
 
 from __future__ import annotations
@@ -14,15 +18,15 @@ import base64
 import contextlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import session_scope, utcnow
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, TooManyRequests
 from app.models import AuthorizationSession, PlatformConfig, User
 from app.schemas.oauth import InitiateRequest, InitiateResult
 from app.services.context import AppContext
@@ -54,6 +58,10 @@ class BrowserLogins:
         self.pool = pool
         self._handles: dict[str, LoginHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._asked: dict[str, asyncio.Event] = {}
+        """Set while a login's page waits for a code."""
+        self._given: dict[str, asyncio.Event] = {}
+        """Set when a code for the login was stored by this worker."""
 
     def handle(self, state: str) -> LoginHandle | None:
         return self._handles.get(state)
@@ -63,6 +71,7 @@ class BrowserLogins:
     ) -> InitiateResult:
         recipe = recipe_for(platform)
         credentials = {k: v for k, v in request.credentials.items() if k in LOGIN_INPUTS}
+        await self._within_user_cap(user)
         state = secrets.token_urlsafe(32)
         expires_at = utcnow() + timedelta(
             seconds=max(self.ctx.settings.oauth_state_expire, self.pool.login_deadline_s)
@@ -84,12 +93,42 @@ class BrowserLogins:
             await authorization_sessions.fail(self.ctx, state, failure="The login did not start.")
             raise
         self._handles[state] = handle
+        self._asked[state], self._given[state] = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(
-            self._follow(state, handle, platform, user.id, request.account_name)
+            self._follow(state, handle, platform, user.id, request.account_name, expires_at)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return InitiateResult(state=state)
+
+    async def _within_user_cap(self, user: User) -> None:
+        cap = self.ctx.settings.browser_max_per_user
+        async with self.ctx.factory() as session:
+            live = await session.scalar(
+                select(func.count()).where(
+                    AuthorizationSession.user_id == user.id,
+                    AuthorizationSession.method == "browser",
+                    AuthorizationSession.status.in_(("pending", "needs_user_action")),
+                    AuthorizationSession.expires_at > utcnow(),
+                )
+            )
+        if (live or 0) >= cap:
+            raise TooManyRequests(
+                f"You have {cap} browser login(s) running or queued already: finish or cancel "
+                "one (DELETE /api/v1/oauth/sessions/{state}) first.",
+                retry_after_s=30,
+            )
+
+    async def cancel_here(self, state: str) -> None:
+        """Stop the login if it runs in this process (elsewhere it stops at its next update)."""
+        handle = self._handles.get(state)
+        if handle is not None:
+            await handle.cancel()
+
+    def notify_input(self, state: str) -> None:
+        """A code for `state` was stored: the login, if it runs here, takes it at once."""
+        if state in self._given:
+            self._given[state].set()
 
     async def close(self) -> None:
         for handle in list(self._handles.values()):
@@ -114,16 +153,30 @@ class BrowserLogins:
             )
         async with session_scope(self.ctx.factory) as session:
             row = await session.get(AuthorizationSession, state)
-            if row is not None and row.status in ("pending", "needs_user_action"):
+            live = row is not None and row.status in ("pending", "needs_user_action")
+            if row is not None and live:
                 row.status = (
                     "needs_user_action" if status.state == "needs_user_action" else "pending"
                 )
                 row.detail = detail
+        handle = self._handles.get(state)
+        if not live and handle is not None:  # cancelled (or ended) meanwhile
+            await handle.cancel()
+        elif (
+            status.state == "needs_user_action" and status.reason == "code" and state in self._asked
+        ):
+            self._asked[state].set()
 
     async def _follow(
-        self, state: str, handle: LoginHandle, platform: PlatformConfig, user_id: int, name: str
+        self,
+        state: str,
+        handle: LoginHandle,
+        platform: PlatformConfig,
+        user_id: int,
+        name: str,
+        expires_at: datetime,
     ) -> None:
-        watcher = asyncio.create_task(self._relay_input(state, handle))
+        watcher = asyncio.create_task(self._relay_input(state, handle, expires_at))
         try:
             result = await handle.result()
         except LoginFailed as exc:
@@ -144,22 +197,38 @@ class BrowserLogins:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             self._handles.pop(state, None)
+            self._asked.pop(state, None)
+            self._given.pop(state, None)
 
-    async def _relay_input(self, state: str, handle: LoginHandle) -> None:
-        """Deliver codes typed by the user (stored on the session row) to the running login;
-        cancel the login when its session expires."""
-        while not handle.done:
-            await asyncio.sleep(INPUT_POLL_S)
-            async with session_scope(self.ctx.factory) as session:
-                row = await session.get(AuthorizationSession, state)
-                if row is None or row.expires_at < utcnow():
-                    await handle.cancel()
-                    return
-                if not row.secret:
-                    continue
-                sealed, row.secret = row.secret, None
-            code = orjson.loads(self.ctx.store.cipher.decrypt(sealed, _aad(state)))["input"]
-            await handle.provide_input(code)
+    async def _relay_input(self, state: str, handle: LoginHandle, expires_at: datetime) -> None:
+        """Deliver codes typed by the user (stored on the session row) to the running login,
+        looking only while its page asks for one; cancel the login when its session expires."""
+        asked, given = self._asked[state], self._given[state]
+        try:
+            async with asyncio.timeout((expires_at - utcnow()).total_seconds()):
+                while not handle.done:
+                    await asked.wait()
+                    if handle.done:
+                        return
+                    code = await self._take_input(state)
+                    if code is None:  # stored on another worker: looked for again soon
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(given.wait(), INPUT_POLL_S)
+                        given.clear()
+                        continue
+                    asked.clear()
+                    await handle.provide_input(code)
+        except TimeoutError:
+            await handle.cancel()
+
+    async def _take_input(self, state: str) -> str | None:
+        async with session_scope(self.ctx.factory) as session:
+            row = await session.get(AuthorizationSession, state)
+            if row is None or not row.secret:
+                return None
+            sealed, row.secret = row.secret, None
+        code: str = orjson.loads(self.ctx.store.cipher.decrypt(sealed, _aad(state)))["input"]
+        return code
 
 
 async def submit_input(
@@ -176,6 +245,8 @@ async def submit_input(
     if row.status != "needs_user_action" or (row.detail or {}).get("reason") != "code":
         raise Conflict("This login is not waiting for a code.")
     row.secret = ctx.store.cipher.encrypt(orjson.dumps({"input": code}).decode(), _aad(state))
+    await session.commit()  # before the login looks for it
+    ctx.browser_logins.notify_input(state)
 
 
 async def screenshot(ctx: AppContext, session: AsyncSession, user: User, state: str) -> bytes:

@@ -163,6 +163,14 @@ function browserPart(current, live, redraw) {
 
 /** The panel of the flow in progress; `update()` redraws it from `flow.current`. */
 export function flowPanel(flow, { onRestart }) {
+  // Cancelling ends the session on the service too: a browser login stops and frees its place.
+  const cancel = async () => {
+    const current = flow.current;
+    if (current && !TERMINAL.has(current.status)) {
+      await api.delete(`/api/v1/oauth/sessions/${encodeURIComponent(current.state)}`).catch(() => null);
+    }
+    onRestart();
+  };
   const current = flow.current;
   const status = h("p", { class: "flow-status", role: "status" });
   const body = h("div", {});
@@ -183,7 +191,7 @@ export function flowPanel(flow, { onRestart }) {
     status,
     body,
     liveBox,
-    h("div", { class: "form-actions" }, h("button", { type: "button", class: "secondary", onClick: onRestart }, t(TERMINAL.has(current.status) ? "flow.try_again" : "action.cancel"))),
+    h("div", { class: "form-actions" }, h("button", { type: "button", class: "secondary", onClick: cancel }, t(TERMINAL.has(current.status) ? "flow.try_again" : "action.cancel"))),
   );
   let drawn = null;
   panel.update = (problem) => {
