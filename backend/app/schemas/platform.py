@@ -25,6 +25,9 @@ class LiteLLMConfig(BaseModel):
     api_base: str = Field(min_length=1)
     default_model: str = Field(min_length=1)
     available_models: list[str] = Field(min_length=1)
+    responses_api: bool = False
+    """The platform serves OpenAI's Responses API itself (`/responses` under `api_base`): a
+    `POST /v1/responses` goes there as it is instead of being translated onto chat."""
     model_prefixes: list[str] | None = None
     """Plain model names that no platform lists but that start with one of these (`claude-`)
     go to this platform: clients ask for models newer than the list."""
