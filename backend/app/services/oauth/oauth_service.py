@@ -43,15 +43,16 @@ async def initiate(
         )
     if method == "api_key":
         adapter = create_adapter(platform, ctx.http)
-        bound = await adapter.validate(adapter.parse_key_credentials(request.credentials))
+        bound, limited = await adapter.checked(adapter.parse_key_credentials(request.credentials))
         account = await create_account(
-            session, ctx.store, user.id, platform, request.account_name, "api_key", bound
+            session, ctx.store, user.id, platform, request.account_name, "api_key", bound, limited
         )
         audit.record(
             session, "account.create", user_id=user.id, target=f"account:{account.id}",
             detail={"platform": platform.platform_id, "method": "api_key"},
         )  # fmt: skip
-        return InitiateResult(account=account_out(account, platform))
+        states = await load_states(session, [(account, platform)], utcnow())
+        return InitiateResult(account=account_out(account, platform, states.get(account.id)))
     if method == "oauth":
         return await authorization_sessions.start_oauth(ctx, session, user, platform, request)
     if method == "device":

@@ -144,6 +144,9 @@ class FakeUpstream:
         self._wire = _WIRES[kind]
         self._responses = ResponsesWire()
         self._queues: dict[str | None, deque[Behaviour]] = {}
+        self.listing_errors: dict[str, Error] = {}
+        """Per credential, the error the models listing answers (the vendor's answer for a key
+        whose balance is spent, where it refuses even the listing)."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
@@ -162,6 +165,7 @@ class FakeUpstream:
         """Forget scripts and recorded requests (between tests sharing one server)."""
         with self._lock:
             self._queues.clear()
+            self.listing_errors.clear()
             self.requests.clear()
 
     @property
@@ -204,6 +208,9 @@ class FakeUpstream:
         refusal = self._refusal(request, route, credential, bearer)
         if refusal is not None:
             await out.json(refusal.status, refusal.body, refusal.headers)
+        elif route == "models" and credential in self.listing_errors:
+            error = self.listing_errors[credential]
+            await out.json(error.status, error.body, error.headers)
         elif route == "models":
             await out.json(200, self._wire.models(self.models))
         elif route == "embeddings":
