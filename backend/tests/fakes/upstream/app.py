@@ -320,6 +320,7 @@ class FakeUpstream:
             cached_tokens=reply.cached_tokens if reply else 0,
             reasoning_tokens=reply.reasoning_tokens if reply else 0,
             extras=dict(reply.extras) if reply else None,
+            refusal=reply.refusal if reply else None,
             model=call.model,
             id=f"{prefix[self.kind]}{next(self._ids):06d}",
             created=int(time.time()),
