@@ -127,7 +127,7 @@ def build_context(settings: Settings, store: CredentialStore, tokens: TokenServi
     """The application's long-lived parts; nothing connects yet (pools open on first use)."""
     engine = create_engine(settings.effective_database_url, pool_size=settings.database_pool_size)
     redis = Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS) if settings.redis_url else None
-    generations = Generations(redis, settings.redis_key_prefix)
+    generations = Generations(redis, settings.redis_key_prefix, database=engine)
     factory = create_session_factory(engine, generations)
     # One pooled client for every outbound request to platforms and OAuth servers.
     outbound = OutboundGuard(allow_private=settings.allows_private_outbound)

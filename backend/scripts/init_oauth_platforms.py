@@ -21,11 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from redis.asyncio import Redis
+
+from app.core.cache import Generations
 from app.core.config import get_settings
 from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory, session_scope
 from app.core.errors import AppError
 from app.core.llm import start_import
+from app.core.rate_limit import REDIS_TIMEOUTS
 from app.services import platform_secrets
 from app.services.platforms import (
     SHIPPED_PLATFORMS_FILE,
@@ -44,8 +48,12 @@ async def run(path: Path, *, only_missing: bool, replace: bool) -> str:
     assert settings.credential_keys is not None
     keys = settings.credential_keys.get_secret_value()
     engine = create_engine(settings.effective_database_url)
+    # The change is announced as the service's own are (Redis, else the database), so running
+    # workers see it at once.
+    redis = Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS) if settings.redis_url else None
+    generations = Generations(redis, settings.redis_key_prefix, database=engine)
     try:
-        async with session_scope(create_session_factory(engine)) as session:
+        async with session_scope(create_session_factory(engine, generations)) as session:
             report = await upsert_platforms(
                 session, entries, only_missing=only_missing, replace=replace
             )
@@ -53,6 +61,8 @@ async def run(path: Path, *, only_missing: bool, replace: bool) -> str:
             await platform_secrets.seal_all(session, CredentialCipher.from_spec(keys))
     finally:
         await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
     lines = [
         f"  {platform_id}: {', '.join(paths)}" for platform_id, paths in report.changes.items()
     ]

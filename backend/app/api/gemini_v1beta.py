@@ -18,7 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 from app.api.deps import AppDep, SessionDep
 from app.api.openai_v1 import SSE_HEADERS
 from app.api.surface_auth import GoogleCaller
-from app.core.errors import BadRequest
+from app.core.errors import BadRequest, NotFound
 from app.schemas.gemini import CountTokensRequest, GenerateContentRequest, GoogleErrorOut
 from app.services.calls import routing
 from app.services.surfaces.gemini import generate
@@ -87,6 +87,14 @@ router.include_router(model_methods)
 async def list_models(session: SessionDep, caller: GoogleCaller) -> dict[str, Any]:
     entries = await routing.list_models(session, caller.id)
     return {"models": [_model(entry.id) for entry in entries]}
+
+
+@router.get("/models/{model:path}", summary="One of your models, as Gemini's API shows it")
+async def get_model(model: str, session: SessionDep, caller: GoogleCaller) -> dict[str, Any]:
+    entries = await routing.list_models(session, caller.id)
+    if model not in {entry.id for entry in entries}:
+        raise NotFound(f"No model of yours is named {model[:100]!r}.", code="model_not_found")
+    return _model(model)
 
 
 def _model(name: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from app.core.cache import Generations, announce, changes_to_announce
+from app.core.cache import Generations, announce, changes_to_announce, record_changes
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -218,6 +218,7 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         yield session
         if _did_nothing(session):
             return
+        await record_changes(session)
         await session.commit()
     except BaseException:
         await session.rollback()

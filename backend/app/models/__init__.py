@@ -8,6 +8,7 @@ from app.models.api_key import ApiKey
 from app.models.audit_event import AuditEvent
 from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
+from app.models.cache_generation import CacheGeneration
 from app.models.job_lease import JobLease
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEvent",
     "AuthorizationSession",
     "Base",
+    "CacheGeneration",
     "JobLease",
     "OAuthAccount",
     "PlatformConfig",

@@ -15,12 +15,14 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cache import changed
 from app.core.crypto import CredentialCipher
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
 from app.services import platform_changes, platform_secrets
+from app.services.calls.account_cache import PLATFORMS
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
 
@@ -106,6 +108,9 @@ async def upsert_platforms(
             setattr(row, key, value)
         report.updated.append(entry.platform_id)
         report.changes[entry.platform_id] = changes
+    if report.added or report.updated:
+        # Said here, not left to the ORM listener: a script does not load the call path.
+        changed(session, PLATFORMS)
     await session.flush()
     return report
 
@@ -126,10 +131,13 @@ async def get_platform(session: AsyncSession, platform_id: str) -> PlatformConfi
     return row
 
 
-def login_methods(config: PlatformConfig) -> list[str]:
+def login_methods(config: PlatformConfig, unavailable: dict[str, str] | None = None) -> list[str]:
+    """The ways to bind an account on the platform that this service can offer now; not those
+    in `unavailable` (method → why, e.g. `browser` without a Chromium)."""
     methods = config.oauth_config.get("login_methods") or ["api_key"]
     # OAuth needs the operator's client: it is offered only once one is configured.
-    return [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
+    offered = [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
+    return [m for m in offered if m not in (unavailable or {})]
 
 
 async def save_platform(

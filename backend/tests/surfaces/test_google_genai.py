@@ -169,7 +169,12 @@ async def test_the_models_are_listed_as_gemini_lists_them(client, auth, service_
     options = types.HttpOptions(base_url=service_url, api_version="v1beta")
     with genai.Client(api_key=key, http_options=options) as google:
         names = {model.name for model in google.models.list()}
+        one = google.models.get(model="qwen/qwen-plus")
+        with pytest.raises(genai_errors.ClientError) as caught:
+            google.models.get(model="qwen/no-such-model")
     assert "models/qwen/qwen-plus" in names
+    assert one.name == "models/qwen/qwen-plus"
+    assert caught.value.code == 404 and caught.value.status == "NOT_FOUND"
 
 
 # --- failures, each as the SDK's own error ---------------------------------------------------
