@@ -15,6 +15,11 @@ class PlatformOut(BaseModel):
     is_enabled: bool
     available_models: list[str]
     login_methods: list[str] = Field(description="ways to bind an account on this platform")
+    unavailable_methods: dict[str, str] = Field(
+        default_factory=dict,
+        description="ways the platform names that this service cannot offer now, and why "
+        "(`browser` where no Chromium can be had)",
+    )
 
 
 # Strict: a platform's settings are typed as they are meant (`0` is not `false`, `1.0` not `1`).

@@ -34,8 +34,14 @@ async def initiate(
     request: InitiateRequest,
 ) -> InitiateResult:
     platform = await platforms.get_platform(session, request.platform)
-    offered = platforms.login_methods(platform)
-    method = request.method or offered[0]
+    unavailable = ctx.browser_logins.unavailable_methods()
+    offered = platforms.login_methods(platform, unavailable)
+    method = request.method or next(iter(offered), "api_key")
+    if method in unavailable and method in platforms.login_methods(platform):
+        raise UnsupportedMethod(
+            f"{platform.platform_name} cannot be bound with {method!r} on "
+            f"this service now: {unavailable[method]}"
+        )
     if method not in offered:
         raise UnsupportedMethod(
             f"{platform.platform_name} cannot be bound with {method!r}; "
