@@ -299,3 +299,18 @@ async def test_one_user_has_at_most_browser_max_per_user_logins_and_can_cancel_o
             await http.delete(f"/api/v1/oauth/sessions/{state}", headers=owner)
         ).status_code in (200, 409)
     assert app_context(app).browser_logins.handle(states[0]) is None
+
+
+async def test_simultaneous_starts_never_exceed_browser_max_per_user(service, http):
+    app, _ = service
+    carol = await new_user(app)
+    body = {"platform": "smsconsole", "account_name": "race", "method": "browser",
+            "credentials": {"username": USERNAME, "password": PASSWORD}}  # fmt: skip
+    answers = await asyncio.gather(
+        *(http.post("/api/v1/oauth/initiate", json=body, headers=carol) for _ in range(5))
+    )
+    started = [a.json()["data"]["state"] for a in answers if a.status_code == 200]
+    assert 1 <= len(started) <= 2  # BROWSER_MAX_PER_USER's default
+    assert all(a.status_code in (200, 429) for a in answers)
+    for state in started:
+        await http.delete(f"/api/v1/oauth/sessions/{state}", headers=carol)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import session_scope, utcnow
@@ -62,7 +62,6 @@ class BrowserLogins:
         """Set while a login's page waits for a code."""
         self._given: dict[str, asyncio.Event] = {}
         """Set when a code for the login was stored by this worker."""
-        self._starting = asyncio.Lock()
 
     def handle(self, state: str) -> LoginHandle | None:
         return self._handles.get(state)
@@ -81,19 +80,18 @@ class BrowserLogins:
         expires_at = utcnow() + timedelta(
             seconds=max(self.ctx.settings.oauth_state_expire, self.pool.login_deadline_s)
         )
-        # Counted and recorded under one lock: this process's concurrent starts cannot both
-        # take the last place.
-        async with self._starting:
-            await self._within_user_cap(user)
-            # Committed before the login starts: its progress updates write to this row.
-            async with session_scope(self.ctx.factory) as session:
-                session.add(
-                    AuthorizationSession(
-                        state=state, user_id=user.id, platform_id=platform.platform_id,
-                        account_name=request.account_name, method="browser", status="pending",
-                        expires_at=expires_at, detail={"step": "queued"},
-                    )
-                )  # fmt: skip
+        # Recorded first, then counted: of concurrent starts on any worker none can take a
+        # place that another took (at worst both are refused). The row is committed before the
+        # login starts: its progress updates write to it.
+        async with session_scope(self.ctx.factory) as session:
+            session.add(
+                AuthorizationSession(
+                    state=state, user_id=user.id, platform_id=platform.platform_id,
+                    account_name=request.account_name, method="browser", status="pending",
+                    expires_at=expires_at, detail={"step": "queued"},
+                )
+            )  # fmt: skip
+        await self._within_user_cap(user, state)
         try:
             handle = start_login(
                 self.pool, recipe, credentials, on_update=lambda s: self._record(state, s)
@@ -110,9 +108,10 @@ class BrowserLogins:
         task.add_done_callback(self._tasks.discard)
         return InitiateResult(state=state)
 
-    async def _within_user_cap(self, user: User) -> None:
+    async def _within_user_cap(self, user: User, state: str) -> None:
+        """Refuse (and delete) the login just recorded when it makes one too many."""
         cap = self.ctx.settings.browser_max_per_user
-        async with self.ctx.factory() as session:
+        async with session_scope(self.ctx.factory) as session:
             live = await session.scalar(
                 select(func.count()).where(
                     AuthorizationSession.user_id == user.id,
@@ -121,12 +120,16 @@ class BrowserLogins:
                     AuthorizationSession.expires_at > utcnow(),
                 )
             )
-        if (live or 0) >= cap:
-            raise TooManyRequests(
-                f"You have {cap} browser login(s) running or queued already: finish or cancel "
-                "one (DELETE /api/v1/oauth/sessions/{state}) first.",
-                retry_after_s=30,
+            if (live or 0) <= cap:
+                return
+            await session.execute(
+                delete(AuthorizationSession).where(AuthorizationSession.state == state)
             )
+        raise TooManyRequests(
+            f"You have {cap} browser login(s) running or queued already: finish or cancel "
+            "one (DELETE /api/v1/oauth/sessions/{state}) first.",
+            retry_after_s=30,
+        )
 
     async def cancel_here(self, state: str) -> None:
         """Stop the login if it runs in this process (elsewhere it stops at its next update)."""
