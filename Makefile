@@ -23,7 +23,10 @@ install: $(VENV)/.installed-dev
 browser: install
 	@$(BACKEND)/scripts/ensure_chromium.sh $(PY)
 
+# A Chromium is prepared as for `make test`; where none can be had the service runs all the
+# same, and its platforms API and page say browser login is unavailable, and why.
 run: install
+	@$(BACKEND)/scripts/ensure_chromium.sh $(PY) || echo "Browser logins are unavailable on this machine (see above)." >&2
 	cd $(BACKEND) && $(PY) scripts/init_db.py && $(PY) scripts/init_oauth_platforms.py --only-missing
 	cd $(BACKEND) && $(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import new_user
+from app.api.deps import app_context
+from tests.conftest import BACKEND_DIR, new_user
 from tests.helpers.api import bind
 
 SEED_PLATFORMS = ["qwen", "openai", "claude", "baidu", "zhipu", "spark", "gemini", "doubao"]
@@ -278,3 +279,31 @@ async def test_an_accounts_quota_comes_from_the_ledger(client, auth, platform_fa
     assert after["data"]["used"] > 0
     other = await client.get(f"/api/v1/oauth/accounts/{account['id']}/quota", headers={})
     assert other.status_code == 401
+
+
+async def test_browser_login_is_not_offered_where_no_chromium_can_be_had(
+    app, client, auth, monkeypatch, tmp_path
+):
+    pool = app_context(app).browser_logins.pool
+    monkeypatch.setattr(pool, "_browser_path", str(tmp_path / "no-chromium"))
+    platforms = (await client.get("/api/v1/oauth/platforms", headers=auth)).json()["data"]
+    qwen = next(p for p in platforms if p["platform_id"] == "qwen")
+    assert "browser" not in qwen["login_methods"] and "api_key" in qwen["login_methods"]
+    assert "is not an executable Chromium" in qwen["unavailable_methods"]["browser"]
+    refused = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": "qwen", "account_name": "q", "method": "browser"},
+        headers=auth,
+    )
+    assert refused.status_code == 400
+    assert "not an executable Chromium" in refused.json()["message"]
+
+
+def test_make_run_prepares_a_chromium_as_make_test_does():
+    import subprocess
+
+    dry_run = subprocess.run(
+        ["make", "-n", "run"], cwd=BACKEND_DIR.parent, capture_output=True, text=True, check=True
+    ).stdout
+    prepare = dry_run.index("scripts/ensure_chromium.sh")
+    assert prepare < dry_run.index("uvicorn app.main:app")

@@ -15,6 +15,11 @@ class PlatformOut(BaseModel):
     is_enabled: bool
     available_models: list[str]
     login_methods: list[str] = Field(description="ways to bind an account on this platform")
+    unavailable_methods: dict[str, str] = Field(
+        default_factory=dict,
+        description="ways the platform names that this service cannot offer now, and why "
+        "(`browser` where no Chromium can be had)",
+    )
 
 
 # Strict: a platform's settings are typed as they are meant (`0` is not `false`, `1.0` not `1`).
@@ -25,6 +30,9 @@ class LiteLLMConfig(BaseModel):
     api_base: str = Field(min_length=1)
     default_model: str = Field(min_length=1)
     available_models: list[str] = Field(min_length=1)
+    responses_api: bool = False
+    """The platform serves OpenAI's Responses API itself (`/responses` under `api_base`): a
+    `POST /v1/responses` goes there as it is instead of being translated onto chat."""
     model_prefixes: list[str] | None = None
     """Plain model names that no platform lists but that start with one of these (`claude-`)
     go to this platform, for callers with an account on it: clients ask for models newer than

@@ -131,10 +131,13 @@ async def get_platform(session: AsyncSession, platform_id: str) -> PlatformConfi
     return row
 
 
-def login_methods(config: PlatformConfig) -> list[str]:
+def login_methods(config: PlatformConfig, unavailable: dict[str, str] | None = None) -> list[str]:
+    """The ways to bind an account on the platform that this service can offer now; not those
+    in `unavailable` (method → why, e.g. `browser` without a Chromium)."""
     methods = config.oauth_config.get("login_methods") or ["api_key"]
     # OAuth needs the operator's client: it is offered only once one is configured.
-    return [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
+    offered = [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
+    return [m for m in offered if m not in (unavailable or {})]
 
 
 async def save_platform(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import anyio
 import httpx
@@ -55,10 +56,11 @@ def _create_admin(url: str, name: str, password: str = PASSWORD) -> subprocess.C
         "CREDENTIAL_KEYS": os.environ["CREDENTIAL_KEYS"],
         "DATABASE_URL": url,
     }
+    # Run from elsewhere than backend/, so that a developer's backend/.env is not read.
     return subprocess.run(
-        [sys.executable, "scripts/create_admin.py", name],
-        input=password + "\n", capture_output=True, text=True, cwd=BACKEND_DIR, env=env,
-        timeout=60, check=False,
+        [sys.executable, str(BACKEND_DIR / "scripts" / "create_admin.py"), name],
+        input=password + "\n", capture_output=True, text=True, cwd=tempfile.gettempdir(),
+        env=env, timeout=60, check=False,
     )  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """Codex CLI end to end: `codex exec` (npm `@openai/codex`, installed by tests/clients/node.py)
 with the service as a custom model provider (`model_providers` in its config.toml, wire_api
 `responses`, the README's configuration) runs one task: the platform asks for a shell command,
-Codex runs it and sends back its output, and the platform answers. The answer, what the
-platform was sent and the books are checked."""
+Codex runs it and sends back its output, and the platform answers — on a platform translated
+onto chat (Qwen) and on an OpenAI account, which gets Codex's requests on its own Responses API.
+The answer, what the platform was sent and the books are checked."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import os
 from pathlib import Path
 
 import anyio
+import pytest
 
 from tests.clients.node import MODULES, install
 from tests.fakes.upstream import Reply, ToolCall
 from tests.helpers.api import account, accounts_by_id, create_api_key
 
-MODEL = "qwen/qwen-plus"
 TASK_TIMEOUT_S = 180
 
 
@@ -35,15 +36,18 @@ wire_api = "responses"
 """
 
 
+@pytest.mark.parametrize("model", ["qwen/qwen-plus", "openai/gpt-4.1-mini"])
 async def test_codex_runs_a_task_with_a_tool_through_the_service(
     client,
     auth,
     platform_fakes,
     service_url,
     tmp_path,
+    model,
 ):
     install()
-    bound = await account(client, auth, "qwen")
+    platform = model.split("/")[0]
+    bound = await account(client, auth, platform)
     key = (await create_api_key(client, auth))["key"]
     fake = platform_fakes.openai
     command = "echo tool-output-$((6*7))"
@@ -54,7 +58,7 @@ async def test_codex_runs_a_task_with_a_tool_through_the_service(
     )
     home = tmp_path / "codex-home"
     home.mkdir()
-    (home / "config.toml").write_text(codex_config(service_url, MODEL))
+    (home / "config.toml").write_text(codex_config(service_url, model))
     work = tmp_path / "work"
     work.mkdir()
     last = tmp_path / "last-message.txt"
@@ -85,11 +89,20 @@ async def test_codex_runs_a_task_with_a_tool_through_the_service(
 
     asked = [r.json for r in fake.model_requests if r.credential == bound["key"]]
     assert len(asked) == 2 and asked[0]["stream"] is True
-    assert asked[0]["model"] == "qwen-plus"
-    assert any(t["function"]["name"] == "exec_command" for t in asked[0]["tools"])
-    results = [m for m in asked[1]["messages"] if m["role"] == "tool"]
-    assert results[-1]["tool_call_id"] == "call_codex_1"
-    assert "tool-output-42" in results[-1]["content"]  # Codex ran the command, sent its output
+    assert asked[0]["model"] == model.split("/")[1]
+    if platform == "openai":  # Codex's own Responses request, as it wrote it
+        assert any(t.get("name") == "exec_command" for t in asked[0]["tools"])
+        assert asked[0]["include"] == ["reasoning.encrypted_content"]
+        items = [i for i in asked[1]["input"] if i.get("type") == "function_call_output"]
+        said = items[-1]["output"]
+        said = said if isinstance(said, str) else json.dumps(said)
+        assert items[-1]["call_id"] == "call_codex_1"
+    else:
+        assert any(t["function"]["name"] == "exec_command" for t in asked[0]["tools"])
+        results = [m for m in asked[1]["messages"] if m["role"] == "tool"]
+        assert results[-1]["tool_call_id"] == "call_codex_1"
+        said = results[-1]["content"]
+    assert "tool-output-42" in said  # Codex ran the command, sent its output
 
     turns = [e for e in events if e.get("type") == "turn.completed"]
     used = turns[-1]["usage"]

@@ -82,3 +82,20 @@ async def test_a_response_carries_the_cached_and_reasoning_tokens(
     assert whole.service_tier == "default"
     books = await _books(client, auth, bound["id"])
     assert (books["cached_tokens"], books["reasoning_tokens"]) == (4, 2)
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", "qwen/qwen-plus"])
+async def test_a_refusal_reaches_the_caller(client, auth, platform_fakes, service_url, model):
+    bound = await account(client, auth, model.split("/")[0])
+    refused = Reply(refusal="I can't help with that.")
+    platform_fakes.openai.script(refused, refused, credential=bound["key"])
+    key = (await create_api_key(client, auth))["key"]
+    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
+    asked = [{"role": "user", "content": f"Do something bad {uuid.uuid4().hex[:8]}"}]
+    answer = sdk.chat.completions.create(model=model, messages=asked)
+    assert answer.choices[0].message.refusal == "I can't help with that."
+    assert answer.choices[0].message.content is None
+    if model.startswith("qwen"):  # translated: the Responses API's refusal part
+        response = sdk.responses.create(model=model, input="Do something bad")
+        assert response.output[0].content[0].type == "refusal"
+        assert response.output[0].content[0].refusal == "I can't help with that."

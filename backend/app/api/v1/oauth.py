@@ -50,8 +50,11 @@ CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/platforms", response_model=Envelope[list[PlatformOut]], summary="Supported platforms")
-async def list_platforms(session: SessionDep, _user: CurrentUser) -> Envelope[list[PlatformOut]]:
+async def list_platforms(
+    session: SessionDep, ctx: AppDep, _user: CurrentUser
+) -> Envelope[list[PlatformOut]]:
     rows = await platforms.list_platforms(session)
+    unavailable = ctx.browser_logins.unavailable_methods()
     return ok(
         [
             PlatformOut(
@@ -60,7 +63,12 @@ async def list_platforms(session: SessionDep, _user: CurrentUser) -> Envelope[li
                 description=row.description,
                 is_enabled=row.is_enabled,
                 available_models=list(row.litellm_config.get("available_models", [])),
-                login_methods=platforms.login_methods(row),
+                login_methods=platforms.login_methods(row, unavailable),
+                unavailable_methods={
+                    method: why
+                    for method, why in unavailable.items()
+                    if method in platforms.login_methods(row)
+                },
             )
             for row in rows
         ]

@@ -189,8 +189,11 @@ class CallPath:
         await self._book(call, chosen, tokens)
         return answer
 
-    async def open_native_stream(self, call: ChatCall, native: NativeCall) -> AsyncIterator[bytes]:
-        """The platform's stream in its own API's events, failing over until its first byte."""
+    async def open_native_stream(
+        self, call: ChatCall, native: NativeCall, format: StreamFormat | None = None
+    ) -> AsyncIterator[bytes]:
+        """The platform's stream in its own API's events, failing over until its first byte;
+        `format`: the wire's own, when the caller reads it afterwards."""
         seconds = self.settings.call_timeout
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
@@ -198,7 +201,7 @@ class CallPath:
             return await _first_answer(stream, native.wire.carries_answer, parsed=True)
 
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
-        format = native.wire.format()
+        format = format or native.wire.format()
         tally = stream_relay.Tally()
         events = stream_relay.chunk_events(stream, held, ended, tally, format)
         return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))

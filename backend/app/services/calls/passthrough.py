@@ -232,7 +232,7 @@ def _answer(response: aiohttp.ClientResponse, content: bytes) -> dict[str, Any]:
         raise refused(response.status, data, response, content)
     if not isinstance(data, dict):
         raise unreachable("The platform's answer was not JSON.")
-    if "error" in data and not data.get("choices"):
+    if data.get("error") and not data.get("choices"):  # (a Responses answer says error: null)
         raise refused(code_of(data), data, response, content)
     return data
 

@@ -8,7 +8,9 @@ from app.core.database import utcnow
 from app.models import OAuthAccount, PlatformConfig
 from app.schemas.oauth import AccountOut, CooldownOut
 from app.services.account_status import CallState, status_of
+from app.services.calls import account_state
 from app.services.oauth.adapters.base import BoundCredential
+from app.services.oauth.adapters.errors import Classified
 from app.services.oauth.credential_store import CredentialStore
 from app.services.quota.quota_clock import next_reset
 
@@ -21,7 +23,10 @@ async def create_account(
     account_name: str,
     method: str,
     bound: BoundCredential,
+    limited: Classified | None = None,
 ) -> OAuthAccount:
+    """A new account; `limited`: the platform said, when the credential was checked, that it is
+    out of quota or rate-limited, so the account starts exhausted or cooling until its reset."""
     account = OAuthAccount(
         user_id=user_id,
         platform_id=platform.platform_id,
@@ -34,6 +39,12 @@ async def create_account(
     session.add(account)
     await store.store(session, account, bound.secrets)
     await session.flush()
+    if limited is not None:
+        model = platform.litellm_config.get("default_model") or ""
+        await account_state.apply_failure(
+            session, user_id, account.id, model, platform, limited, utcnow()
+        )
+        await session.refresh(account)
     return account
 
 

@@ -331,14 +331,15 @@ async def complete(
     validate: bool = True,
 ) -> CallbackOutcome:
     """Validate the credential with the platform, then save the account and finish the session."""
+    limited = None
     if validate:
         try:
-            bound = await create_adapter(platform, ctx.http).validate(bound)
+            bound, limited = await create_adapter(platform, ctx.http).checked(bound)
         except AppError as exc:
             return await fail(ctx, state, failure=exc.message)
     async with session_scope(ctx.factory) as session:
         account = await create_account(
-            session, ctx.store, user_id, platform, account_name, method, bound
+            session, ctx.store, user_id, platform, account_name, method, bound, limited
         )
         row = await session.get(AuthorizationSession, state)
         if row is not None:

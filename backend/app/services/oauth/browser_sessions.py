@@ -66,6 +66,11 @@ class BrowserLogins:
     def handle(self, state: str) -> LoginHandle | None:
         return self._handles.get(state)
 
+    def unavailable_methods(self) -> dict[str, str]:
+        """`{"browser": why}` where no Chromium can be had for browser logins, else nothing."""
+        missing = self.pool.missing()
+        return {"browser": missing} if missing else {}
+
     async def start(
         self, user: User, platform: PlatformConfig, request: InitiateRequest
     ) -> InitiateResult:

@@ -34,8 +34,14 @@ async def initiate(
     request: InitiateRequest,
 ) -> InitiateResult:
     platform = await platforms.get_platform(session, request.platform)
-    offered = platforms.login_methods(platform)
-    method = request.method or offered[0]
+    unavailable = ctx.browser_logins.unavailable_methods()
+    offered = platforms.login_methods(platform, unavailable)
+    method = request.method or next(iter(offered), "api_key")
+    if method in unavailable and method in platforms.login_methods(platform):
+        raise UnsupportedMethod(
+            f"{platform.platform_name} cannot be bound with {method!r} on "
+            f"this service now: {unavailable[method]}"
+        )
     if method not in offered:
         raise UnsupportedMethod(
             f"{platform.platform_name} cannot be bound with {method!r}; "
@@ -43,15 +49,16 @@ async def initiate(
         )
     if method == "api_key":
         adapter = create_adapter(platform, ctx.http)
-        bound = await adapter.validate(adapter.parse_key_credentials(request.credentials))
+        bound, limited = await adapter.checked(adapter.parse_key_credentials(request.credentials))
         account = await create_account(
-            session, ctx.store, user.id, platform, request.account_name, "api_key", bound
+            session, ctx.store, user.id, platform, request.account_name, "api_key", bound, limited
         )
         audit.record(
             session, "account.create", user_id=user.id, target=f"account:{account.id}",
             detail={"platform": platform.platform_id, "method": "api_key"},
         )  # fmt: skip
-        return InitiateResult(account=account_out(account, platform))
+        states = await load_states(session, [(account, platform)], utcnow())
+        return InitiateResult(account=account_out(account, platform, states.get(account.id)))
     if method == "oauth":
         return await authorization_sessions.start_oauth(ctx, session, user, platform, request)
     if method == "device":

@@ -27,6 +27,7 @@ from app.core.metrics import CREDENTIAL_RENEWALS
 from app.core.outbound import OutboundGuard
 from app.models import OAuthAccount, PlatformConfig
 from app.services import platform_secrets
+from app.services.calls import account_state
 from app.services.oauth import oauth2_client
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import (
@@ -35,6 +36,7 @@ from app.services.oauth.adapters.base import (
     PlatformUnreachable,
     RefreshRejected,
 )
+from app.services.oauth.adapters.errors import Classified
 from app.services.oauth.browser_automation import (
     BrowserPool,
     LoginFailed,
@@ -199,8 +201,10 @@ class CredentialRenewer:
                     "unreachable",
                     f"{platform.platform_name} credentials of this kind cannot be renewed.",
                 )
-            await adapter.validate(BoundCredential(secrets, settings=settings))
+            _, limited = await adapter.checked(BoundCredential(secrets, settings=settings))
             await self._save(account_id, None, account.expires_at)
+            if limited is not None:
+                return await self._note_limit(account, platform, limited)
             return RenewalOutcome("valid", f"{platform.platform_name} accepted the credential.")
         except oauth2_client.ProviderError as exc:
             if exc.error == "invalid_grant":
@@ -261,8 +265,8 @@ class CredentialRenewer:
                 account_id, f"The {platform.platform_name} console session ended: log in again."
             )
         bound = bound_from(result)
-        if bound.secrets.access_token:
-            await create_adapter(platform, self.http).validate(bound)
+        if bound.secrets.access_token:  # a spent or rate-limited key is still the account's
+            await create_adapter(platform, self.http).checked(bound)
         await self._save(account_id, bound.secrets, None, bound.hint)
         return RenewalOutcome("refreshed", "The credential was captured again from the console.")
 
@@ -284,6 +288,19 @@ class CredentialRenewer:
             account.expires_at = expires_at
             account.is_expired = False
             account.status_reason = None
+
+    async def _note_limit(
+        self, account: OAuthAccount, platform: PlatformConfig, limited: Classified
+    ) -> RenewalOutcome:
+        """A credential the platform knows but will not serve now: the account rests."""
+        model = platform.litellm_config.get("default_model") or ""
+        async with session_scope(self.factory) as session:
+            await account_state.apply_failure(
+                session, account.user_id, account.id, model, platform, limited, utcnow()
+            )
+        return RenewalOutcome(
+            "valid", f"{platform.platform_name} accepted the credential but said: {limited.message}"
+        )
 
     async def _mark_unreachable(self, account_id: int, reason: str) -> RenewalOutcome:
         """The platform could not be asked: the credential may still be good, so the account

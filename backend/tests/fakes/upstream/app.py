@@ -40,6 +40,7 @@ from .behaviours import (
 )
 from .embeddings import google_answer, openai_answer
 from .errors import rejected_credential
+from .responses_wire import ResponsesWire
 from .wire import AnthropicWire, GeminiWire, OpenAIWire, Turn, Wire, dumps
 
 Kind = Literal["openai", "anthropic", "gemini"]
@@ -73,7 +74,10 @@ _GEMINI_CALL = re.compile(
     r"/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
 )
 _GEMINI_EMBED = re.compile(r"/models/(?P<model>[^/:]+):batchEmbedContents$")
-_TEXT_FIELDS = ("system", "messages", "contents", "system_instruction", "systemInstruction")
+_TEXT_FIELDS = (
+    *("system", "messages", "contents", "system_instruction", "systemInstruction"),
+    *("instructions", "input"),  # OpenAI's Responses API
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class _Call:
     stream: bool
     include_usage: bool
     prompt_tokens: int
+    wire: Wire
+    """How the answer is rendered: the fake's wire format, or OpenAI's Responses API."""
 
 
 class FakeUpstream:
@@ -136,7 +142,11 @@ class FakeUpstream:
         self.models: list[str] = list(models or _DEFAULT_MODELS[kind])
         self.requests: list[RecordedRequest] = []
         self._wire = _WIRES[kind]
+        self._responses = ResponsesWire()
         self._queues: dict[str | None, deque[Behaviour]] = {}
+        self.listing_errors: dict[str, Error] = {}
+        """Per credential, the error the models listing answers (the vendor's answer for a key
+        whose balance is spent, where it refuses even the listing)."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
@@ -155,6 +165,7 @@ class FakeUpstream:
         """Forget scripts and recorded requests (between tests sharing one server)."""
         with self._lock:
             self._queues.clear()
+            self.listing_errors.clear()
             self.requests.clear()
 
     @property
@@ -197,6 +208,9 @@ class FakeUpstream:
         refusal = self._refusal(request, route, credential, bearer)
         if refusal is not None:
             await out.json(refusal.status, refusal.body, refusal.headers)
+        elif route == "models" and credential in self.listing_errors:
+            error = self.listing_errors[credential]
+            await out.json(error.status, error.body, error.headers)
         elif route == "models":
             await out.json(200, self._wire.models(self.models))
         elif route == "embeddings":
@@ -234,6 +248,8 @@ class FakeUpstream:
             return "models" if self.kind != "anthropic" or path == "/v1/models" else None
         if method != "POST":
             return None
+        if self.kind == "openai" and path.endswith("/responses"):
+            return "call"  # OpenAI's Responses API (responses_wire.py)
         if self.kind == "openai":
             if path.endswith("/embeddings"):
                 return "embeddings"
@@ -281,13 +297,15 @@ class FakeUpstream:
             match = _GEMINI_CALL.search(request.url.path)
             assert match is not None  # routed here only when it matched
             stream = match["method"] == "streamGenerateContent"
-            return _Call(match["model"], stream, False, prompt_tokens)
+            return _Call(match["model"], stream, False, prompt_tokens, self._wire)
         options = body.get("stream_options") or {}
+        responses = request.url.path.endswith("/responses")
         return _Call(
             str(body.get("model", "")),
             body.get("stream") is True,
             bool(options.get("include_usage")),
             prompt_tokens,
+            self._responses if responses else self._wire,
         )
 
     def _turn(
@@ -302,6 +320,7 @@ class FakeUpstream:
             cached_tokens=reply.cached_tokens if reply else 0,
             reasoning_tokens=reply.reasoning_tokens if reply else 0,
             extras=dict(reply.extras) if reply else None,
+            refusal=reply.refusal if reply else None,
             model=call.model,
             id=f"{prefix[self.kind]}{next(self._ids):06d}",
             created=int(time.time()),
@@ -339,10 +358,10 @@ class FakeUpstream:
                 arguments = dumps(dict(behaviour.arguments)).decode()
                 turn = self._turn(call, word_count(arguments) if tokens is None else tokens)
                 if not call.stream:
-                    await out.json(200, self._wire.tool_call(turn, behaviour))
+                    await out.json(200, call.wire.tool_call(turn, behaviour))
                     return
                 await out.start_stream()
-                await out.events(self._wire.tool_call_stream(turn, behaviour))
+                await out.events(call.wire.tool_call_stream(turn, behaviour))
                 await out.end()
             case MidStreamError(after_chunks=n, body=body, text=text):
                 if not call.stream:
@@ -351,8 +370,8 @@ class FakeUpstream:
                     return
                 turn = self._turn(call, word_count(text))
                 await out.start_stream()
-                await out.events(_partial_stream(self._wire, turn, text, n))
-                await out.events([self._wire.error_event(body)])
+                await out.events(_partial_stream(call.wire, turn, text, n))
+                await out.events([call.wire.error_event(body)])
                 await out.end()
             case Drop(after_chunks=None, reset=reset):
                 await abort_connection(send, reset=reset)
@@ -360,9 +379,9 @@ class FakeUpstream:
                 turn = self._turn(call, word_count(text))
                 if call.stream:
                     await out.start_stream()
-                    await out.events(_partial_stream(self._wire, turn, text, n or 0))
+                    await out.events(_partial_stream(call.wire, turn, text, n or 0))
                 else:
-                    full = dumps(self._wire.response(turn, text))
+                    full = dumps(call.wire.response(turn, text))
                     await out.start(200, "application/json", {"content-length": str(len(full))})
                     await out.events([full[: len(full) // 2]])
                 await abort_connection(send, reset=reset)
@@ -373,11 +392,11 @@ class FakeUpstream:
         )
         turn = self._turn(call, completion_tokens, reply.prompt_tokens, reply)
         if not call.stream:
-            await out.json(200, self._wire.response(turn, reply.text), reply.headers)
+            await out.json(200, call.wire.response(turn, reply.text), reply.headers)
             return
         pieces = split_text(reply.text, max(1, reply.chunks)) or [""]
         await out.start_stream(reply.headers)
-        await out.events(self._wire.preamble(turn))
+        await out.events(call.wire.preamble(turn))
         for i, piece in enumerate(pieces):
             if (
                 i
@@ -385,8 +404,8 @@ class FakeUpstream:
                 and await sleep_unless_disconnected(reply.chunk_delay_s, receive)
             ):
                 return
-            await out.events([self._wire.chunk(turn, piece, last=i == len(pieces) - 1)])
-        await out.events(self._wire.finish(turn))
+            await out.events([call.wire.chunk(turn, piece, last=i == len(pieces) - 1)])
+        await out.events(call.wire.finish(turn))
         await out.end()
 
 

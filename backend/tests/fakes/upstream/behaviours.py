@@ -35,6 +35,8 @@ class Reply:
     reasoning_tokens: int = 0
     """OpenAI wire: of the completion tokens, those spent thinking (usage details)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
+    refusal: str | None = None
+    """OpenAI wire, whole answers: the model refuses (`message.refusal`, no content)."""
     """OpenAI wire: more top-level fields of the answer and its chunks (`service_tier`,
     `system_fingerprint`)."""
 

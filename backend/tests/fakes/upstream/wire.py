@@ -34,6 +34,7 @@ class Turn:
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     extras: Any = None
+    refusal: str | None = None
     """OpenAI wire: more top-level fields of the answer and each chunk."""
 
     @property
@@ -97,7 +98,9 @@ class OpenAIWire:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text},
+                    "message": {"role": "assistant", "content": None, "refusal": turn.refusal}
+                    if turn.refusal
+                    else {"role": "assistant", "content": text},
                     "finish_reason": "stop",
                 }
             ],

@@ -9,11 +9,15 @@ import secrets
 import time
 from datetime import timedelta
 
+import pytest
+
 from app.api.deps import app_context
 from app.core.database import session_scope, utcnow
 from app.models import AuthorizationSession, User
 from app.services.oauth import browser_sessions
 from app.services.oauth.browser_sessions import BrowserLogins
+
+pytestmark = pytest.mark.serial  # it times how soon a code is relayed
 
 
 class FakeHandle:

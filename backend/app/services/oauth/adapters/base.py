@@ -12,7 +12,9 @@ What each method must do and may raise:
     validate(bound) -> BoundCredential
         One cheap authenticated request that proves the credential works (exchanging it first
         when the platform wants a derived token). Raises CredentialRejected (the platform said
-        no: a 4xx for the user) or PlatformUnreachable (network or 5xx: try again later).
+        no: a 4xx for the user), CredentialLimited (the platform knows the credential but its
+        quota or balance is spent, or it is rate-limited: bound all the same, shown exhausted or
+        cooling) or PlatformUnreachable (network or 5xx: try again later).
     refresh_token(secrets, settings) -> BoundCredential
         Renew a credential that expires. Raises RefreshRejected when the platform refuses for good
         (OAuth `invalid_grant`, a revoked key): the account is then marked expired.
@@ -45,6 +47,7 @@ from app.core.errors import AppError, BadRequest
 from app.core.logging import redact
 from app.models import PlatformConfig
 from app.services.oauth.adapters.errors import Classified, UpstreamError, classify
+from app.services.oauth.adapters.errors.upstream import error_object, from_parts
 from app.services.oauth.credential_store import AccountSecrets, mask
 
 
@@ -60,6 +63,15 @@ class PlatformUnreachable(AppError):
 
     status_code = 502
     code = "platform_unreachable"
+
+
+class CredentialLimited(Exception):
+    """The platform knows the credential but will not serve it now: its balance or quota is
+    spent, or it is rate-limited. A valid credential: it is bound, shown exhausted or cooling."""
+
+    def __init__(self, failure: Classified) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 class RefreshRejected(Exception):
@@ -132,6 +144,14 @@ class BasePlatformAdapter:
     async def validate(self, bound: BoundCredential) -> BoundCredential:
         raise NotImplementedError
 
+    async def checked(self, bound: BoundCredential) -> tuple[BoundCredential, Classified | None]:
+        """`validate`, where a credential the platform knows but will not serve now (spent,
+        rate-limited) passes too, with the platform's reason."""
+        try:
+            return await self.validate(bound), None
+        except CredentialLimited as exc:
+            return bound, exc.failure
+
     async def refresh_token(
         self, secrets: AccountSecrets, settings: dict[str, Any]
     ) -> BoundCredential:
@@ -174,7 +194,12 @@ class BasePlatformAdapter:
 
     def rejected(
         self, response: httpx.Response, what: str = "the credential"
-    ) -> CredentialRejected:
+    ) -> CredentialRejected | CredentialLimited:
+        """Why the platform answered a credential check with an error: refused, or (its own
+        error code says so) known but out of quota or rate-limited for now."""
+        failure = self.classify_error(upstream_error_of(response))
+        if failure.kind in ("quota_exhausted", "rate_limited"):
+            return CredentialLimited(failure)
         return CredentialRejected(
             f"{self.name} refused {what} (HTTP {response.status_code}: {vendor_message(response)})."
         )
@@ -189,6 +214,17 @@ def required(credentials: dict[str, str], field_name: str, platform: str) -> str
     if not value:
         raise BadRequest(f'{platform} needs credentials {{"{field_name}": "..."}}.')
     return value
+
+
+def upstream_error_of(response: httpx.Response) -> UpstreamError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = error_object(body) if isinstance(body, dict) else None
+    return from_parts(
+        response.status_code, error, lambda: vendor_message(response), response.headers
+    )
 
 
 def vendor_message(response: httpx.Response) -> str:

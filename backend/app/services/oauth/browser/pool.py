@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import (
@@ -112,6 +113,14 @@ def resolve_chromium_executable(
     )
 
 
+def downloaded_chromium() -> str | None:
+    """Playwright's own Chromium where `playwright install chromium` puts it, found without
+    starting Playwright's driver."""
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache/ms-playwright")
+    found = sorted(root.glob("chromium-*/chrome-linux*/chrome"))
+    return str(found[-1]) if found else None
+
+
 class BrowserPool:
     """The process's Chromium, launched lazily, and the cap on logins running at once."""
 
@@ -152,6 +161,15 @@ class BrowserPool:
             browser_path=settings.playwright_browser_path,
             allow_private=settings.allows_private_outbound,
         )
+
+    def missing(self) -> str | None:
+        """Why no Chromium can run browser logins here (None: one can), so that `browser` is
+        offered only where it can work."""
+        try:
+            resolve_chromium_executable(self._browser_path, bundled=downloaded_chromium())
+        except BrowserUnavailable as exc:
+            return exc.message
+        return None
 
     @property
     def open_contexts(self) -> int:

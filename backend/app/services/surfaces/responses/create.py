@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 from app.schemas.responses import ResponsesRequest
@@ -13,7 +14,8 @@ from app.services.calls.call_path import CallPath
 from app.services.surfaces import chat_call
 from app.services.surfaces.responses.answer import Shell, new_id, response
 from app.services.surfaces.responses.events import ResponseEvents
-from app.services.surfaces.responses.request import chat_body, input_items
+from app.services.surfaces.responses.native import ResponsesPassed, native_call
+from app.services.surfaces.responses.request import chat_body, chat_tools, input_items
 from app.services.surfaces.responses.store import ResponseStore
 
 Save = Callable[[dict[str, Any]], Awaitable[None]]
@@ -34,6 +36,17 @@ async def create(
         if request.store:
             await store.save(user_id, answer, conversation)
 
+    if call.platform.litellm_config.get("responses_api") is True:
+        native = native_call(request, earlier)
+        if request.stream:
+            passed = ResponsesPassed()
+            events = await proxy.open_native_stream(call, native, passed)
+            return _saved_when_done(events, passed, save)
+        answer = await proxy.complete_native(call, native) | {"store": request.store}
+        await save(answer)
+        return answer
+    if request.tools:
+        call = replace(call, params=call.params | {"tools": chat_tools(request)})
     shell = Shell(request)
     if request.stream:
         format = ResponseEvents(shell)
@@ -44,14 +57,16 @@ async def create(
 
 
 async def _saved_when_done(
-    events: AsyncIterator[bytes], format: ResponseEvents, save: Save
+    events: AsyncIterator[bytes], format: ResponseEvents | ResponsesPassed, save: Save
 ) -> AsyncIterator[bytes]:
     """The events; the whole response is stored before its last event leaves, so a caller that
     continues it at once finds it."""
+    saved = False
     async with aclosing(events):  # type: ignore[type-var]
         async for block in events:
-            if format.final is not None:
+            if format.final is not None and not saved:
                 await save(format.final)
+                saved = True
             yield block
 
 

@@ -32,6 +32,11 @@ from app.services.surfaces.responses.answer import (
 _FAILURE_CODES = {"rate_limited": "rate_limit_exceeded", "quota_exhausted": "rate_limit_exceeded"}
 
 
+def failure(message: str, kind: str) -> dict[str, str]:
+    """A `response.failed`'s error: the failure's class as one of OpenAI's error codes."""
+    return {"code": _FAILURE_CODES.get(kind, "server_error"), "message": message}
+
+
 class ResponseEvents:
     """The events of one translated answer (a `StreamFormat`); `final` is the whole response
     once the stream has ended."""
@@ -142,8 +147,7 @@ class ResponseEvents:
     def failed(self, message: str, code: str) -> bytes:
         out: list[bytes] = []
         self._start(out)
-        error = {"code": _FAILURE_CODES.get(code, "server_error"), "message": message}
-        body = self.shell.body("failed", self.output, None) | {"error": error}
+        body = self.shell.body("failed", self.output, None) | {"error": failure(message, code)}
         out.append(self.event("response.failed", {"response": body}))
         return b"".join(out)
 

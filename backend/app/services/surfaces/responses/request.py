@@ -41,13 +41,11 @@ def input_items(request: ResponsesRequest) -> list[dict[str, Any]]:
 
 def chat_body(request: ResponsesRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
     """The chat completion body for `items` (the whole conversation) under the request's
-    settings (without `stream`)."""
+    settings (without `stream` and `tools`: chat_tools)."""
     messages = [{"role": "system", "content": request.instructions}] if request.instructions else []
     body: dict[str, Any] = {"model": request.model, "messages": messages + chat_messages(items)}
     if not messages and not body["messages"]:
         raise BadRequest("input: at least one message is required.")
-    if request.tools:
-        body["tools"] = [t for index, tool in enumerate(request.tools) for t in _tools(tool, index)]
     if request.tool_choice is not None:
         body["tool_choice"] = _tool_choice(request.tool_choice)
     if request.max_output_tokens is not None:
@@ -63,6 +61,12 @@ def chat_body(request: ResponsesRequest, items: list[dict[str, Any]]) -> dict[st
     if effort:
         body["reasoning_effort"] = effort
     return body
+
+
+def chat_tools(request: ResponsesRequest) -> list[dict[str, Any]]:
+    """The request's tools as chat function tools (a tool no chat API runs: 400)."""
+    tools = request.tools or []
+    return [t for index, tool in enumerate(tools) for t in _tools(tool, index)]
 
 
 def chat_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -97,6 +97,7 @@ export default {
   "add.step_account": "2. Name the account and choose how to add it",
   "add.models": "Models: {models}",
   "add.more_models": "and {count} more",
+  "add.method_unavailable": "{method} is not available on this service: {why}",
   "add.platform_disabled": "Disabled by the administrator",
   "add.name": "Account name",
   "add.name_hint": "Only for you, to tell your accounts apart.",

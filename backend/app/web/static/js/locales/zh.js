@@ -97,6 +97,7 @@ export default {
   "add.step_account": "2. 为账号命名并选择添加方式",
   "add.models": "模型：{models}",
   "add.more_models": "等 {count} 个",
+  "add.method_unavailable": "本服务目前无法提供{method}：{why}",
   "add.platform_disabled": "已被管理员停用",
   "add.name": "账号名称",
   "add.name_hint": "仅供你自己区分账号。",

@@ -186,6 +186,11 @@ export async function render(main, ctx) {
           h("input", { type: "radio", name: "method", value: m, checked: i === 0, onChange: () => setMethod(m) }),
           h("span", {}, t(`method.${m}`)),
         ),
+      ).concat(
+        // Ways the platform names that this service cannot offer now, and why.
+        Object.entries(next.unavailable_methods || {}).map(([m, why]) =>
+          h("p", { class: "method-off" }, t("add.method_unavailable", { method: t(`method.${m}`), why })),
+        ),
       ),
     );
     setMethod(methods[0] || "api_key");
