@@ -87,3 +87,25 @@ async def test_a_failure_mid_stream_is_a_response_failed_event(client, auth, pla
     assert "upstream broke" in failed.response.error.message
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] > 0  # what was delivered is charged
+
+
+async def test_what_only_openai_takes_goes_there_and_is_refused_elsewhere(
+    client, auth, platform_fakes, sdk
+):
+    """Codex's freeform tools (a `custom` tool, its calls and outputs) and file parts reach an
+    OpenAI account as they are; a platform translated onto chat refuses them naming the item."""
+    await account(client, auth, "openai")
+    await account(client, auth, "qwen")
+    patch = {"type": "custom", "name": "apply_patch", "description": "Edit files"}
+    history = [
+        {"role": "user", "content": [{"type": "input_text", "text": asked()}]},
+        {"type": "custom_tool_call", "call_id": "call_p1", "name": "apply_patch", "input": "x"},
+        {"type": "custom_tool_call_output", "call_id": "call_p1", "output": "done"},
+    ]
+    answer = sdk.responses.create(model=GPT, input=history, tools=[patch])
+    assert answer.output_text == "Hello!"
+    sent = platform_fakes.openai.model_requests[-1].json
+    assert sent["input"] == history and sent["tools"] == [patch]
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.responses.create(model="qwen/qwen-plus", input=history)
+    assert "custom_tool_call" in caught.value.message

@@ -15,7 +15,12 @@ from app.services.surfaces import chat_call
 from app.services.surfaces.responses.answer import Shell, new_id, response
 from app.services.surfaces.responses.events import ResponseEvents
 from app.services.surfaces.responses.native import ResponsesPassed, native_call
-from app.services.surfaces.responses.request import chat_body, chat_tools, input_items
+from app.services.surfaces.responses.request import (
+    chat_body,
+    chat_messages,
+    chat_tools,
+    input_items,
+)
 from app.services.surfaces.responses.store import ResponseStore
 
 Save = Callable[[dict[str, Any]], Awaitable[None]]
@@ -30,7 +35,10 @@ async def create(
     if request.previous_response_id:
         earlier = await store.conversation(user_id, request.previous_response_id)
     conversation = [*earlier, *items]
-    call = await chat_call.prepare(proxy, user_id, chat_body(request, conversation))
+    # Items only the platform's own Responses API takes are counted as text until it is known
+    # that the call is translated.
+    body = chat_body(request, conversation, as_text=True)
+    call = await chat_call.prepare(proxy, user_id, body)
 
     async def save(answer: dict[str, Any]) -> None:
         if request.store:
@@ -45,6 +53,7 @@ async def create(
         answer = await proxy.complete_native(call, native) | {"store": request.store}
         await save(answer)
         return answer
+    chat_messages(conversation)  # refuses what no chat API takes
     if request.tools:
         call = replace(call, params=call.params | {"tools": chat_tools(request)})
     shell = Shell(request)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from app.core.errors import BadRequest
 from app.schemas.responses import ResponsesRequest
 
@@ -39,11 +41,14 @@ def input_items(request: ResponsesRequest) -> list[dict[str, Any]]:
     return list(request.input)
 
 
-def chat_body(request: ResponsesRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
+def chat_body(
+    request: ResponsesRequest, items: list[dict[str, Any]], *, as_text: bool = False
+) -> dict[str, Any]:
     """The chat completion body for `items` (the whole conversation) under the request's
-    settings (without `stream` and `tools`: chat_tools)."""
+    settings (without `stream` and `tools`: chat_tools; `as_text`: chat_messages)."""
     messages = [{"role": "system", "content": request.instructions}] if request.instructions else []
-    body: dict[str, Any] = {"model": request.model, "messages": messages + chat_messages(items)}
+    translated = chat_messages(items, as_text=as_text)
+    body: dict[str, Any] = {"model": request.model, "messages": messages + translated}
     if not messages and not body["messages"]:
         raise BadRequest("input: at least one message is required.")
     if request.tool_choice is not None:
@@ -69,31 +74,42 @@ def chat_tools(request: ResponsesRequest) -> list[dict[str, Any]]:
     return [t for index, tool in enumerate(tools) for t in _tools(tool, index)]
 
 
-def chat_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def chat_messages(items: list[dict[str, Any]], *, as_text: bool = False) -> list[dict[str, Any]]:
+    """The items as chat messages; one no chat API takes is refused (400), or with `as_text`
+    kept as its JSON in a user message (for counting a request that goes to the platform's own
+    Responses API as it is)."""
     out: list[dict[str, Any]] = []
     for index, item in enumerate(items):
-        where = f"input.{index}"
-        kind = item.get("type") or ("message" if "role" in item else None)
-        if kind == "message":
-            out.append(_message(item, where))
-        elif kind == "function_call":
-            call = {
-                "id": str(item.get("call_id") or item.get("id")),
-                "type": "function",
-                "function": {"name": str(item.get("name")), "arguments": item.get("arguments")},
-            }
-            last = out[-1] if out else None
-            if last and last["role"] == "assistant" and last.get("tool_calls"):
-                last["tool_calls"].append(call)
-            else:
-                out.append({"role": "assistant", "content": None, "tool_calls": [call]})
-        elif kind == "function_call_output":
-            output = item.get("output")
-            text = output if isinstance(output, str) else _text(output or [], where)
-            out.append({"role": "tool", "tool_call_id": str(item.get("call_id")), "content": text})
-        elif kind not in _DROPPED_ITEMS:
-            raise BadRequest(f"{where}: an item of type {kind!r} cannot be sent to this platform.")
+        try:
+            _add_item(out, item, f"input.{index}")
+        except BadRequest:
+            if not as_text:
+                raise
+            out.append({"role": "user", "content": orjson.dumps(item).decode()})
     return out
+
+
+def _add_item(out: list[dict[str, Any]], item: dict[str, Any], where: str) -> None:
+    kind = item.get("type") or ("message" if "role" in item else None)
+    if kind == "message":
+        out.append(_message(item, where))
+    elif kind == "function_call":
+        call = {
+            "id": str(item.get("call_id") or item.get("id")),
+            "type": "function",
+            "function": {"name": str(item.get("name")), "arguments": item.get("arguments")},
+        }
+        last = out[-1] if out else None
+        if last and last["role"] == "assistant" and last.get("tool_calls"):
+            last["tool_calls"].append(call)
+        else:
+            out.append({"role": "assistant", "content": None, "tool_calls": [call]})
+    elif kind == "function_call_output":
+        output = item.get("output")
+        text = output if isinstance(output, str) else _text(output or [], where)
+        out.append({"role": "tool", "tool_call_id": str(item.get("call_id")), "content": text})
+    elif kind not in _DROPPED_ITEMS:
+        raise BadRequest(f"{where}: an item of type {kind!r} cannot be sent to this platform.")
 
 
 def _message(item: dict[str, Any], where: str) -> dict[str, Any]:
