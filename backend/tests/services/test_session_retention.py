@@ -44,3 +44,24 @@ async def test_ended_sessions_are_deleted_after_the_retention(app):
             )
         )
     assert left == {states["recent_failed"], states["old_pending"]}
+
+
+async def test_a_browser_login_that_expires_loses_its_screenshot(app):
+    from app.services.oauth import authorization_sessions
+
+    ctx = app_context(app)
+    state, now = secrets.token_urlsafe(16), utcnow()
+    async with session_scope(ctx.factory) as session:
+        user = User(username=f"shot-{secrets.token_hex(4)}", password_hash=None)
+        session.add(user)
+        await session.flush()
+        session.add(AuthorizationSession(
+            state=state, user_id=user.id, platform_id="qwen", account_name="a", method="browser",
+            status="needs_user_action", expires_at=now - timedelta(seconds=1),
+            detail={"reason": "code", "screenshot": "enc:v1:test:AAAA"},
+        ))  # fmt: skip
+    async with session_scope(ctx.factory) as session:
+        assert await authorization_sessions.end_overdue(session, utcnow()) >= 1
+    async with ctx.factory() as session:
+        row = await session.get(AuthorizationSession, state)
+    assert row.status == "expired" and not (row.detail or {}).get("screenshot")

@@ -159,10 +159,18 @@ UNFINISHED = ("pending", "needs_user_action", "completing")
 
 async def end_overdue(session: AsyncSession, now: datetime) -> int:
     """End every session past its expiry that is still unfinished (its worker died, or its
-    callback never came): none stays in a non-final state beyond its expiry."""
+    callback never came): none stays in a non-final state beyond its expiry. A browser login's
+    progress goes with it (its screenshot may show the user's data)."""
+    overdue = (AuthorizationSession.status.in_(UNFINISHED), AuthorizationSession.expires_at < now)
+    await session.execute(
+        update(AuthorizationSession)
+        .where(*overdue, AuthorizationSession.method == "browser")
+        .values(detail=None)
+        .execution_options(synchronize_session=False)
+    )
     result = await session.execute(
         update(AuthorizationSession)
-        .where(AuthorizationSession.status.in_(UNFINISHED), AuthorizationSession.expires_at < now)
+        .where(*overdue)
         .values(
             status="expired", error="The authorization expired before it was finished.", secret=None
         )

@@ -62,6 +62,7 @@ class BrowserLogins:
         """Set while a login's page waits for a code."""
         self._given: dict[str, asyncio.Event] = {}
         """Set when a code for the login was stored by this worker."""
+        self._starting = asyncio.Lock()
 
     def handle(self, state: str) -> LoginHandle | None:
         return self._handles.get(state)
@@ -76,20 +77,23 @@ class BrowserLogins:
     ) -> InitiateResult:
         recipe = recipe_for(platform)
         credentials = {k: v for k, v in request.credentials.items() if k in LOGIN_INPUTS}
-        await self._within_user_cap(user)
         state = secrets.token_urlsafe(32)
         expires_at = utcnow() + timedelta(
             seconds=max(self.ctx.settings.oauth_state_expire, self.pool.login_deadline_s)
         )
-        # Committed before the login starts: its progress updates write to this row.
-        async with session_scope(self.ctx.factory) as session:
-            session.add(
-                AuthorizationSession(
-                    state=state, user_id=user.id, platform_id=platform.platform_id,
-                    account_name=request.account_name, method="browser", status="pending",
-                    expires_at=expires_at, detail={"step": "queued"},
-                )
-            )  # fmt: skip
+        # Counted and recorded under one lock: this process's concurrent starts cannot both
+        # take the last place.
+        async with self._starting:
+            await self._within_user_cap(user)
+            # Committed before the login starts: its progress updates write to this row.
+            async with session_scope(self.ctx.factory) as session:
+                session.add(
+                    AuthorizationSession(
+                        state=state, user_id=user.id, platform_id=platform.platform_id,
+                        account_name=request.account_name, method="browser", status="pending",
+                        expires_at=expires_at, detail={"step": "queued"},
+                    )
+                )  # fmt: skip
         try:
             handle = start_login(
                 self.pool, recipe, credentials, on_update=lambda s: self._record(state, s)
