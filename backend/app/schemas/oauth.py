@@ -117,8 +117,8 @@ class QuotaOut(BaseModel):
     """Tokens used today."""
     limit: int | None
     reset_at: datetime | None
-    source: Literal["platform", "ledger"]
-    """`platform`: the platform's own quota API; `ledger`: this service's count of today's usage."""
+    source: Literal["ledger"]
+    """This service's count of today's usage: no platform tells a console key's quota by API."""
 
 
 class RefreshResult(BaseModel):

@@ -24,6 +24,15 @@ def test_production_refuses_an_hs256_secret_shorter_than_32_bytes():
     assert Settings(environment="development", jwt_secret="short").jwt_secret is not None
 
 
+def test_private_outbound_addresses_default_by_environment(monkeypatch):
+    monkeypatch.delenv("OUTBOUND_ALLOW_PRIVATE")
+    assert Settings(environment="development").allows_private_outbound is True
+    assert Settings(**PRODUCTION, jwt_secret="x" * 32).allows_private_outbound is False
+    assert (
+        Settings(**PRODUCTION, jwt_secret="x" * 32, outbound_allow_private=True)
+    ).allows_private_outbound is True
+
+
 async def _metrics(url: str, headers: dict[str, str] | None = None, **overrides) -> httpx.Response:
     served = create_app(make_settings(url, background_jobs=False, **overrides))
     async with served.router.lifespan_context(served):

@@ -1,7 +1,7 @@
 """The fake upstreams are faithful enough for litellm 1.110.2.
 
 Each fake is driven through `litellm.acompletion` exactly as the service drives the real vendor
-(model string and api_base as in platforms.md §1), so a fake that drifts from the wire format
+(model string and api_base as in platforms.md §4), so a fake that drifts from the wire format
 fails here rather than silently in the service's tests. The exception classes asserted below are
 litellm's, measured against these bodies: if a litellm upgrade changes them, these tests say so.
 """

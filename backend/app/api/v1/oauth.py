@@ -162,9 +162,9 @@ async def list_accounts(session: SessionDep, user: CurrentUser) -> Envelope[list
     "/accounts/{account_id}/quota", response_model=Envelope[QuotaOut], summary="An account's quota"
 )
 async def account_quota(
-    session: SessionDep, ctx: AppDep, user: CurrentUser, account_id: int = AccountId
+    session: SessionDep, user: CurrentUser, account_id: int = AccountId
 ) -> Envelope[QuotaOut]:
-    return ok(await oauth_service.quota(ctx, session, user, account_id))
+    return ok(await oauth_service.quota(session, user, account_id))
 
 
 @router.post(

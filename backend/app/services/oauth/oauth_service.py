@@ -89,20 +89,13 @@ async def get_owned(session: AsyncSession, user: User, account_id: int) -> OAuth
     return account
 
 
-async def quota(ctx: AppContext, session: AsyncSession, user: User, account_id: int) -> QuotaOut:
-    """The platform's own quota view where it offers one, else the service's ledger of today."""
+async def quota(session: AsyncSession, user: User, account_id: int) -> QuotaOut:
+    """Today's figures from the service's ledger: no platform tells a console key's balance or
+    quota by API (platforms.md §1)."""
     account = await get_owned(session, user, account_id)
     platform = await session.scalar(
         select(PlatformConfig).where(PlatformConfig.platform_id == account.platform_id)
     )
-    if platform is not None:
-        adapter = create_adapter(platform, ctx.http)
-        if adapter.supports_quota_query:
-            info = await adapter.get_quota(ctx.store.load(account), dict(account.settings or {}))
-            if info is not None:
-                return QuotaOut(
-                    used=info.used, limit=info.limit, reset_at=info.reset_at, source="platform"
-                )
     states = await load_states(session, [(account, platform)], utcnow())
     shown = account_out(account, platform, states.get(account.id))
     return QuotaOut(

@@ -18,8 +18,6 @@ What each method must do and may raise:
     refresh_token(secrets, settings) -> BoundCredential
         Renew a credential that expires. Raises RefreshRejected when the platform refuses for good
         (OAuth `invalid_grant`, a revoked key): the account is then marked expired.
-    get_quota(secrets, settings) -> QuotaInfo | None
-        The platform's own view of the quota, where it offers one; None means "ask the ledger".
     call_target(secrets, settings, model) -> CallTarget
         The litellm model string, `api_base`, credential and headers for one call.
     classify_error(error) -> Classified
@@ -31,8 +29,10 @@ What each method must do and may raise:
 A browser login is no method here: it is data, the login recipe in the platform's `oauth_config`
 (`browser/recipe.py`), run by `browser_automation` in a guarded Chromium for every platform alike.
 
-Capability flags (`supports_refresh`, `supports_quota_query`) let callers skip what an adapter
-cannot do instead of catching NotImplementedError.
+The capability flag `supports_refresh` lets callers skip what an adapter cannot do instead of
+catching NotImplementedError. There is no quota query: no platform here tells a console key's
+balance or quota by API (platforms.md §1), so the service's ledger is the source of every quota
+figure.
 """
 
 from __future__ import annotations
@@ -102,17 +102,9 @@ class CallTarget:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class QuotaInfo:
-    used: int
-    limit: int | None
-    reset_at: datetime | None
-
-
 class BasePlatformAdapter:
     platform_id: ClassVar[str] = ""
     supports_refresh: ClassVar[bool] = False
-    supports_quota_query: ClassVar[bool] = False
 
     def __init__(self, config: PlatformConfig, http: httpx.AsyncClient) -> None:
         self.config = config
@@ -156,11 +148,6 @@ class BasePlatformAdapter:
         self, secrets: AccountSecrets, settings: dict[str, Any]
     ) -> BoundCredential:
         raise RefreshRejected(f"{self.name} credentials of this kind cannot be renewed.")
-
-    async def get_quota(
-        self, secrets: AccountSecrets, settings: dict[str, Any]
-    ) -> QuotaInfo | None:
-        return None
 
     def call_target(
         self, secrets: AccountSecrets, settings: dict[str, Any], model: str
