@@ -4,13 +4,12 @@ unmodified (any `anthropic-version`). Authenticated by an API key (`x-api-key` o
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import AppDep
+from app.api.error_shapes import answer_or_events, documented
 from app.api.openai_v1 import SSE_HEADERS
 from app.api.surface_auth import AnthropicCaller
 from app.schemas.anthropic import (
@@ -23,22 +22,9 @@ from app.services.surfaces.anthropic import messages
 from app.services.surfaces.anthropic.native import PASSED_HEADERS
 
 router = APIRouter(
-    prefix="/v1/messages",
-    tags=["anthropic"],
-    responses={
-        "4XX": {"model": AnthropicErrorOut, "description": "Refused, in Anthropic's shape"},
-        "5XX": {"model": AnthropicErrorOut, "description": "Failed, in Anthropic's shape"},
-    },
+    prefix="/v1/messages", tags=["anthropic"], responses=documented(AnthropicErrorOut, "Anthropic")
 )
-MESSAGE_OR_EVENTS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The message, or with `stream: true` Anthropic's event stream",
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "text/event-stream": {"schema": {"type": "string"}},
-        },
-    }
-}
+MESSAGE_OR_EVENTS = answer_or_events("The message, or with `stream: true` Anthropic's events")
 
 
 @router.post(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 ANTHROPIC_OVERLOADED = 529
 _GEMINI_METHODS = (":generateContent", ":streamGenerateContent", ":countTokens")
 _ANTHROPIC_TYPES = {
@@ -33,6 +35,26 @@ _GOOGLE_STATUSES = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+
+
+def documented(model: type[BaseModel], api: str) -> dict[int | str, dict[str, Any]]:
+    """What /openapi.json says an API's failures look like."""
+    return {
+        "4XX": {"model": model, "description": f"Refused, in {api}'s shape"},
+        "5XX": {"model": model, "description": f"Failed, in {api}'s shape"},
+    }
+
+
+def answer_or_events(description: str) -> dict[int | str, dict[str, Any]]:
+    """What /openapi.json says a call answers: JSON, or server-sent events when streamed."""
+    content = {"schema": {"type": "object"}}
+    events = {"schema": {"type": "string"}}
+    return {
+        200: {
+            "description": description,
+            "content": {"application/json": content, "text/event-stream": events},
+        }
+    }
 
 
 def is_anthropic_path(path: str) -> bool:

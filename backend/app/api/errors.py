@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.error_shapes import is_google_path, surface_error
-from app.core.database import unavailable
+from app.core.database import passing
 from app.core.errors import AppError, code_for_status
 from app.schemas.chat import OpenAIErrorOut
 from app.schemas.common import ErrorEnvelope
@@ -149,7 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OSError)
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-        if not unavailable(exc):
+        if not passing(exc):  # down, saturated, or this transaction a deadlock's victim
             raise exc  # on to the catch-all: a 500
         logger.warning("database unavailable: %s", _cause(exc))
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}

@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import AppDep, SessionDep
+from app.api.error_shapes import answer_or_events, documented
 from app.api.openai_v1 import SSE_HEADERS
 from app.api.surface_auth import GoogleCaller
 from app.core.errors import BadRequest, NotFound
@@ -23,23 +24,12 @@ from app.schemas.gemini import CountTokensRequest, GenerateContentRequest, Googl
 from app.services.calls import routing
 from app.services.surfaces.gemini import generate
 
-_GOOGLE_ERRORS: dict[int | str, dict[str, Any]] = {
-    "4XX": {"model": GoogleErrorOut, "description": "Refused, in Google's shape"},
-    "5XX": {"model": GoogleErrorOut, "description": "Failed, in Google's shape"},
-}
+_GOOGLE_ERRORS = documented(GoogleErrorOut, "Google")
 model_methods = APIRouter(tags=["gemini"], responses=_GOOGLE_ERRORS)
 """The model methods, served under /v1beta and /v1."""
 router = APIRouter(tags=["gemini"], responses=_GOOGLE_ERRORS)
 """All of Gemini's API served here, under /v1beta."""
-_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A `GenerateContentResponse`, or its event stream",
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "text/event-stream": {"schema": {"type": "string"}},
-        },
-    }
-}
+_ANSWER = answer_or_events("A `GenerateContentResponse`, or its event stream")
 
 
 @model_methods.post(

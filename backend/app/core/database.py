@@ -89,14 +89,22 @@ def unavailable(exc: BaseException) -> bool:
     )
 
 
+# SQLite's SQLITE_BUSY and its extended codes (the low byte is 5): a transaction that read first
+# and then wanted to write after another writer committed gets it at once, whatever the busy
+# timeout, since waiting could not help: only the whole transaction tried again can.
+_SQLITE_BUSY = 5
+
+
 def deadlocked(exc: BaseException) -> bool:
     """Whether `exc` says this transaction was a deadlock's victim (PostgreSQL 40P01, MySQL and
-    MariaDB 1213): it was rolled back, and trying it again is safe."""
+    MariaDB 1213, SQLite busy): it is rolled back, and trying it again is safe."""
     if not isinstance(exc, DBAPIError):
         return False
     state = getattr(exc.orig, "sqlstate", None)
     code = (getattr(exc.orig, "args", None) or (None,))[0]
-    return state == "40P01" or code == 1213
+    sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+    busy = isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_BUSY
+    return state == "40P01" or code == 1213 or busy
 
 
 def passing(exc: BaseException) -> bool:

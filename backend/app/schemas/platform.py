@@ -35,7 +35,8 @@ class LiteLLMConfig(BaseModel):
     `POST /v1/responses` goes there as it is instead of being translated onto chat."""
     model_prefixes: list[str] | None = None
     """Plain model names that no platform lists but that start with one of these (`claude-`)
-    go to this platform: clients ask for models newer than the list."""
+    go to this platform, for callers with an account on it: clients ask for models newer than
+    the list."""
     embedding_models: list[str] = Field(default_factory=list)
     """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
 

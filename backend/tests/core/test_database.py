@@ -168,3 +168,24 @@ async def test_a_connection_back_moments_ago_is_used_unchecked_and_its_loss_drop
         await engine.dispose()
     assert unavailable(failed.value)
     assert answer == 1
+
+
+async def test_sqlites_busy_snapshot_is_a_victim_tried_again(tmp_path) -> None:
+    """On SQLite a transaction that read, then wants to write after another connection
+    committed, is refused at once whatever the busy timeout (SQLITE_BUSY_SNAPSHOT): only the
+    transaction tried again can succeed, as with a deadlock's victim."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE pair (id INT PRIMARY KEY, n INT)"))
+        await connection.execute(text("INSERT INTO pair VALUES (1, 0)"))
+    async with engine.connect() as reader, engine.connect() as writer:
+        await reader.exec_driver_sql("BEGIN")
+        await reader.execute(text("SELECT n FROM pair"))
+        await writer.execute(text("UPDATE pair SET n = 1"))
+        await writer.commit()
+        with pytest.raises(OperationalError) as refused:
+            await reader.execute(text("UPDATE pair SET n = 2"))
+        await reader.rollback()
+    await engine.dispose()
+    assert deadlocked(refused.value) and database.passing(refused.value)
+    assert not unavailable(refused.value)

@@ -3,9 +3,9 @@
 `model` may be `platform/model` (any model name the platform accepts, listed or not), a plain
 model name found in exactly one of the caller's platforms (or, failing that, of all enabled
 platforms), or a platform id alone (its default model). A plain name no platform lists goes to
-the one platform whose `model_prefixes` it starts with (`claude-opus-5-5`, which Claude Code
-asks for, to Claude), the caller's platforms first. The seed's route names the platform
-separately.
+the one platform of the caller's whose `model_prefixes` it starts with (`claude-opus-5-5`, which
+Claude Code asks for, to Claude); without one it is unknown (404). The seed's route names the
+platform separately.
 """
 
 from __future__ import annotations
@@ -98,7 +98,11 @@ def resolve(
     name = _model_name(model)
     offering = [p for p in platforms.values() if p.is_enabled and name in _models(p)]
     if not offering:  # a model newer than the list, named as its family's (claude-…, gemini-…)
-        offering = [p for p in platforms.values() if p.is_enabled and _of_family(p, name)]
+        offering = [
+            p
+            for p in platforms.values()
+            if p.is_enabled and p.platform_id in bound and _of_family(p, name)
+        ]
     mine = [p for p in offering if p.platform_id in bound]
     choices = mine or offering
     if len(choices) == 1:

@@ -48,9 +48,11 @@ def test_a_name_no_platform_lists_goes_to_its_familys_platform():
     family = dict(PLATFORMS)
     family["claude"] = platform("claude", "claude-sonnet-4-5")
     family["claude"].litellm_config["model_prefixes"] = ["claude-"]
-    found = resolve("claude-opus-5-5", None, family, set())
+    found = resolve("claude-opus-5-5", None, family, {"claude"})
     assert (found.platform.platform_id, found.model) == ("claude", "claude-opus-5-5")
     assert resolve("claude-sonnet-4-5", None, family, set()).model == "claude-sonnet-4-5"
+    with pytest.raises(NotFound):  # only among the caller's platforms
+        resolve("claude-opus-5-5", None, family, {"alpha"})
     with pytest.raises(NotFound):
         resolve("gpt-9", None, family, {"claude"})
 
