@@ -5,6 +5,7 @@ tests that need them instead of skipping them."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -34,15 +35,17 @@ def install() -> Path:
             pytest.fail(f"{message}; CI=true requires them")
         pytest.skip(message)
     digest = _lock_digest()
-    if _STAMP.exists() and _STAMP.read_text() == digest:
-        return MODULES
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=CLIENTS_DIR,
-        check=True,
-        timeout=INSTALL_TIMEOUT_S,
-    )
-    _STAMP.write_text(digest)
+    # One installer at a time: test processes running side by side (pytest -n) wait for it.
+    with (CLIENTS_DIR / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (_STAMP.exists() and _STAMP.read_text() == digest):
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=CLIENTS_DIR,
+                check=True,
+                timeout=INSTALL_TIMEOUT_S,
+            )
+            _STAMP.write_text(digest)
     return MODULES
 
 
