@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.schemas.pricing import Pricing
+
 
 class PlatformOut(BaseModel):
     platform_id: str
@@ -77,4 +79,6 @@ class PlatformConfigIn(BaseModel):
     oauth_config: dict[str, Any]
     litellm_config: LiteLLMConfig
     quota_config: QuotaConfig | None = None
+    pricing: Pricing | None = None
+    """List prices per model (`schemas/pricing.py`); none: the platform's calls are unpriced."""
     is_enabled: bool = True

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PlainSerializer
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str, when_used="json"),
+]
+"""An exact amount, answered as a decimal string ("0.0000008"), never a float."""
 
 
 class UsageRowOut(BaseModel):
@@ -27,3 +35,8 @@ class UsageRowOut(BaseModel):
     """Answered calls."""
     failures: int
     """Failed attempts (they charge no tokens)."""
+    cost: Money | None = None
+    """List-price cost of the tokens in `currency`; null: the model has no price."""
+    free_covered: Money | None = None
+    """Of `cost`, what the vendor's free tier covered."""
+    currency: str | None = None

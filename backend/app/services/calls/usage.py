@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,9 @@ from app.models import AccountQuotaDay, AccountUsage, OAuthAccount, PlatformConf
 from app.schemas.usage import UsageRowOut
 from app.services.quota.quota_clock import quota_day
 
+if TYPE_CHECKING:
+    from app.services.quota.cost import Cost
+
 _COUNTERS = (
     "prompt_tokens",
     "completion_tokens",
@@ -28,6 +31,8 @@ _COUNTERS = (
     "reasoning_tokens",
     "requests",
     "failures",
+    "cost",
+    "free_covered",
 )
 
 
@@ -86,8 +91,10 @@ async def add(
     usage: TokenUsage | None = None,
     requests: int = 0,
     failures: int = 0,
+    cost: Cost | None = None,
 ) -> None:
-    """Add tokens, answered requests and failed attempts to the (account, model, day) row."""
+    """Add tokens, answered requests, failed attempts and their list-price cost (None: the
+    model is unpriced) to the (account, model, day) row."""
     values = {
         "prompt_tokens": usage.prompt_tokens if usage else 0,
         "completion_tokens": usage.completion_tokens if usage else 0,
@@ -96,6 +103,8 @@ async def add(
         "reasoning_tokens": usage.reasoning_tokens if usage else 0,
         "requests": requests,
         "failures": failures,
+        "cost": cost.cost if cost else None,
+        "free_covered": cost.free_covered if cost else None,
     }
     row = {"account_id": account_id, "model": model[:100], "day": day, "updated_at": now}
     await upsert(
@@ -196,6 +205,9 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
             reasoning_tokens=row.reasoning_tokens,
             requests=row.requests,
             failures=row.failures,
+            cost=row.cost,
+            free_covered=row.free_covered,
+            currency=(platform.pricing or {}).get("currency") if platform else None,
         )
         for row, account_name, platform_id, platform in rows
     ]

@@ -1,6 +1,7 @@
 """The books of attempts: the reservation settled to the tokens used (or released when none were),
-the usage row, the account's `quota_used` (and now and then `last_used_at`), and its new state —
-in one transaction for all the attempts that end together.
+the usage row with its list-price cost (quota/cost.py), the account's `quota_used` (and now and
+then `last_used_at`), and its new state — in one transaction for all the attempts that end
+together.
 
 Group commit: each attempt's books join a queue, and one task of this process writes what is
 queued in one transaction, then what queued meanwhile in the next. The caller waits for the
@@ -36,6 +37,7 @@ from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import Classified
 from app.services.quota import ledger
 from app.services.quota.allowances import Block
+from app.services.quota.cost import NOTHING, Cost, call_cost
 
 BOOKS_RETRY_S = 30.0
 MAX_LOT = 256
@@ -207,9 +209,13 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
     """One upsert per (account, model, day) for all the entries."""
     rows: defaultdict[tuple[int, str, date], Counter[str]] = defaultdict(Counter)
     latest: dict[tuple[int, str, date], datetime] = {}
+    costs: dict[tuple[int, str, date], Cost | None] = {}
     for entry in entries:
         key = (entry.admitted.account.id, entry.model, entry.admitted.day)
         counts = rows[key]
+        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        summed = costs.get(key, NOTHING)
+        costs[key] = None if spent is None or summed is None else summed + spent
         if entry.tokens is not None:
             counts["prompt"] += entry.tokens.prompt_tokens
             counts["completion"] += entry.tokens.completion_tokens
@@ -230,6 +236,7 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
             ),
             requests=counts["requests"],
             failures=counts["failures"],
+            cost=costs[key],
         )
 
 
