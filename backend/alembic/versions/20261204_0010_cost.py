@@ -18,11 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("platform_configs", sa.Column("pricing", sa.JSON(), nullable=True))
-    op.add_column("account_usage", sa.Column("cost", sa.Numeric(24, 12), nullable=True))
-    op.add_column("account_usage", sa.Column("free_covered", sa.Numeric(24, 12), nullable=True))
+    op.add_column("account_usage", sa.Column("cost_units", sa.BigInteger(), nullable=True))
+    op.add_column("account_usage", sa.Column("free_covered_units", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column("account_usage", "free_covered")
-    op.drop_column("account_usage", "cost")
+    op.drop_column("account_usage", "free_covered_units")
+    op.drop_column("account_usage", "cost_units")
     op.drop_column("platform_configs", "pricing")

@@ -7,9 +7,8 @@ unless the platform says otherwise), so a daily reset needs no job: a new day is
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, Numeric, String, func
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -41,10 +40,11 @@ class AccountUsage(Base):
         BigInteger, default=0, server_default="0", nullable=False
     )
     """Of the completion tokens, those the model spent thinking."""
-    cost: Mapped[Decimal | None] = mapped_column(Numeric(24, 12))
-    """List-price cost of the tokens, in the platform's `pricing.currency`; NULL: unpriced."""
-    free_covered: Mapped[Decimal | None] = mapped_column(Numeric(24, 12))
-    """Of `cost`, what the vendor's free tier covered."""
+    cost_units: Mapped[int | None] = mapped_column(BigInteger)
+    """List-price cost of the tokens in 1e-12 of the platform's `pricing.currency` (fixed point:
+    exact, and added exactly by the upsert on every database, SQLite too); NULL: unpriced."""
+    free_covered_units: Mapped[int | None] = mapped_column(BigInteger)
+    """Of `cost_units`, what the vendor's free tier covered."""
     requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     """Answered calls."""
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)

@@ -15,6 +15,39 @@ Money = Annotated[
 """An exact amount, answered as a decimal string ("0.0000008"), never a float."""
 
 
+class CostOut(BaseModel):
+    cost: Money
+    """List-price cost of the priced models' tokens."""
+    free_covered: Money
+    """Of `cost`, what the vendors' free tiers covered."""
+    tokens: int
+    unpriced_tokens: int
+    """Tokens of models without a price: not in `cost`."""
+
+
+class PlatformCostOut(CostOut):
+    platform_id: str
+
+
+class ModelCostOut(CostOut):
+    platform_id: str
+    model: str
+
+
+class CurrencyCostOut(CostOut):
+    """One currency's totals, and their parts per platform and per model."""
+
+    currency: str | None
+    """None: platforms without prices."""
+    platforms: list[PlatformCostOut]
+    models: list[ModelCostOut]
+
+
+class UsageSummaryOut(BaseModel):
+    since: date
+    currencies: list[CurrencyCostOut]
+
+
 class UsageRowOut(BaseModel):
     """One account's use of one model on one quota day."""
 

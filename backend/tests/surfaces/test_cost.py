@@ -75,3 +75,48 @@ async def test_a_free_tier_model_is_covered_whole(client, auth, platform_fakes, 
     )
     row = await _row(client, auth, bound["id"], "glm-4-flash")
     assert (row["cost"], row["free_covered"]) == ("0", "0")
+
+
+def _cost_metric(body: str, platform: str, currency: str) -> Decimal:
+    prefix = f'oauth_proxy_cost_total{{currency="{currency}",platform="{platform}"}} '
+    lines = [line for line in body.splitlines() if line.startswith(prefix)]
+    return Decimal(lines[0].removeprefix(prefix)) if lines else Decimal(0)
+
+
+async def test_the_summary_is_the_sum_of_the_calls(client, auth, platform_fakes, service_url):
+    metrics_before = (await client.get("/metrics")).text
+    calls = [("openai", "gpt-4.1-mini", 2), ("openai", "gpt-4o-mini", 1), ("qwen", "qwen-plus", 3),
+             ("zhipu", "glm-4.5", 1), ("zhipu", "glm-4-flash", 2)]  # fmt: skip
+    key = (await create_api_key(client, auth))["key"]
+    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
+    bound = {
+        platform: await account(client, auth, platform) for platform in ("openai", "qwen", "zhipu")
+    }
+    for platform, one in bound.items():
+        times = sum(n for p, _, n in calls if p == platform)
+        platform_fakes.openai.script(*[USED] * times, credential=one["key"])
+    for platform, name, times in calls:
+        for n in range(times):
+            asked = [{"role": "user", "content": f"call {n} {uuid.uuid4().hex[:8]}"}]
+            sdk.chat.completions.create(model=f"{platform}/{name}", messages=asked)
+    rows = (await client.get("/api/v1/oauth/usage?days=30", headers=auth)).json()["data"]
+    summary = (await client.get("/api/v1/oauth/usage/summary?days=30", headers=auth)).json()
+    by_currency = {c["currency"]: c for c in summary["data"]["currencies"]}
+    assert set(by_currency) == {"USD", "CNY"}
+    for currency, total in by_currency.items():
+        mine = [r for r in rows if r["currency"] == currency]
+        priced = [r for r in mine if r["cost"] is not None]
+        assert Decimal(total["cost"]) == sum(Decimal(r["cost"]) for r in priced)
+        assert total["tokens"] == sum(r["total_tokens"] for r in mine)
+        assert total["unpriced_tokens"] == sum(r["total_tokens"] for r in mine if r["cost"] is None)
+        assert sum(Decimal(m["cost"]) for m in total["models"]) == Decimal(total["cost"])
+        assert sum(Decimal(p["cost"]) for p in total["platforms"]) == Decimal(total["cost"])
+    # 2 × 0.0004107 + 0.000154125; 3 × 0.00082488 (+ free glm-4-flash, unpriced glm-4.5)
+    assert by_currency["USD"]["cost"] == "0.000975525"
+    assert by_currency["CNY"]["cost"] == "0.00247464"
+    assert by_currency["CNY"]["unpriced_tokens"] == 1008
+    metrics_after = (await client.get("/metrics")).text
+    grown = _cost_metric(metrics_after, "qwen", "CNY") - _cost_metric(metrics_before, "qwen", "CNY")
+    assert abs(grown - Decimal("0.00247464")) < Decimal("1e-12")
+    bad = await client.get("/api/v1/oauth/usage/summary?days=0", headers=auth)
+    assert bad.status_code == 422

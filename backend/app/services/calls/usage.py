@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.upsert import upsert
 from app.models import AccountQuotaDay, AccountUsage, OAuthAccount, PlatformConfig
 from app.schemas.usage import UsageRowOut
+from app.services.quota.cost import Cost, from_units, to_units
 from app.services.quota.quota_clock import quota_day
-
-if TYPE_CHECKING:
-    from app.services.quota.cost import Cost
 
 _COUNTERS = (
     "prompt_tokens",
@@ -31,8 +29,8 @@ _COUNTERS = (
     "reasoning_tokens",
     "requests",
     "failures",
-    "cost",
-    "free_covered",
+    "cost_units",
+    "free_covered_units",
 )
 
 
@@ -103,8 +101,8 @@ async def add(
         "reasoning_tokens": usage.reasoning_tokens if usage else 0,
         "requests": requests,
         "failures": failures,
-        "cost": cost.cost if cost else None,
-        "free_covered": cost.free_covered if cost else None,
+        "cost_units": to_units(cost.cost) if cost else None,
+        "free_covered_units": to_units(cost.free_covered) if cost else None,
     }
     row = {"account_id": account_id, "model": model[:100], "day": day, "updated_at": now}
     await upsert(
@@ -205,8 +203,8 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
             reasoning_tokens=row.reasoning_tokens,
             requests=row.requests,
             failures=row.failures,
-            cost=row.cost,
-            free_covered=row.free_covered,
+            cost=from_units(row.cost_units),
+            free_covered=from_units(row.free_covered_units),
             currency=(platform.pricing or {}).get("currency") if platform else None,
         )
         for row, account_name, platform_id, platform in rows

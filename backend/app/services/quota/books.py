@@ -30,6 +30,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.database import retried, unavailable
+from app.core.metrics import COST
 from app.models import PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
@@ -119,6 +120,11 @@ async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Ent
     await retried(factory, write, within_s=BOOKS_RETRY_S)
     for block, left in lowered.items():
         block.tokens = left
+    for entry in entries:
+        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        if spent is not None and spent.cost:
+            currency = entry.platform.pricing["currency"]  # type: ignore[index]
+            COST.labels(entry.platform.platform_id, currency).inc(float(spent.cost))
 
 
 def _lowered_blocks(entries: list[Entry]) -> dict[Block, int]:

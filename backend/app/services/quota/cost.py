@@ -6,12 +6,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.services.calls.usage import TokenUsage
+if TYPE_CHECKING:
+    from app.services.calls.usage import TokenUsage
 
 MTOK = Decimal(1_000_000)
 ZERO = Decimal(0)
+UNIT_EXPONENT = -12
+"""The books count cost in 1e-12 of a currency: a price has at most six decimals per million
+tokens, so every cost is a whole number of these."""
+
+
+def to_units(amount: Decimal) -> int:
+    units = amount.scaleb(-UNIT_EXPONENT)
+    assert units == units.to_integral_value(), amount
+    return int(units)
+
+
+def from_units(units: int | None) -> Decimal | None:
+    return None if units is None else Decimal(units).scaleb(UNIT_EXPONENT)
 
 
 @dataclass(frozen=True)
