@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.llm import LLM
 from app.schemas.chat import ChatCompletionRequest
+from app.services import key_limits
 from app.services.calls import (
     byte_stream,
     passthrough,
@@ -108,6 +109,8 @@ class CallPath:
         found = await routing.route(
             self.ctx.factory, user_id, request.model, platforms, platform_id
         )
+        asked = request.model or found.model
+        key_limits.check_model(asked, found.platform.platform_id, found.model)
         return ChatCall(
             user_id=user_id,
             platform=found.platform,
