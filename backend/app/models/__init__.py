@@ -10,6 +10,7 @@ from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
 from app.models.cache_generation import CacheGeneration
 from app.models.job_lease import JobLease
+from app.models.model_route import ModelRoute
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
 from app.models.quota_hold import QuotaHold
@@ -27,6 +28,7 @@ __all__ = [
     "Base",
     "CacheGeneration",
     "JobLease",
+    "ModelRoute",
     "OAuthAccount",
     "PlatformConfig",
     "QuotaHold",
