@@ -111,6 +111,7 @@ class CallPath:
         )
         asked = request.model or found.model
         key_limits.check_model(asked, found.platform.platform_id, found.model)
+        calling_key = key_limits.CALLING_KEY.get()
         return ChatCall(
             user_id=user_id,
             platform=found.platform,
@@ -120,6 +121,7 @@ class CallPath:
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
+            api_key_id=calling_key.id if calling_key else None,
         )
 
     # --- the two ways to call ---
@@ -306,6 +308,7 @@ class CallPath:
         account_id = chosen.admitted.account.id
         entry = books.Entry(
             user_id=call.user_id,
+            api_key_id=call.api_key_id,
             platform=call.platform,
             model=call.model,
             admitted=chosen.admitted,

@@ -49,6 +49,8 @@ class ChatCall:
     """Streams: the caller asked for the final usage chunk."""
     cache: CacheUse = NO_CACHE
     """Whether the answer may come from, and go into, the answer cache."""
+    api_key_id: int | None = None
+    """The API key the call was made with (None: a JWT): its usage is booked per key too."""
 
 
 @dataclass
