@@ -5,6 +5,7 @@ from app.models.account_quota_day import AccountQuotaDay
 from app.models.account_usage import AccountUsage
 from app.models.alert import Alert
 from app.models.api_key import ApiKey
+from app.models.api_key_usage import ApiKeyUsage
 from app.models.audit_event import AuditEvent
 from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
@@ -23,6 +24,7 @@ __all__ = [
     "AccountUsage",
     "Alert",
     "ApiKey",
+    "ApiKeyUsage",
     "AuditEvent",
     "AuthorizationSession",
     "Base",

@@ -34,6 +34,11 @@ class ModelCostOut(CostOut):
     model: str
 
 
+class ApiKeyCostOut(CostOut):
+    api_key_id: int
+    name: str
+
+
 class CurrencyCostOut(CostOut):
     """One currency's totals, and their parts per platform and per model."""
 
@@ -41,6 +46,8 @@ class CurrencyCostOut(CostOut):
     """None: platforms without prices."""
     platforms: list[PlatformCostOut]
     models: list[ModelCostOut]
+    api_keys: list[ApiKeyCostOut]
+    """Calls made with your API keys (not those made with a JWT)."""
 
 
 class UsageSummaryOut(BaseModel):

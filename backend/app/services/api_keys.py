@@ -25,7 +25,7 @@ from app.core.database import passing, session_scope, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.models import ApiKey, User
 from app.services import audit
-from app.services.key_limits import CALLING_KEY_LIMITS
+from app.services.key_limits import CALLING_KEY, CallingKey
 
 KEY_PREFIX = "op-"
 MAX_KEYS_PER_USER = 100
@@ -150,7 +150,7 @@ async def authenticate(
         cache.holders.put(key_hash, generation, holder)
     if not holder.user.is_active:
         raise Forbidden("This user is disabled.")
-    CALLING_KEY_LIMITS.set(holder.limits)
+    CALLING_KEY.set(CallingKey(holder.key_id, holder.limits))
     now = utcnow()
     if holder.touched_at is None or now - holder.touched_at > TOUCH_EVERY:
         holder.touched_at = now  # claimed before the write: concurrent calls do not repeat it

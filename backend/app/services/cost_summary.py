@@ -1,4 +1,5 @@
-"""Your usage's list-price cost summed per currency, and within it per platform and per model:
+"""Your usage's list-price cost summed per currency, and within it per platform, per model and
+per API key:
 sums of the usage books' rows, so the summary is exactly the sum of the calls."""
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from app.schemas.usage import (
+    ApiKeyCostOut,
     CurrencyCostOut,
     ModelCostOut,
     PlatformCostOut,
     UsageRowOut,
     UsageSummaryOut,
 )
+from app.services.quota.key_usage import KeyRow
 
 
 @dataclass
@@ -25,7 +28,7 @@ class _Sum:
     tokens: int = 0
     unpriced_tokens: int = 0
 
-    def add(self, row: UsageRowOut) -> None:
+    def add(self, row: UsageRowOut | KeyRow) -> None:
         self.tokens += row.total_tokens
         if row.cost is None:
             self.unpriced_tokens += row.total_tokens
@@ -42,8 +45,11 @@ class _Sum:
         }
 
 
-def summarize(rows: list[UsageRowOut], since: date) -> UsageSummaryOut:
+def summarize(rows: list[UsageRowOut], keys: list[KeyRow], since: date) -> UsageSummaryOut:
     totals: defaultdict[str | None, _Sum] = defaultdict(_Sum)
+    by_key: defaultdict[tuple[str | None, int, str], _Sum] = defaultdict(_Sum)
+    for key_row in keys:
+        by_key[key_row.currency, key_row.api_key_id, key_row.name].add(key_row)
     platforms: defaultdict[tuple[str | None, str], _Sum] = defaultdict(_Sum)
     models: defaultdict[tuple[str | None, str, str], _Sum] = defaultdict(_Sum)
     for row in rows:
@@ -64,6 +70,11 @@ def summarize(rows: list[UsageRowOut], since: date) -> UsageSummaryOut:
                 for (of, platform_id, model), part in sorted(models.items(), key=_key)
                 if of == currency
             ],
+            api_keys=[
+                ApiKeyCostOut(api_key_id=key_id, name=name, **part.fields())
+                for (of, key_id, name), part in sorted(by_key.items(), key=_key)
+                if of == currency
+            ],
         )
         for currency, total in sorted(totals.items(), key=_key)
     ]
@@ -72,4 +83,4 @@ def summarize(rows: list[UsageRowOut], since: date) -> UsageSummaryOut:
 
 def _key(item: tuple[Any, _Sum]) -> tuple[str, ...]:
     key = item[0] if isinstance(item[0], tuple) else (item[0],)
-    return tuple(part or "" for part in key)
+    return tuple(str(part or "") for part in key)

@@ -4,15 +4,21 @@ the call path through the key that authenticated the request."""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from app.core.errors import Forbidden
 
-CALLING_KEY_LIMITS: ContextVar[dict[str, Any] | None] = ContextVar(
-    "calling_key_limits", default=None
-)
-"""The limits of the API key that authenticated this request (None: a JWT, or a key without)."""
+
+@dataclass(frozen=True)
+class CallingKey:
+    id: int
+    limits: dict[str, Any] | None
+
+
+CALLING_KEY: ContextVar[CallingKey | None] = ContextVar("calling_key", default=None)
+"""The API key that authenticated this request (None: a JWT)."""
 
 
 def allows_model(limits: dict[str, Any] | None, asked: str, platform_id: str, model: str) -> bool:
@@ -27,7 +33,8 @@ def allows_model(limits: dict[str, Any] | None, asked: str, platform_id: str, mo
 
 def check_model(asked: str, platform_id: str, model: str) -> None:
     """Refuse (403) a model outside the calling key's allow-list, before any platform is asked."""
-    if not allows_model(CALLING_KEY_LIMITS.get(), asked, platform_id, model):
+    key = CALLING_KEY.get()
+    if key is not None and not allows_model(key.limits, asked, platform_id, model):
         raise Forbidden(
             f"This API key may not call {platform_id}/{model}: it is outside the key's models.",
             code="model_not_allowed",

@@ -111,10 +111,15 @@ async def test_the_summary_is_the_sum_of_the_calls(client, auth, platform_fakes,
         assert total["unpriced_tokens"] == sum(r["total_tokens"] for r in mine if r["cost"] is None)
         assert sum(Decimal(m["cost"]) for m in total["models"]) == Decimal(total["cost"])
         assert sum(Decimal(p["cost"]) for p in total["platforms"]) == Decimal(total["cost"])
+        assert sum(Decimal(k["cost"]) for k in total["api_keys"]) == Decimal(total["cost"])
+        assert sum(k["tokens"] for k in total["api_keys"]) == total["tokens"]
     # 2 × 0.0004107 + 0.000154125; 3 × 0.00082488 (+ free glm-4-flash, unpriced glm-4.5)
     assert by_currency["USD"]["cost"] == "0.000975525"
     assert by_currency["CNY"]["cost"] == "0.00247464"
     assert by_currency["CNY"]["unpriced_tokens"] == 1008
+    assert [(k["name"], k["cost"]) for k in by_currency["USD"]["api_keys"]] == [
+        ("laptop", "0.000975525")
+    ]
     metrics_after = (await client.get("/metrics")).text
     grown = _cost_metric(metrics_after, "qwen", "CNY") - _cost_metric(metrics_before, "qwen", "CNY")
     assert abs(grown - Decimal("0.00247464")) < Decimal("1e-12")

@@ -13,6 +13,7 @@ from app.schemas.common import Envelope, ok
 from app.schemas.usage import UsageRowOut, UsageSummaryOut
 from app.services import cost_summary
 from app.services.calls import usage
+from app.services.quota import key_usage
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -38,4 +39,5 @@ async def usage_summary(
 ) -> Envelope[UsageSummaryOut]:
     since = datetime.now(UTC).date() - timedelta(days=days - 1)
     rows = await usage.usage_rows(session, user.id, since)
-    return ok(cost_summary.summarize(rows, since))
+    keys = await key_usage.key_rows(session, user.id, since)
+    return ok(cost_summary.summarize(rows, keys, since))

@@ -125,6 +125,7 @@ class CallPath:
             )
         asked = request.model or found.model
         key_limits.check_model(asked, found.platform.platform_id, found.model)
+        calling_key = key_limits.CALLING_KEY.get()
         return ChatCall(
             user_id=user_id,
             route=plan,
@@ -135,6 +136,7 @@ class CallPath:
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
+            api_key_id=calling_key.id if calling_key else None,
         )
 
     # --- the two ways to call ---
@@ -177,7 +179,7 @@ class CallPath:
         made from the chunks (app/services/surfaces/). Fails over (and raises AppError) until an
         upstream has produced its first byte of answer; returns the events from then on. On the
         lean path OpenAI's events are the platform's bytes (calls/byte_stream.py)."""
-        if format is None and all(self._lean(leg) for leg in _legs(call)):
+        if format is None and self._lean(call):
             return await self._open_bytes(call)
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
@@ -196,7 +198,7 @@ class CallPath:
     async def complete_native(self, call: ChatCall, native: NativeCall) -> dict[str, Any]:
         """The platform's whole answer to a request in its own API."""
         seconds = self.settings.call_timeout
-        call = _on_own_platform(call)
+        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
 
         async def attempt(chosen: Attempt) -> dict[str, Any]:
             return await natives.answer(self._lean_pool(), chosen.target, native, seconds)
@@ -214,7 +216,7 @@ class CallPath:
         """The platform's stream in its own API's events, failing over until its first byte;
         `format`: the wire's own, when the caller reads it afterwards."""
         seconds = self.settings.call_timeout
-        call = _on_own_platform(call)
+        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)
@@ -247,7 +249,9 @@ class CallPath:
         return stream_relay.relay(stream, stream, tally, self._ending(chosen, format))
 
     def _lean(self, call: ChatCall) -> bool:
-        return self.settings.call_lean_path and passthrough.eligible(call.platform)
+        """The lean path, for a call whose every platform (a route's targets') speaks OpenAI's."""
+        platforms = route_plan.platforms(call.route, call.platform)
+        return self.settings.call_lean_path and all(map(passthrough.eligible, platforms))
 
     def _lean_pool(self) -> aiohttp.ClientSession:
         if self._pool is None:  # made in the event loop that uses it
@@ -326,6 +330,7 @@ class CallPath:
         call = chosen.call  # the target that served, on a route
         entry = books.Entry(
             user_id=call.user_id,
+            api_key_id=call.api_key_id,
             platform=call.platform,
             model=call.model,
             admitted=chosen.admitted,
@@ -364,18 +369,6 @@ class CallPath:
             return TokenUsage(int(prompt), int(answer))
 
         return await anyio.to_thread.run_sync(count)
-
-
-def _legs(call: ChatCall) -> list[ChatCall]:
-    """The call as made on each of its route's targets (itself without a route)."""
-    if call.route is None:
-        return [call]
-    return [replace(call, platform=t.platform, model=t.model) for t in call.route.targets]
-
-
-def _on_own_platform(call: ChatCall) -> ChatCall:
-    """A call in one platform's own API keeps to that platform's targets of its route."""
-    return replace(call, route=route_plan.on_platform(call.route, call.platform.platform_id))
 
 
 def _passed(params: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class ChatCall:
     """Whether the answer may come from, and go into, the answer cache."""
     route: RoutePlan | None = None
     """The route asked for: its targets, tried in turn (`platform`/`model`: the first)."""
+    api_key_id: int | None = None
+    """The API key the call was made with (None: a JWT): its usage is booked per key too."""
 
 
 @dataclass

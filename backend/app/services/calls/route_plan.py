@@ -112,9 +112,14 @@ async def plan_for(
     return RoutePlan(row.name, tuple(targets))
 
 
-def on_platform(plan: RoutePlan | None, platform_id: str) -> RoutePlan | None:
+def on_platform(plan: RoutePlan | None, platform: PlatformConfig) -> RoutePlan | None:
     """A call in one platform's own API keeps to that platform's targets."""
     if plan is None:
         return None
-    kept = tuple(t for t in plan.targets if t.platform.platform_id == platform_id)
+    kept = tuple(t for t in plan.targets if t.platform.platform_id == platform.platform_id)
     return RoutePlan(plan.name, kept)
+
+
+def platforms(plan: RoutePlan | None, platform: PlatformConfig) -> list[PlatformConfig]:
+    """The platforms a call may be made on: its route's targets', else its own."""
+    return [t.platform for t in plan.targets] if plan else [platform]

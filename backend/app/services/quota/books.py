@@ -36,9 +36,10 @@ from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import Classified
-from app.services.quota import ledger
+from app.services.quota import key_usage, ledger
 from app.services.quota.allowances import Block
 from app.services.quota.cost import NOTHING, Cost, call_cost
+from app.services.quota.key_usage import KeyUse
 
 BOOKS_RETRY_S = 30.0
 MAX_LOT = 256
@@ -58,6 +59,8 @@ class Entry:
     clear_exhaustion: bool
     touch_last_used: bool
     now: datetime
+    api_key_id: int | None = None
+    """The API key the call was made with: its usage is booked per key too."""
 
 
 class Books:
@@ -151,6 +154,7 @@ async def _write(
             tally.add(entry.admitted.account.id, entry.admitted.day, used=entry.tokens.total_tokens)
     await tally.write(session)
     await _usage_rows(session, entries)
+    await _key_usage_rows(session, entries)
     used: dict[int, tuple[date, datetime | None]] = {}
     for entry in entries:
         if entry.tokens is not None:
@@ -244,6 +248,19 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
             failures=counts["failures"],
             cost=costs[key],
         )
+
+
+async def _key_usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
+    """One upsert per (API key, platform, model, day) for the answered calls made with a key."""
+    rows: dict[tuple[int, str, str, date], KeyUse] = {}
+    for entry in entries:
+        if entry.api_key_id is None or entry.tokens is None:
+            continue
+        key = (entry.api_key_id, entry.platform.platform_id, entry.model, entry.admitted.day)
+        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        rows[key] = rows.get(key, KeyUse()).plus(entry.tokens, spent, entry.now)
+    for (key_id, platform_id, model, day), use in sorted(rows.items()):
+        await key_usage.add(session, key_id, platform_id, model, day, use)
 
 
 async def _account_state(session: AsyncSession, entry: Entry) -> None:

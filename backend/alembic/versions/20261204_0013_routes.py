@@ -1,7 +1,7 @@
 """model routes: one model name for a list of platform/model targets
 
-Revision ID: 0012_routes
-Revises: 0011_cost
+Revision ID: 0013_routes
+Revises: 0012_cost
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0012_routes"
-down_revision: str | None = "0011_cost"
+revision: str = "0013_routes"
+down_revision: str | None = "0012_cost"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
