@@ -37,7 +37,8 @@ class RouteOut(BaseModel):
     strategy: str
     targets: list[RouteTarget]
     description: str
-    updated_at: datetime
+    updated_at: datetime | None = None
+    """None: the shipped `free` route, made from the platforms' `free_tier` marks."""
 
 
 class RouteRemoved(BaseModel):

@@ -41,6 +41,8 @@ class LiteLLMConfig(BaseModel):
     the list."""
     embedding_models: list[str] = Field(default_factory=list)
     """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
+    free_tier: list[str] = Field(default_factory=list)
+    """Models that carry free quota: the targets of the shipped `free` route."""
 
 
 class QuotaConfig(BaseModel):

@@ -21,6 +21,8 @@ from app.services.calls import routing
 
 ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 ROUTE_STRATEGIES = ("ordered", "weighted", "most_remaining")
+FREE = "free"
+"""The shipped deployment route: the models the platform configs mark `free_tier`."""
 
 
 @dataclass(frozen=True)
@@ -84,23 +86,53 @@ async def remove(session: AsyncSession, owner_id: int, name: str) -> None:
         raise NotFound(f"You have no route {name[:100]!r}.", code="route_not_found")
 
 
-async def listed(session: AsyncSession, owner_ids: list[int]) -> list[ModelRoute]:
-    rows = await session.scalars(
-        select(ModelRoute)
-        .where(ModelRoute.owner_id.in_(owner_ids))
-        .order_by(ModelRoute.owner_id.desc(), ModelRoute.name)
+def free_route(platforms: dict[str, PlatformConfig]) -> ModelRoute:
+    """The shipped `free` route, as the enabled platforms' `free_tier` marks make it now (a
+    deployment route saved under the name replaces it)."""
+    targets = [
+        {"model": f"{platform.platform_id}/{model}", "weight": 1}
+        for platform in platforms.values()
+        if platform.is_enabled
+        for model in platform.litellm_config.get("free_tier") or []
+    ]
+    return ModelRoute(
+        owner_id=DEPLOYMENT,
+        name=FREE,
+        strategy="most_remaining",
+        targets=targets,
+        description="The models with free quota, the one with the most left first.",
     )
-    return list(rows)
 
 
-async def visible(session: AsyncSession, user_id: int) -> list[ModelRoute]:
+async def listed(
+    session: AsyncSession, owner_ids: list[int], platforms: dict[str, PlatformConfig]
+) -> list[ModelRoute]:
+    rows = list(
+        await session.scalars(
+            select(ModelRoute)
+            .where(ModelRoute.owner_id.in_(owner_ids))
+            .order_by(ModelRoute.owner_id.desc(), ModelRoute.name)
+        )
+    )
+    if DEPLOYMENT in owner_ids and not any(
+        row.owner_id == DEPLOYMENT and row.name == FREE for row in rows
+    ):
+        rows.append(free_route(platforms))
+    return rows
+
+
+async def visible(
+    session: AsyncSession, user_id: int, platforms: dict[str, PlatformConfig]
+) -> list[ModelRoute]:
     """The routes a user's calls see: their own, then the deployment's they do not shadow."""
-    rows = await listed(session, [user_id, DEPLOYMENT])
+    rows = await listed(session, [user_id, DEPLOYMENT], platforms)
     own = {row.name for row in rows if row.owner_id == user_id}
     return [row for row in rows if row.owner_id == user_id or row.name not in own]
 
 
-async def find(session: AsyncSession, user_id: int, name: str) -> ModelRoute | None:
+async def find(
+    session: AsyncSession, user_id: int, name: str, platforms: dict[str, PlatformConfig]
+) -> ModelRoute | None:
     """The route a call for `name` means for this user, if any."""
     if not ROUTE_NAME.match(name):
         return None
@@ -109,4 +141,5 @@ async def find(session: AsyncSession, user_id: int, name: str) -> ModelRoute | N
             ModelRoute.owner_id.in_([user_id, DEPLOYMENT]), ModelRoute.name == name
         )
     )
-    return max(rows, key=lambda row: row.owner_id != DEPLOYMENT, default=None)
+    found = max(rows, key=lambda row: row.owner_id != DEPLOYMENT, default=None)
+    return free_route(platforms) if found is None and name == FREE else found

@@ -241,3 +241,41 @@ async def test_route_names_and_targets_are_checked_on_save(client, auth, name, t
     assert response.status_code == status, response.text
     if status == 400:
         assert response.json()["error_code"] in ("invalid_route_name", "unknown_route_target")
+
+
+async def test_the_shipped_free_route_spends_the_free_tier_models(
+    app, client, auth, platform_fakes
+):
+    listed = (await client.get("/api/v1/oauth/routes", headers=auth)).json()["data"]
+    free = next(r for r in listed if r["name"] == "free")
+    assert free["scope"] == "deployment" and free["strategy"] == "most_remaining"
+    models = {t["model"] for t in free["targets"]}
+    assert {"zhipu/glm-4-flash", "spark/lite", "baidu/ernie-speed-128k"} <= models
+    assert {"gemini/gemini-2.5-flash", "baidu/ernie-lite-8k"} <= models
+    assert not any(m.startswith(("openai/", "claude/")) for m in models)
+
+    spark = await account(client, auth, "spark")
+    forget(platform_fakes)
+    response = await call_route(client, auth, "free")
+    assert response.status_code == 200, response.text
+    assert calls_with(platform_fakes, "spark", spark["key"]) == 1  # the one target with an account
+
+
+def test_the_free_route_follows_the_platform_configs_marks():
+    """The marks are data (`litellm_config.free_tier`, loaded by init_oauth_platforms.py): an
+    operator's edit changes the route; a disabled platform drops out."""
+    from app.models import PlatformConfig
+    from app.services import model_routes
+
+    def platform(pid: str, free: list[str], enabled: bool = True) -> PlatformConfig:
+        config = {"available_models": free, "free_tier": free}
+        return PlatformConfig(platform_id=pid, is_enabled=enabled, litellm_config=config)
+
+    platforms = {
+        "zhipu": platform("zhipu", ["glm-4.7-flash"]),
+        "spark": platform("spark", ["lite"], enabled=False),
+        "openai": platform("openai", []),
+    }
+    route = model_routes.free_route(platforms)
+    assert route.strategy == "most_remaining"
+    assert [t["model"] for t in route.targets] == ["zhipu/glm-4.7-flash"]

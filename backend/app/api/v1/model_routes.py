@@ -33,8 +33,12 @@ async def _save(
 
 
 @router.get("", response_model=Envelope[list[RouteOut]], summary="Your routes and the deployment's")
-async def list_routes(session: SessionDep, user: CurrentUser) -> Envelope[list[RouteOut]]:
-    return ok([_out(row) for row in await model_routes.listed(session, [user.id, DEPLOYMENT])])
+async def list_routes(
+    app: AppDep, session: SessionDep, user: CurrentUser
+) -> Envelope[list[RouteOut]]:
+    platforms = await app.call_path.admission.cache.platforms(app.factory)
+    rows = await model_routes.listed(session, [user.id, DEPLOYMENT], platforms)
+    return ok([_out(row) for row in rows])
 
 
 @router.put("/{name}", response_model=Envelope[RouteOut], summary="Create or replace your route")
@@ -54,9 +58,10 @@ async def delete_route(
 
 @admin_router.get("", response_model=Envelope[list[RouteOut]], summary="Deployment routes")
 async def list_deployment_routes(
-    session: SessionDep, _admin: AdminUser
+    app: AppDep, session: SessionDep, _admin: AdminUser
 ) -> Envelope[list[RouteOut]]:
-    return ok([_out(row) for row in await model_routes.listed(session, [DEPLOYMENT])])
+    platforms = await app.call_path.admission.cache.platforms(app.factory)
+    return ok([_out(row) for row in await model_routes.listed(session, [DEPLOYMENT], platforms)])
 
 
 @admin_router.put(

@@ -97,7 +97,7 @@ async def plan_for(
     now: datetime,
 ) -> RoutePlan | None:
     """The plan of the route `name` means for this user, or None when it is no route."""
-    row = await model_routes.find(session, user_id, name)
+    row = await model_routes.find(session, user_id, name, platforms)
     if row is None:
         return None
     targets = targets_of(row.targets, platforms)
