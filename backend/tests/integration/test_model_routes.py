@@ -73,6 +73,8 @@ async def test_out_of_quota_moves_to_the_next_target_and_charges_the_first_nothi
     response = await call_route(client, auth, name)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["choices"][0]["message"]["content"] == "Hello!"
+    assert response.json()["data"]["model"].endswith("qwen-turbo")  # the served model
+    assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
     assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
     assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
     assert calls_with(platform_fakes, "gemini", bound["gemini"]["key"]) == 0
@@ -125,6 +127,7 @@ async def test_a_stream_fails_over_before_its_first_byte(client, auth, platform_
     fake_of(platform_fakes, "zhipu").script(errors.zhipu("1113"), credential=bound["zhipu"]["key"])
     response = await call_route(client, auth, name, stream=True)
     assert response.status_code == 200, response.text
+    assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
     assert streamed_text(sse_events(response.text)) == "Hello!"
     assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
 

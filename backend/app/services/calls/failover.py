@@ -27,7 +27,7 @@ from app.core.database import session_scope
 from app.core.errors import AppError
 from app.core.outbound import AddressRefused
 from app.services import alerts
-from app.services.calls import account_state, monitoring, refusals
+from app.services.calls import account_state, monitoring, refusals, served
 from app.services.calls.admission import Admission
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.selection import Availability
@@ -113,6 +113,7 @@ class Failover:
                 raise
             else:
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
+                served.note(call.platform.platform_id, call.model)
                 return chosen, answer
             if await self._failed(call, chosen, failure, renewed, started, stream):
                 again = chosen.account.id  # the same account, with its renewed credential
