@@ -143,3 +143,19 @@ async def find(
     )
     found = max(rows, key=lambda row: row.owner_id != DEPLOYMENT, default=None)
     return free_route(platforms) if found is None and name == FREE else found
+
+
+async def with_routes(
+    session: AsyncSession, user_id: int, entries: list[routing.ModelEntry]
+) -> list[routing.ModelEntry]:
+    """A user's model list with the routes they see (`owned_by: "route"`), a route winning over
+    a model of the same plain name."""
+    rows = await visible(session, user_id, await routing.load_platforms(session))
+    names = {row.name for row in rows}
+    routes = [
+        routing.ModelEntry(
+            row.name, "route", int(row.created_at.timestamp()) if row.created_at else 0
+        )
+        for row in rows
+    ]
+    return [entry for entry in entries if entry.id not in names] + routes

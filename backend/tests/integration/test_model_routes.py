@@ -282,3 +282,23 @@ def test_the_free_route_follows_the_platform_configs_marks():
     route = model_routes.free_route(platforms)
     assert route.strategy == "most_remaining"
     assert [t["model"] for t in route.targets] == ["zhipu/glm-4.7-flash"]
+
+
+async def test_v1_models_lists_the_callers_routes(app, client, auth, platform_fakes):
+    from tests.helpers.api import create_api_key
+
+    other = await new_user(app)
+    await account(client, auth, "qwen")
+    mine, theirs = route_name(), route_name()
+    await save_route(client, auth, mine, ["qwen/qwen-turbo"])
+    await save_route(client, other, theirs, ["qwen/qwen-turbo"])
+    await save_route(client, auth, "qwen-plus", ["zhipu/glm-4-flash"])  # shadows a model name
+    key = (await create_api_key(client, auth))["key"]
+    listed = await client.get("/v1/models", headers={"Authorization": f"Bearer {key}"})
+    assert listed.status_code == 200, listed.text
+    owners = {}
+    for model in listed.json()["data"]:
+        owners.setdefault(model["id"], []).append(model["owned_by"])
+    assert owners[mine] == ["route"] and owners["free"] == ["route"]
+    assert owners["qwen-plus"] == ["route"] and owners["qwen/qwen-plus"] == ["qwen"]
+    assert theirs not in owners
