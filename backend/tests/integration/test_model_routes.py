@@ -302,3 +302,28 @@ async def test_v1_models_lists_the_callers_routes(app, client, auth, platform_fa
     assert owners[mine] == ["route"] and owners["free"] == ["route"]
     assert owners["qwen-plus"] == ["route"] and owners["qwen/qwen-plus"] == ["qwen"]
     assert theirs not in owners
+
+
+async def test_other_surfaces_take_a_route_name(client, auth, platform_fakes):
+    """Claude Code's model name on Anthropic's Messages API, and Codex's on the Responses API,
+    served by routes of those names on other platforms."""
+    from tests.helpers.api import create_api_key
+
+    bound = await three_platforms(client, auth, platform_fakes)
+    await save_route(client, auth, "claude-sonnet-4-5", ["qwen/qwen-turbo"])
+    await save_route(client, auth, "gpt-5", ["zhipu/glm-4-flash"])
+    key = (await create_api_key(client, auth))["key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": said()}
+    messages = await client.post("/v1/messages", json=body, headers=headers)
+    assert messages.status_code == 200, messages.text
+    assert messages.json()["content"][0]["text"] == "Hello!"
+    assert messages.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
+
+    answer = await client.post(
+        "/v1/responses", json={"model": "gpt-5", "input": "Say hello"}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-oauth-proxy-target"] == "zhipu/glm-4-flash"
+    assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
