@@ -20,6 +20,7 @@ from app.core.security import InvalidToken
 from app.models import User
 from app.services import api_keys, users
 from app.services.context import AppContext
+from app.services.key_limits import CALLING_KEY
 
 
 def app_context(app: Starlette) -> AppContext:
@@ -104,6 +105,7 @@ async def caller_by(request: Request, token: str | None, how: str) -> User:
         raise Unauthorized(f"Authentication required: send {how}.")
     if api_keys.looks_like_key(token):
         return await api_keys.authenticate(ctx.factory, ctx.api_key_cache, token)
+    CALLING_KEY.set(None)
     try:
         subject = await ctx.tokens.verify(token)
     except InvalidToken as exc:

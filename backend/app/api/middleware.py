@@ -12,13 +12,15 @@ from app.api import json_guard
 from app.api.errors import error_body
 from app.core.errors import PayloadTooLarge
 from app.core.logging import client_address_var, request_id_var
+from app.services.calls.served import SERVED
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Tags each request with an id (the caller's X-Request-ID if sane) for logs and replies, and
-    keeps the client's address in the request context (for the audit log)."""
+    """Tags each request with an id (the caller's X-Request-ID if sane) for logs and replies,
+    keeps the client's address in the request context (for the audit log), and names the
+    `platform/model` that served a model call in `x-oauth-proxy-target`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,11 +34,16 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         client = scope.get("client")
         client_token = client_address_var.set(client[0] if client else None)
+        target: list[str] = []  # the platform/model that served a model call (calls/served.py)
+        served_token = SERVED.set(target)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                added = [(b"x-request-id", request_id.encode())]
+                if target:
+                    added.append((b"x-oauth-proxy-target", target[0].encode()))
+                message["headers"] = [*message["headers"], *added]
             await send(message)
 
         try:
@@ -44,6 +51,7 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
             client_address_var.reset(client_token)
+            SERVED.reset(served_token)
 
 
 SECURITY_HEADERS = [

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import AppDep, Caller, ModelCaller, SessionDep
 from app.api.errors import OPENAI_ERRORS
@@ -17,6 +18,7 @@ from app.core.errors import NotFound
 from app.schemas.chat import ChatCompletionOut, ChatCompletionRequest, ModelList, ModelOut
 from app.schemas.completions import CompletionRequest
 from app.schemas.embeddings import EmbeddingsRequest
+from app.services import model_routes
 from app.services.calls import routing
 from app.services.calls.answer_cache import Answer
 from app.services.surfaces import completions, embeddings
@@ -86,16 +88,23 @@ async def create_embeddings(body: EmbeddingsRequest, caller: ModelCaller, ctx: A
 
 @router.get("/models", response_model=ModelList, summary="The models of your platforms")
 async def list_models(session: SessionDep, caller: Caller) -> ModelList:
-    entries = await routing.list_models(session, caller.id)
+    entries = await _models(session, caller.id)
     return ModelList(data=[_model(entry) for entry in entries])
 
 
 @router.get("/models/{model_id:path}", response_model=ModelOut, summary="One of your models")
 async def retrieve_model(model_id: str, session: SessionDep, caller: Caller) -> ModelOut:
-    for entry in await routing.list_models(session, caller.id):
+    for entry in await _models(session, caller.id):
         if entry.id == model_id:
             return _model(entry)
     raise NotFound(f"The model '{model_id}' does not exist", code="model_not_found")
+
+
+async def _models(session: AsyncSession, user_id: int) -> list[routing.ModelEntry]:
+    """The models of the caller's platforms and the routes they see."""
+    return await model_routes.with_routes(
+        session, user_id, await routing.list_models(session, user_id)
+    )
 
 
 def _model(entry: routing.ModelEntry) -> ModelOut:

@@ -60,6 +60,11 @@ UPSTREAM_ERRORS = Counter(
     "Failed attempts on a platform, by error class",
     ["platform", "kind"],
 )
+COST = Counter(
+    "oauth_proxy_cost_total",
+    "List-price cost of answered calls' tokens (priced models only), in the platform's currency",
+    ["platform", "currency"],
+)
 FAILOVERS = Counter(
     "oauth_proxy_failovers_total", "Attempts moved on to another account", ["platform"]
 )

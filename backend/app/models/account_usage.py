@@ -40,6 +40,11 @@ class AccountUsage(Base):
         BigInteger, default=0, server_default="0", nullable=False
     )
     """Of the completion tokens, those the model spent thinking."""
+    cost_units: Mapped[int | None] = mapped_column(BigInteger)
+    """List-price cost of the tokens in 1e-12 of the platform's `pricing.currency` (fixed point:
+    exact, and added exactly by the upsert on every database, SQLite too); NULL: unpriced."""
+    free_covered_units: Mapped[int | None] = mapped_column(BigInteger)
+    """Of `cost_units`, what the vendor's free tier covered."""
     requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     """Answered calls."""
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)

@@ -7,8 +7,9 @@ it, and a lookup by hash stays one indexed query per request.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import JSON, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -31,3 +32,5 @@ class ApiKey(Base):
     )
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    limits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What calls with the key may use (app/schemas/api_keys.py `KeyLimits`); none: anything."""

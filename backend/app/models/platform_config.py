@@ -20,6 +20,8 @@ class PlatformConfig(TimestampMixin, Base):
     oauth_config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     litellm_config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     quota_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pricing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """List prices per model (app/schemas/pricing.py)."""
     is_enabled: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=true(), nullable=False
     )

@@ -5,13 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ModelPattern = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^\S+$")]
+
+
+class KeyLimits(BaseModel):
+    """What calls made with a key may use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[ModelPattern] | None = Field(default=None, min_length=1, max_length=100)
+    """The models the key may call: globs over `platform/model` and the model as asked
+    (`zhipu/*`, `*-flash`, a route name such as `free`); none: every model."""
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    limits: KeyLimits | None = None
+
+
+class ApiKeyEdit(BaseModel):
+    """`PATCH /api/v1/auth/api-keys/{id}`: what is given is changed (`limits: null` lifts them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    limits: KeyLimits | None = None
 
 
 class ApiKeyOut(BaseModel):
@@ -24,6 +49,7 @@ class ApiKeyOut(BaseModel):
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    limits: KeyLimits | None = None
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.schemas.pricing import Pricing
+
 
 class PlatformOut(BaseModel):
     platform_id: str
@@ -39,6 +41,8 @@ class LiteLLMConfig(BaseModel):
     the list."""
     embedding_models: list[str] = Field(default_factory=list)
     """Models of the platform's embeddings API (`POST /v1/embeddings`)."""
+    free_tier: list[str] = Field(default_factory=list)
+    """Models that carry free quota: the targets of the shipped `free` route."""
 
 
 class QuotaConfig(BaseModel):
@@ -77,4 +81,6 @@ class PlatformConfigIn(BaseModel):
     oauth_config: dict[str, Any]
     litellm_config: LiteLLMConfig
     quota_config: QuotaConfig | None = None
+    pricing: Pricing | None = None
+    """List prices per model (`schemas/pricing.py`); none: the platform's calls are unpriced."""
     is_enabled: bool = True

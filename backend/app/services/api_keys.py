@@ -25,6 +25,7 @@ from app.core.database import passing, session_scope, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.models import ApiKey, User
 from app.services import audit
+from app.services.key_limits import CALLING_KEY, CallingKey
 
 KEY_PREFIX = "op-"
 MAX_KEYS_PER_USER = 100
@@ -51,7 +52,9 @@ def _display(key: str) -> str:
     return f"{key[: len(KEY_PREFIX) + 4]}…{key[-4:]}"
 
 
-async def create(session: AsyncSession, user: User, name: str) -> tuple[ApiKey, str]:
+async def create(
+    session: AsyncSession, user: User, name: str, limits: dict[str, Any] | None = None
+) -> tuple[ApiKey, str]:
     """A new key for `user`: the row, and the key itself (returned this once, never stored)."""
     active = await session.scalar(
         select(func.count())
@@ -61,7 +64,9 @@ async def create(session: AsyncSession, user: User, name: str) -> tuple[ApiKey, 
     if (active or 0) >= MAX_KEYS_PER_USER:
         raise Conflict(f"A user may hold at most {MAX_KEYS_PER_USER} keys; revoke one first.")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(user_id=user.id, name=name, prefix=_display(key), key_hash=hash_key(key))
+    row = ApiKey(
+        user_id=user.id, name=name, prefix=_display(key), key_hash=hash_key(key), limits=limits
+    )
     session.add(row)
     await session.flush()
     audit.record(session, "api_key.create", user_id=user.id, target=f"api_key:{row.id}")
@@ -75,6 +80,27 @@ async def list_keys(session: AsyncSession, user: User) -> list[ApiKey]:
         .order_by(ApiKey.id)
     )
     return list(rows)
+
+
+async def get_key(session: AsyncSession, user: User, key_id: int) -> ApiKey:
+    row = await session.scalar(
+        select(ApiKey).where(
+            ApiKey.id == key_id, ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        raise NotFound(f"API key {key_id} not found.")
+    return row
+
+
+async def edit(session: AsyncSession, user: User, key_id: int, changes: dict[str, Any]) -> ApiKey:
+    """Change a key's name or limits (`changes`: the fields given)."""
+    row = await get_key(session, user, key_id)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await session.flush()
+    audit.record(session, "api_key.edit", user_id=user.id, target=f"api_key:{key_id}")
+    return row
 
 
 async def revoke(session: AsyncSession, user: User, key_id: int) -> int:
@@ -94,6 +120,7 @@ async def revoke(session: AsyncSession, user: User, key_id: int) -> int:
 @dataclass(slots=True)
 class _KeyHolder:
     key_id: int
+    limits: dict[str, Any] | None
     user: User
     """Detached, shared by every call with the key: nothing may change or lazy-load it."""
     touched_at: datetime | None
@@ -123,6 +150,7 @@ async def authenticate(
         cache.holders.put(key_hash, generation, holder)
     if not holder.user.is_active:
         raise Forbidden("This user is disabled.")
+    CALLING_KEY.set(CallingKey(holder.key_id, holder.limits))
     now = utcnow()
     if holder.touched_at is None or now - holder.touched_at > TOUCH_EVERY:
         holder.touched_at = now  # claimed before the write: concurrent calls do not repeat it
@@ -159,7 +187,7 @@ async def _load(factory: async_sessionmaker[AsyncSession], key_hash: str) -> _Ke
     if found is None:
         raise Unauthorized("The API key is invalid or has been revoked.")
     api_key, user = found
-    return _KeyHolder(api_key.id, user, api_key.last_used_at)
+    return _KeyHolder(api_key.id, api_key.limits, user, api_key.last_used_at)
 
 
 @event.listens_for(Session, "after_flush")

@@ -2,8 +2,8 @@
 kept OAuth client secret never follows its endpoints to another host.
 
 Every changed field is listed as `{"old": …, "new": …}`, the settings inside `oauth_config`,
-`litellm_config` and `quota_config` one by one (`litellm_config.api_base`); a secret is listed
-as `"changed"`, never with a value.
+`litellm_config`, `quota_config` and `pricing` one by one (`litellm_config.api_base`); a secret
+is listed as `"changed"`, never with a value.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-CONFIG_FIELDS = ("oauth_config", "litellm_config", "quota_config")
+CONFIG_FIELDS = ("oauth_config", "litellm_config", "quota_config", "pricing")
 PLAIN_FIELDS = ("platform_name", "description", "is_enabled")
 SECRET_SETTINGS = frozenset({"client_secret", "api_key", "secret_key", "password"})
 # The endpoints a kept client secret is sent to.

@@ -96,3 +96,27 @@ async def test_a_kept_client_secret_is_dropped_when_the_authorization_endpoint_m
     await _save(client, admin, platform(platform_id, client_secret=SECRET))
     await _save(client, admin, platform(platform_id, authorization_endpoint="https://x.example/a"))
     assert await _stored_secret(app, platform_id) is None
+
+
+PRICES = {"currency": "CNY", "as_of": "2026-12-01",
+          "models": {"m": {"input_per_mtok": "0.8", "cached_input_per_mtok": "0.16",
+                           "output_per_mtok": "2"}}}  # fmt: skip
+
+
+async def test_an_administrator_edits_prices_as_decimal_strings(app, client):
+    admin = await new_user(app, admin=True)
+    platform_id = f"priced-{uuid.uuid4().hex[:8]}"
+    await _save(client, admin, platform(platform_id) | {"pricing": PRICES})
+    shown = await client.get("/api/v1/admin/platforms", headers=admin)
+    stored = next(p for p in shown.json()["data"] if p["platform_id"] == platform_id)
+    assert stored["pricing"]["models"]["m"]["input_per_mtok"] == "0.8"
+    for wrong in ({"input_per_mtok": 0.8, "output_per_mtok": "2"},  # a float
+                  {"input_per_mtok": "1e-3", "output_per_mtok": "2"},
+                  {"input_per_mtok": "0.0000001", "output_per_mtok": "2"}):  # fmt: skip
+        body = platform(platform_id) | {"pricing": PRICES | {"models": {"m": wrong}}}
+        refused = await client.put(f"/api/v1/admin/platforms/{platform_id}", json=body,
+                                   headers=admin)  # fmt: skip
+        assert refused.status_code == 422, refused.text
+    dated = platform(platform_id) | {"pricing": PRICES | {"as_of": "2026-13-01"}}
+    refused = await client.put(f"/api/v1/admin/platforms/{platform_id}", json=dated, headers=admin)
+    assert refused.status_code == 422

@@ -171,7 +171,7 @@ def _set_up(work_dir: Path, env: dict[str, str], platforms_file: Path | None) ->
     """What `make run` does before it serves (and, optionally, the test's own platforms)."""
     steps = [["init_db.py"], ["init_oauth_platforms.py", "--only-missing"]]
     if platforms_file is not None:
-        steps.append(["init_oauth_platforms.py", "--file", str(platforms_file)])
+        steps.append(["init_oauth_platforms.py", "--file", str(platforms_file), "--replace"])
     for script, *args in steps:
         done = subprocess.run(
             [sys.executable, str(BACKEND_DIR / "scripts" / script), *args],

@@ -159,7 +159,10 @@ def test_keys_rotate_while_calls_go_on_and_the_old_key_can_then_go(
         )
     assert calls.failures == []
     assert calls.during(began, ended) > 0
-    assert report == f"re-encrypted {ACCOUNTS} account(s) under key 'k2'; 0 remaining"
+    assert report == (
+        f"re-encrypted {ACCOUNTS} account(s) under key 'k2'; 0 remaining; "
+        "0 platform client secret(s) re-encrypted"
+    )
     assert rotate(service).startswith("re-encrypted 0 account(s)")
 
     platform_fakes.openai.requests.clear()

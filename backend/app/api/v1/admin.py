@@ -39,6 +39,7 @@ def _out(row: PlatformConfig) -> PlatformConfigOut:
             "oauth_config": mask_oauth_config(row.oauth_config),
             "litellm_config": row.litellm_config,
             "quota_config": row.quota_config,
+            "pricing": row.pricing,
             "is_enabled": row.is_enabled,
             "updated_at": row.updated_at,
         }

@@ -1,4 +1,5 @@
-"""API keys for the OpenAI-compatible API: create (the key is shown once), list, revoke.
+"""API keys for the OpenAI-compatible API: create (the key is shown once), list, show, edit
+(name, limits), revoke.
 
 Managed with a JWT only: a key calls models, it does not make more keys.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from app.api.deps import CurrentUser, SessionDep
-from app.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, RevokedOut
+from app.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyEdit, ApiKeyOut, RevokedOut
 from app.schemas.common import Envelope, ok
 from app.services import api_keys
 
@@ -21,13 +22,32 @@ KeyId = Path(ge=1, le=2**63 - 1, description="the key's id")
 async def create_key(
     body: ApiKeyCreate, session: SessionDep, user: CurrentUser
 ) -> Envelope[ApiKeyCreated]:
-    row, key = await api_keys.create(session, user, body.name)
+    limits = body.limits.model_dump(exclude_none=True) if body.limits else None
+    row, key = await api_keys.create(session, user, body.name, limits)
     return ok(ApiKeyCreated(**ApiKeyOut.model_validate(row).model_dump(), key=key))
 
 
 @router.get("", response_model=Envelope[list[ApiKeyOut]], summary="Your API keys (prefix only)")
 async def list_keys(session: SessionDep, user: CurrentUser) -> Envelope[list[ApiKeyOut]]:
     return ok([ApiKeyOut.model_validate(row) for row in await api_keys.list_keys(session, user)])
+
+
+@router.get("/{key_id}", response_model=Envelope[ApiKeyOut], summary="One of your API keys")
+async def get_key(
+    session: SessionDep, user: CurrentUser, key_id: int = KeyId
+) -> Envelope[ApiKeyOut]:
+    return ok(ApiKeyOut.model_validate(await api_keys.get_key(session, user, key_id)))
+
+
+@router.patch("/{key_id}", response_model=Envelope[ApiKeyOut], summary="Rename a key, set limits")
+async def edit_key(
+    body: ApiKeyEdit, session: SessionDep, user: CurrentUser, key_id: int = KeyId
+) -> Envelope[ApiKeyOut]:
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "limits" in body.model_fields_set:
+        changes["limits"] = body.limits.model_dump(exclude_none=True) if body.limits else None
+    row = await api_keys.edit(session, user, key_id, changes)
+    return ok(ApiKeyOut.model_validate(row))
 
 
 @router.delete("/{key_id}", response_model=Envelope[RevokedOut], summary="Revoke an API key")

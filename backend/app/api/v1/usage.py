@@ -1,4 +1,5 @@
-"""Your usage: tokens, answered calls and failed attempts per account, model and day."""
+"""Your usage: tokens, answered calls, failed attempts and their list-price cost per account,
+model and day; and the cost summed per currency, platform and model."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentUser, SessionDep
 from app.schemas.common import Envelope, ok
-from app.schemas.usage import UsageRowOut
+from app.schemas.usage import UsageRowOut, UsageSummaryOut
+from app.services import cost_summary
 from app.services.calls import usage
+from app.services.quota import key_usage
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -24,3 +27,17 @@ async def list_usage(
     since = datetime.now(UTC).date() - timedelta(days=days - 1)
     rows = await usage.usage_rows(session, user.id, since)
     return ok(rows)
+
+
+@router.get(
+    "/usage/summary",
+    response_model=Envelope[UsageSummaryOut],
+    summary="Your list-price cost per currency, platform and model",
+)
+async def usage_summary(
+    session: SessionDep, user: CurrentUser, days: Days = 30
+) -> Envelope[UsageSummaryOut]:
+    since = datetime.now(UTC).date() - timedelta(days=days - 1)
+    rows = await usage.usage_rows(session, user.id, since)
+    keys = await key_usage.key_rows(session, user.id, since)
+    return ok(cost_summary.summarize(rows, keys, since))

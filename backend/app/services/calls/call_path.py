@@ -26,7 +26,9 @@ until then); a failure after that ends the stream with an OpenAI error event
 from __future__ import annotations
 
 import functools
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -35,10 +37,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.llm import LLM
 from app.schemas.chat import ChatCompletionRequest
+from app.services import key_limits
 from app.services.calls import (
     byte_stream,
     passthrough,
     responses,
+    route_plan,
     routing,
     stream_relay,
     usage,
@@ -73,6 +77,7 @@ class CallPath:
         """litellm's exceptions for a connection that failed, once litellm is loaded."""
         self.settings = ctx.settings
         self._last_used = usage.LastUsed()
+        self.draw = random.Random()  # noqa: S311 - spreads a weighted route's calls; tests seed it
         self.answers = (
             AnswerCache(self.settings.litellm_cache_ttl)
             if self.settings.litellm_cache_enabled
@@ -105,11 +110,25 @@ class CallPath:
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
         platforms = await self.admission.cache.platforms(self.ctx.factory)
-        found = await routing.route(
-            self.ctx.factory, user_id, request.model, platforms, platform_id
-        )
+        plan = None
+        if platform_id is None and request.model:
+            async with self.ctx.factory() as session:
+                plan = await route_plan.plan_for(
+                    session, self.admission, user_id, request.model, platforms, self.draw,
+                    self.chooser.clock(),
+                )  # fmt: skip
+        if plan is not None:
+            found = routing.Route(plan.targets[0].platform, plan.targets[0].model)
+        else:
+            found = await routing.route(
+                self.ctx.factory, user_id, request.model, platforms, platform_id
+            )
+        asked = request.model or found.model
+        key_limits.check_model(asked, found.platform.platform_id, found.model)
+        calling_key = key_limits.CALLING_KEY.get()
         return ChatCall(
             user_id=user_id,
+            route=plan,
             platform=found.platform,
             model=found.model,
             messages=request.messages,
@@ -117,6 +136,7 @@ class CallPath:
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
+            api_key_id=calling_key.id if calling_key else None,
         )
 
     # --- the two ways to call ---
@@ -137,10 +157,10 @@ class CallPath:
             cached = self.answers.get(cache_key, call.cache.max_age_s) if call.cache.read else None
             if cached is not None:
                 return Answer(cached, from_cache=True)
-        acompletion = await self._acompletion(call)
 
         async def attempt(chosen: Attempt) -> Any:
-            return await acompletion(**self._arguments(call, chosen, stream=False))
+            acompletion = await self._acompletion(chosen.call)
+            return await acompletion(**self._arguments(chosen, stream=False))
 
         chosen, response = await self.failover.run(call, attempt, stream=False)
         tokens = usage.usage_of(response) or await self._estimate(
@@ -161,23 +181,24 @@ class CallPath:
         lean path OpenAI's events are the platform's bytes (calls/byte_stream.py)."""
         if format is None and self._lean(call):
             return await self._open_bytes(call)
-        acompletion = await self._acompletion(call)
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
-            stream = await acompletion(**self._arguments(call, chosen, stream=True))
+            acompletion = await self._acompletion(chosen.call)
+            stream = await acompletion(**self._arguments(chosen, stream=True))
             return await _first_answer(stream, responses.carries_answer)
 
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
         format = format or stream_relay.ChatChunks(include_usage=call.include_usage)
         tally = stream_relay.Tally()
         events = stream_relay.chunk_events(stream, held, ended, tally, format)
-        return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))
+        return stream_relay.relay(stream, events, tally, self._ending(chosen, format))
 
     # --- calls in the platform's own API (calls/native.py) ---
 
     async def complete_native(self, call: ChatCall, native: NativeCall) -> dict[str, Any]:
         """The platform's whole answer to a request in its own API."""
         seconds = self.settings.call_timeout
+        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
 
         async def attempt(chosen: Attempt) -> dict[str, Any]:
             return await natives.answer(self._lean_pool(), chosen.target, native, seconds)
@@ -195,6 +216,7 @@ class CallPath:
         """The platform's stream in its own API's events, failing over until its first byte;
         `format`: the wire's own, when the caller reads it afterwards."""
         seconds = self.settings.call_timeout
+        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)
@@ -204,7 +226,7 @@ class CallPath:
         format = format or native.wire.format()
         tally = stream_relay.Tally()
         events = stream_relay.chunk_events(stream, held, ended, tally, format)
-        return stream_relay.relay(stream, events, tally, self._ending(call, chosen, format))
+        return stream_relay.relay(stream, events, tally, self._ending(chosen, format))
 
     async def _open_bytes(self, call: ChatCall) -> AsyncIterator[bytes]:
         async def attempt(chosen: Attempt) -> tuple[byte_stream.ByteStream, Tally]:
@@ -213,7 +235,7 @@ class CallPath:
                 self._lean_pool(),
                 tally,
                 with_usage=call.include_usage,
-                **self._arguments(call, chosen, stream=True),
+                **self._arguments(chosen, stream=True),
             )
             try:
                 await stream.open(MAX_HELD_CHUNKS)
@@ -224,10 +246,12 @@ class CallPath:
 
         chosen, (stream, tally) = await self.failover.run(call, attempt, stream=True)
         format = stream_relay.ChatChunks(include_usage=call.include_usage)
-        return stream_relay.relay(stream, stream, tally, self._ending(call, chosen, format))
+        return stream_relay.relay(stream, stream, tally, self._ending(chosen, format))
 
     def _lean(self, call: ChatCall) -> bool:
-        return self.settings.call_lean_path and passthrough.eligible(call.platform)
+        """The lean path, for a call whose every platform (a route's targets') speaks OpenAI's."""
+        platforms = route_plan.platforms(call.route, call.platform)
+        return self.settings.call_lean_path and all(map(passthrough.eligible, platforms))
 
     def _lean_pool(self) -> aiohttp.ClientSession:
         if self._pool is None:  # made in the event loop that uses it
@@ -242,8 +266,8 @@ class CallPath:
         self._transport_errors = transport_errors(litellm)
         return litellm.acompletion  # type: ignore[no-any-return]
 
-    def _arguments(self, call: ChatCall, chosen: Attempt, *, stream: bool) -> dict[str, Any]:
-        target = chosen.target
+    def _arguments(self, chosen: Attempt, *, stream: bool) -> dict[str, Any]:
+        call, target = chosen.call, chosen.target
         arguments: dict[str, Any] = {
             **call.params,
             "model": target.model,
@@ -270,7 +294,9 @@ class CallPath:
 
     # --- streams ---
 
-    def _ending(self, call: ChatCall, chosen: Attempt, format: StreamFormat) -> stream_relay.Ending:
+    def _ending(self, chosen: Attempt, format: StreamFormat) -> stream_relay.Ending:
+        call = chosen.call
+
         async def settle(tally: Tally) -> None:
             tokens = tally.usage or tally.extrapolated(
                 await self._estimate(call, chosen.target.model, tally.answer_text())
@@ -301,8 +327,10 @@ class CallPath:
         `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
         now = self.chooser.clock()
         account_id = chosen.admitted.account.id
+        call = chosen.call  # the target that served, on a route
         entry = books.Entry(
             user_id=call.user_id,
+            api_key_id=call.api_key_id,
             platform=call.platform,
             model=call.model,
             admitted=chosen.admitted,

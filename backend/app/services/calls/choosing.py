@@ -24,6 +24,7 @@ from app.models import OAuthAccount, PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import QUEUEING, Admission, Admitted
 from app.services.calls.answer_cache import NO_CACHE, CacheUse
+from app.services.calls.route_plan import RoutePlan
 from app.services.calls.selection import Availability
 from app.services.context import AppContext
 from app.services.oauth.adapters import create_adapter
@@ -49,6 +50,10 @@ class ChatCall:
     """Streams: the caller asked for the final usage chunk."""
     cache: CacheUse = NO_CACHE
     """Whether the answer may come from, and go into, the answer cache."""
+    route: RoutePlan | None = None
+    """The route asked for: its targets, tried in turn (`platform`/`model`: the first)."""
+    api_key_id: int | None = None
+    """The API key the call was made with (None: a JWT): its usage is booked per key too."""
 
 
 @dataclass
@@ -58,6 +63,8 @@ class Attempt:
     admitted: Admitted
     adapter: BasePlatformAdapter
     target: CallTarget
+    call: ChatCall
+    """The call as made on this attempt's platform and model (a route's target)."""
     clear_cooldown: bool
     clear_exhaustion: bool
 
@@ -141,6 +148,7 @@ class Chooser:
             admitted,
             adapter,
             target,
+            call=call,
             clear_cooldown=account.id in surveyed.stale_cooldowns,
             clear_exhaustion=account.id in surveyed.stale_exhaustion,
         )

@@ -6,6 +6,9 @@
                         account is marked expired and the next one tried
         any other       the failure is booked (the account rests or is exhausted), next account
     nothing left → 429 with Retry-After (every account out of quota or resting) or 503
+    a route: the same on each target in turn, until one answers or the attempts are spent; a
+    target with no usable account costs no attempt; a refusal that is the target's own (an
+    unknown model, an unsupported parameter) moves on too (refusals.moves_on)
 
 A cancelled attempt (the caller hung up) gives back what its account was admitted with.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import anyio
@@ -23,7 +27,7 @@ from app.core.database import session_scope
 from app.core.errors import AppError
 from app.core.outbound import AddressRefused
 from app.services import alerts
-from app.services.calls import account_state, monitoring, refusals
+from app.services.calls import account_state, monitoring, refusals, served
 from app.services.calls.admission import Admission
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.selection import Availability
@@ -58,18 +62,44 @@ class Failover:
         self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool
     ) -> tuple[Attempt, T]:
         """The first attempt that answers, and its answer; raises what the caller is told when
-        none does."""
+        none does. A route's targets are tried in turn, sharing the attempts."""
+        budget = [self.ctx.settings.call_max_attempts]
+        if call.route is None:
+            return await self._run_target(call, attempt, stream, budget)
+        passed: list[AppError] = []
+        for target in call.route.targets:
+            if budget[0] <= 0:
+                break
+            leg = replace(call, platform=target.platform, model=target.model)
+            try:
+                return await self._run_target(leg, attempt, stream, budget)
+            except AppError as refused:
+                if not refusals.moves_on(refused):
+                    raise
+                passed.append(refused)
+        raise refusals.route_exhausted(call.route.name, passed)
+
+    async def _run_target(
+        self,
+        call: ChatCall,
+        attempt: Callable[[Attempt], Awaitable[T]],
+        stream: bool,
+        budget: list[int],
+    ) -> tuple[Attempt, T]:
+        """Attempts on one platform and model while `budget` (attempts left) lasts; an account
+        found unusable costs no attempt."""
         started = time.monotonic()
         tried: set[int] = set()
         renewed: set[int] = set()
         failures: list[Classified] = []
         again: int | None = None
         transient = Availability()  # accounts found busy or rate-limited along the way
-        for _ in range(self.ctx.settings.call_max_attempts):
+        while budget[0] > 0:
             chosen = await self.chooser.next(call, tried, again, transient)
             again = None
             if chosen is None:
                 break
+            budget[0] -= 1
             if failures:
                 monitoring.failed_over(call.platform)
             await self._check_address(chosen)
@@ -83,6 +113,7 @@ class Failover:
                 raise
             else:
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
+                served.note(call.platform.platform_id, call.model)
                 return chosen, answer
             if await self._failed(call, chosen, failure, renewed, started, stream):
                 again = chosen.account.id  # the same account, with its renewed credential
@@ -126,7 +157,7 @@ class Failover:
         if failure.kind == "bad_request":  # the request's fault, not the account's
             await self.admission.withdraw_committed(chosen.admitted)
             monitoring.call_ended(call.platform, call.model, failure.kind, started, stream)
-            raise refusals.rejected(call.platform.platform_name, failure)
+            raise refusals.rejected(call.platform.platform_name, failure, call.route is not None)
         await self.book(call, chosen, None, failure)
         if failure.kind != "auth_expired":
             return False

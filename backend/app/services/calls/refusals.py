@@ -38,13 +38,54 @@ WORDS = {
 }
 
 
-def rejected(name: str, failure: Classified) -> UpstreamRejected:
+class TargetRefused(UpstreamRejected):
+    """A refusal of the model or a parameter by one platform: another route target may serve."""
+
+
+def rejected(name: str, failure: Classified, on_route: bool = False) -> UpstreamRejected:
     status = failure.status if failure.status in REJECTED_STATUSES else 400
-    return UpstreamRejected(
+    kind = TargetRefused if on_route and _target_specific(failure) else UpstreamRejected
+    return kind(
         f"{name} refused the request: {failure.message}",
         status_code=status or 400,
         code=failure.code or "upstream_bad_request",
     )
+
+
+def _target_specific(failure: Classified) -> bool:
+    said = f"{failure.code} {failure.message}".lower()
+    return failure.status == 404 or any(mark in said for mark in _TARGET_MARKS)
+
+
+_TARGET_MARKS = ("model_not_found", "does not exist", "unsupported", "not supported")
+_NO_ACCOUNT = ("no_account", "account_expired", "no_usable_account")
+
+
+def moves_on(refused: AppError) -> bool:
+    """Whether a route's next target is tried after this answer from one target."""
+    if isinstance(refused, TargetRefused | TooManyRequests | PlatformUnavailable):
+        return True
+    return isinstance(refused, BadRequest) and refused.code in _NO_ACCOUNT
+
+
+def route_exhausted(name: str, passed: list[AppError]) -> AppError:
+    """Every target of the route `name` passed: the earliest moment one comes back, if any."""
+    waits = [int(r.headers["Retry-After"]) for r in passed if "Retry-After" in r.headers]
+    if waits:
+        return TooManyRequests(
+            f"No target of the route {name!r} can serve now (out of quota, resting or busy); "
+            f"the first comes back in {min(waits)} s.",
+            retry_after_s=min(waits),
+            code="route_exhausted",
+        )
+    if passed and all(isinstance(r, BadRequest) for r in passed):
+        return BadRequest(
+            f"None of the route {name!r}'s targets has a usable account of yours: "
+            + "; ".join(r.message for r in passed),
+            code="no_usable_account",
+        )
+    last = passed[-1].message if passed else "no target left"
+    return PlatformUnavailable(f"No target of the route {name!r} answered: {last}")
 
 
 def nothing_left(

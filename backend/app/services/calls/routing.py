@@ -96,7 +96,7 @@ def resolve(
         platform = _platform(platforms, model)
         return Route(platform, _default(platform))
     name = _model_name(model)
-    offering = [p for p in platforms.values() if p.is_enabled and name in _models(p)]
+    offering = [p for p in platforms.values() if p.is_enabled and name in offered(p)]
     if not offering:  # a model newer than the list, named as its family's (claude-…, gemini-…)
         offering = [
             p
@@ -128,7 +128,7 @@ def models_for(platforms: dict[str, PlatformConfig], bound: set[str]) -> list[Mo
     for platform in mine:
         created = int(platform.created_at.timestamp()) if platform.created_at else 0
         embedding = set(_embedding_models(platform))
-        for name in _models(platform):
+        for name in offered(platform):
             owners.setdefault(name, []).append(platform.platform_id)
             kind = "embedding" if name in embedding else "chat"
             entries.append(
@@ -157,8 +157,8 @@ def _default(platform: PlatformConfig) -> str:
     return str(platform.litellm_config.get("default_model") or "")
 
 
-def _models(platform: PlatformConfig) -> list[str]:
-    """The platform's chat models, then its embedding models."""
+def offered(platform: PlatformConfig) -> list[str]:
+    """The models a platform lists: its chat models, then its embedding models."""
     listed = platform.litellm_config.get("available_models") or []
     return [str(m) for m in listed] + _embedding_models(platform)
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.upsert import upsert
 from app.models import AccountQuotaDay, AccountUsage, OAuthAccount, PlatformConfig
 from app.schemas.usage import UsageRowOut
+from app.services.quota.cost import Cost, from_units, to_units
 from app.services.quota.quota_clock import quota_day
 
 _COUNTERS = (
@@ -28,6 +29,8 @@ _COUNTERS = (
     "reasoning_tokens",
     "requests",
     "failures",
+    "cost_units",
+    "free_covered_units",
 )
 
 
@@ -86,8 +89,10 @@ async def add(
     usage: TokenUsage | None = None,
     requests: int = 0,
     failures: int = 0,
+    cost: Cost | None = None,
 ) -> None:
-    """Add tokens, answered requests and failed attempts to the (account, model, day) row."""
+    """Add tokens, answered requests, failed attempts and their list-price cost (None: the
+    model is unpriced) to the (account, model, day) row."""
     values = {
         "prompt_tokens": usage.prompt_tokens if usage else 0,
         "completion_tokens": usage.completion_tokens if usage else 0,
@@ -96,6 +101,8 @@ async def add(
         "reasoning_tokens": usage.reasoning_tokens if usage else 0,
         "requests": requests,
         "failures": failures,
+        "cost_units": to_units(cost.cost) if cost else None,
+        "free_covered_units": to_units(cost.free_covered) if cost else None,
     }
     row = {"account_id": account_id, "model": model[:100], "day": day, "updated_at": now}
     await upsert(
@@ -196,6 +203,9 @@ async def usage_rows(session: AsyncSession, user_id: int, since: date) -> list[U
             reasoning_tokens=row.reasoning_tokens,
             requests=row.requests,
             failures=row.failures,
+            cost=from_units(row.cost_units),
+            free_covered=from_units(row.free_covered_units),
+            currency=(platform.pricing or {}).get("currency") if platform else None,
         )
         for row, account_name, platform_id, platform in rows
     ]

@@ -1,6 +1,7 @@
 """The books of attempts: the reservation settled to the tokens used (or released when none were),
-the usage row, the account's `quota_used` (and now and then `last_used_at`), and its new state —
-in one transaction for all the attempts that end together.
+the usage row with its list-price cost (quota/cost.py), the account's `quota_used` (and now and
+then `last_used_at`), and its new state — in one transaction for all the attempts that end
+together.
 
 Group commit: each attempt's books join a queue, and one task of this process writes what is
 queued in one transaction, then what queued meanwhile in the next. The caller waits for the
@@ -29,13 +30,16 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.database import retried, unavailable
+from app.core.metrics import COST
 from app.models import PlatformConfig
 from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import Classified
-from app.services.quota import ledger
+from app.services.quota import key_usage, ledger
 from app.services.quota.allowances import Block
+from app.services.quota.cost import NOTHING, Cost, call_cost
+from app.services.quota.key_usage import KeyUse
 
 BOOKS_RETRY_S = 30.0
 MAX_LOT = 256
@@ -55,6 +59,8 @@ class Entry:
     clear_exhaustion: bool
     touch_last_used: bool
     now: datetime
+    api_key_id: int | None = None
+    """The API key the call was made with: its usage is booked per key too."""
 
 
 class Books:
@@ -117,6 +123,11 @@ async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Ent
     await retried(factory, write, within_s=BOOKS_RETRY_S)
     for block, left in lowered.items():
         block.tokens = left
+    for entry in entries:
+        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        if spent is not None and spent.cost:
+            currency = entry.platform.pricing["currency"]  # type: ignore[index]
+            COST.labels(entry.platform.platform_id, currency).inc(float(spent.cost))
 
 
 def _lowered_blocks(entries: list[Entry]) -> dict[Block, int]:
@@ -143,6 +154,7 @@ async def _write(
             tally.add(entry.admitted.account.id, entry.admitted.day, used=entry.tokens.total_tokens)
     await tally.write(session)
     await _usage_rows(session, entries)
+    await _key_usage_rows(session, entries)
     used: dict[int, tuple[date, datetime | None]] = {}
     for entry in entries:
         if entry.tokens is not None:
@@ -207,9 +219,13 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
     """One upsert per (account, model, day) for all the entries."""
     rows: defaultdict[tuple[int, str, date], Counter[str]] = defaultdict(Counter)
     latest: dict[tuple[int, str, date], datetime] = {}
+    costs: dict[tuple[int, str, date], Cost | None] = {}
     for entry in entries:
         key = (entry.admitted.account.id, entry.model, entry.admitted.day)
         counts = rows[key]
+        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        summed = costs.get(key, NOTHING)
+        costs[key] = None if spent is None or summed is None else summed + spent
         if entry.tokens is not None:
             counts["prompt"] += entry.tokens.prompt_tokens
             counts["completion"] += entry.tokens.completion_tokens
@@ -230,7 +246,21 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
             ),
             requests=counts["requests"],
             failures=counts["failures"],
+            cost=costs[key],
         )
+
+
+async def _key_usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
+    """One upsert per (API key, platform, model, day) for the answered calls made with a key."""
+    rows: dict[tuple[int, str, str, date], KeyUse] = {}
+    for entry in entries:
+        if entry.api_key_id is None or entry.tokens is None:
+            continue
+        key = (entry.api_key_id, entry.platform.platform_id, entry.model, entry.admitted.day)
+        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        rows[key] = rows.get(key, KeyUse()).plus(entry.tokens, spent, entry.now)
+    for (key_id, platform_id, model, day), use in sorted(rows.items()):
+        await key_usage.add(session, key_id, platform_id, model, day, use)
 
 
 async def _account_state(session: AsyncSession, entry: Entry) -> None:

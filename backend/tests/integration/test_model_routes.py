@@ -1,0 +1,304 @@
+"""Model routes across three platforms on the fakes (zhipu and qwen on the OpenAI-format fake,
+Gemini on Google's): failover across targets with the vendors' real errors, strategies, scopes."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from app.api.deps import app_context
+from app.core.database import session_scope
+from app.models import OAuthAccount
+from tests.conftest import new_user
+from tests.fakes.upstream import errors
+from tests.helpers.api import account, accounts_by_id
+from tests.helpers.calls import fake_of, said, sse_events, streamed_text
+
+TARGETS = ["zhipu/glm-4-flash", "qwen/qwen-turbo", "gemini/gemini-2.5-flash"]
+
+
+def route_name() -> str:
+    return f"r-{uuid.uuid4().hex[:8]}"
+
+
+async def save_route(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    name: str,
+    targets: list[str] | list[dict[str, Any]],
+    strategy: str = "ordered",
+    scope: str = "oauth",
+) -> httpx.Response:
+    rows = [t if isinstance(t, dict) else {"model": t} for t in targets]
+    body = {"targets": rows, "strategy": strategy}
+    return await client.put(f"/api/v1/{scope}/routes/{name}", json=body, headers=auth)
+
+
+async def call_route(
+    client: httpx.AsyncClient, auth: dict[str, str], name: str, **body: Any
+) -> httpx.Response:
+    payload = {"model": name, "messages": said()} | body
+    return await client.post("/api/v1/oauth/chat/completions", json=payload, headers=auth)
+
+
+async def three_platforms(client, auth, fakes) -> dict[str, dict]:
+    """An account on each platform, with the binding's own checks forgotten by the fakes."""
+    bound = {p: await account(client, auth, p) for p in ("zhipu", "qwen", "gemini")}
+    forget(fakes)
+    return bound
+
+
+def forget(fakes: Any) -> None:
+    for platform in ("zhipu", "gemini"):
+        fake_of(fakes, platform).requests.clear()
+
+
+def calls_with(fakes: Any, platform: str, key: str) -> int:
+    return sum(1 for r in fake_of(fakes, platform).model_requests if r.credential == key)
+
+
+async def test_out_of_quota_moves_to_the_next_target_and_charges_the_first_nothing(
+    client, auth, platform_fakes
+):
+    bound = await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    assert (await save_route(client, auth, name, TARGETS)).status_code == 200
+    fake_of(platform_fakes, "zhipu").script(errors.zhipu("1113"), credential=bound["zhipu"]["key"])
+
+    response = await call_route(client, auth, name)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["choices"][0]["message"]["content"] == "Hello!"
+    assert response.json()["data"]["model"].endswith("qwen-turbo")  # the served model
+    assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
+    assert calls_with(platform_fakes, "gemini", bound["gemini"]["key"]) == 0
+    mine = await accounts_by_id(client, auth)
+    assert mine[bound["zhipu"]["id"]]["quota_used"] == 0
+    assert mine[bound["zhipu"]["id"]]["status"] == "exhausted"
+    assert mine[bound["qwen"]["id"]]["quota_used"] == 4
+
+
+async def test_a_rate_limited_target_rests_and_the_call_moves_on(client, auth, platform_fakes):
+    bound = await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, TARGETS)
+    fake_of(platform_fakes, "zhipu").script(errors.zhipu("1302"), credential=bound["zhipu"]["key"])
+
+    assert (await call_route(client, auth, name)).status_code == 200
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
+    assert (await accounts_by_id(client, auth))[bound["zhipu"]["id"]]["status"] == "cooling"
+    # Resting, the first target is skipped without an attempt.
+    assert (await call_route(client, auth, name)).status_code == 200
+    assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 2
+
+
+async def test_every_target_out_answers_429_with_the_earliest_retry_after(
+    client, auth, platform_fakes
+):
+    bound = await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, TARGETS)
+    fake_of(platform_fakes, "zhipu").script(errors.zhipu("1113"), credential=bound["zhipu"]["key"])
+    fake_of(platform_fakes, "qwen").script(
+        errors.openai_rate_limited(retry_after=7), credential=bound["qwen"]["key"]
+    )
+    fake_of(platform_fakes, "gemini").script(
+        errors.gemini_quota_exhausted(daily=False, retry_delay="37s"),
+        credential=bound["gemini"]["key"],
+    )
+    response = await call_route(client, auth, name)
+    assert response.status_code == 429, response.text
+    assert response.json()["error_code"] == "route_exhausted"
+    assert name in response.json()["message"]
+    assert 1 <= int(response.headers["Retry-After"]) <= 7
+
+
+async def test_a_stream_fails_over_before_its_first_byte(client, auth, platform_fakes):
+    bound = await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, TARGETS)
+    fake_of(platform_fakes, "zhipu").script(errors.zhipu("1113"), credential=bound["zhipu"]["key"])
+    response = await call_route(client, auth, name, stream=True)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert streamed_text(sse_events(response.text)) == "Hello!"
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
+
+
+async def test_a_bad_request_does_not_fail_over(client, auth, platform_fakes):
+    bound = await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, TARGETS)
+    refusal = errors.zhipu("1214")
+    fake_of(platform_fakes, "zhipu").script(refusal, credential=bound["zhipu"]["key"])
+    response = await call_route(client, auth, name)
+    assert response.status_code == 400, response.text
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 0
+
+
+async def test_a_target_without_an_account_is_skipped(client, auth, platform_fakes):
+    qwen = await account(client, auth, "qwen")
+    forget(platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, TARGETS)
+    assert (await call_route(client, auth, name)).status_code == 200
+    assert calls_with(platform_fakes, "qwen", qwen["key"]) == 1
+
+
+async def test_weighted_spreads_calls_by_weight(app, client, auth, platform_fakes):
+    """1,000 plans from a seeded source: each target's share within ±10% of its weight's."""
+    await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    weights = {TARGETS[0]: 1, TARGETS[1]: 3, TARGETS[2]: 6}
+    rows = [{"model": m, "weight": w} for m, w in weights.items()]
+    assert (await save_route(client, auth, name, rows, "weighted")).status_code == 200
+    path = app_context(app).call_path
+    path.draw = random.Random(15)
+    user_id = await user_id_of(client, auth)
+    from app.schemas.chat import ChatCompletionRequest
+
+    request = ChatCompletionRequest(model=name, messages=said())
+    firsts = Counter()
+    for _ in range(1000):
+        call = await path.prepare(user_id, request)
+        firsts[f"{call.platform.platform_id}/{call.model}"] += 1
+    for model, weight in weights.items():
+        expected = 1000 * weight / 10
+        assert abs(firsts[model] - expected) <= 0.1 * expected, firsts
+
+
+async def user_id_of(client, auth) -> int:
+    return int((await client.get("/api/v1/auth/me", headers=auth)).json()["data"]["id"])
+
+
+async def test_most_remaining_picks_the_largest_share_left(app, client, auth, platform_fakes):
+    bound = await three_platforms(client, auth, platform_fakes)
+    limits = {"zhipu": 100, "qwen": 1000, "gemini": 100}
+    async with session_scope(app_context(app).factory) as session:
+        for platform, limit in limits.items():
+            row = await session.get(OAuthAccount, bound[platform]["id"])
+            row.quota_limit = limit
+    name = route_name()
+    await save_route(client, auth, name, TARGETS, "most_remaining")
+    assert (await call_route(client, auth, name)).status_code == 200  # all full: as listed
+    assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
+    assert (await call_route(client, auth, name)).status_code == 200  # zhipu 96% left
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
+    assert (await call_route(client, auth, name)).status_code == 200  # qwen 99.6% left
+    assert calls_with(platform_fakes, "gemini", bound["gemini"]["key"]) == 1
+    assert (await call_route(client, auth, name)).status_code == 200  # 96%, 99.6%, 96%
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 2
+
+
+async def test_a_users_route_shadows_the_deployment_route_for_that_user_only(
+    app, client, auth, platform_fakes
+):
+    admin = await new_user(app, admin=True)
+    other = await new_user(app)
+    mine = await account(client, auth, "qwen")
+    theirs = await account(client, other, "zhipu")
+    forget(platform_fakes)
+    name = route_name()
+    saved = await save_route(client, admin, name, ["zhipu/glm-4-flash"], scope="admin")
+    assert saved.status_code == 200, saved.text
+    assert (await save_route(client, auth, name, ["qwen/qwen-turbo"])).status_code == 200
+
+    assert (await call_route(client, auth, name)).status_code == 200
+    assert calls_with(platform_fakes, "qwen", mine["key"]) == 1
+    assert (await call_route(client, other, name)).status_code == 200
+    assert calls_with(platform_fakes, "zhipu", theirs["key"]) == 1
+
+    listed = (await client.get("/api/v1/oauth/routes", headers=auth)).json()["data"]
+    scopes = {(r["name"], r["scope"]) for r in listed if r["name"] == name}
+    assert scopes == {(name, "user"), (name, "deployment")}
+    # Another user's route is invisible to them, and theirs to delete only.
+    gone = await client.delete(f"/api/v1/oauth/routes/{name}", headers=other)
+    assert gone.status_code == 404 and gone.json()["error_code"] == "route_not_found"
+    assert (await client.delete(f"/api/v1/oauth/routes/{name}", headers=auth)).status_code == 200
+    refused = await client.put(
+        f"/api/v1/admin/routes/{name}", json={"targets": [{"model": TARGETS[0]}]}, headers=auth
+    )
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "targets", "status"),
+    [
+        ("claude-sonnet-4-5", ["qwen/qwen-turbo"], 200),  # a route may shadow a model name
+        ("a:b.c-d_e", ["qwen/qwen-turbo"], 200),
+        ("bad name", ["qwen/qwen-turbo"], 400),
+        ("x", ["nowhere/qwen-turbo"], 400),
+        ("x", ["qwen/no-such-model"], 400),
+        ("x", [], 422),
+    ],
+)
+async def test_route_names_and_targets_are_checked_on_save(client, auth, name, targets, status):
+    response = await save_route(client, auth, name, targets)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json()["error_code"] in ("invalid_route_name", "unknown_route_target")
+
+
+async def test_the_shipped_free_route_spends_the_free_tier_models(
+    app, client, auth, platform_fakes
+):
+    listed = (await client.get("/api/v1/oauth/routes", headers=auth)).json()["data"]
+    free = next(r for r in listed if r["name"] == "free")
+    assert free["scope"] == "deployment" and free["strategy"] == "most_remaining"
+    models = {t["model"] for t in free["targets"]}
+    assert {"zhipu/glm-4-flash", "spark/lite", "baidu/ernie-speed-128k"} <= models
+    assert {"gemini/gemini-2.5-flash", "baidu/ernie-lite-8k"} <= models
+    assert not any(m.startswith(("openai/", "claude/")) for m in models)
+
+    spark = await account(client, auth, "spark")
+    forget(platform_fakes)
+    response = await call_route(client, auth, "free")
+    assert response.status_code == 200, response.text
+    assert calls_with(platform_fakes, "spark", spark["key"]) == 1  # the one target with an account
+
+
+def test_the_free_route_follows_the_platform_configs_marks():
+    """The marks are data (`litellm_config.free_tier`, loaded by init_oauth_platforms.py): an
+    operator's edit changes the route; a disabled platform drops out."""
+    from app.models import PlatformConfig
+    from app.services import model_routes
+
+    def platform(pid: str, free: list[str], enabled: bool = True) -> PlatformConfig:
+        config = {"available_models": free, "free_tier": free}
+        return PlatformConfig(platform_id=pid, is_enabled=enabled, litellm_config=config)
+
+    platforms = {
+        "zhipu": platform("zhipu", ["glm-4.7-flash"]),
+        "spark": platform("spark", ["lite"], enabled=False),
+        "openai": platform("openai", []),
+    }
+    route = model_routes.free_route(platforms)
+    assert route.strategy == "most_remaining"
+    assert [t["model"] for t in route.targets] == ["zhipu/glm-4.7-flash"]
+
+
+async def test_v1_models_lists_the_callers_routes(app, client, auth, platform_fakes):
+    from tests.helpers.api import create_api_key
+
+    other = await new_user(app)
+    await account(client, auth, "qwen")
+    mine, theirs = route_name(), route_name()
+    await save_route(client, auth, mine, ["qwen/qwen-turbo"])
+    await save_route(client, other, theirs, ["qwen/qwen-turbo"])
+    await save_route(client, auth, "qwen-plus", ["zhipu/glm-4-flash"])  # shadows a model name
+    key = (await create_api_key(client, auth))["key"]
+    listed = await client.get("/v1/models", headers={"Authorization": f"Bearer {key}"})
+    assert listed.status_code == 200, listed.text
+    owners = {}
+    for model in listed.json()["data"]:
+        owners.setdefault(model["id"], []).append(model["owned_by"])
+    assert owners[mine] == ["route"] and owners["free"] == ["route"]
+    assert owners["qwen-plus"] == ["route"] and owners["qwen/qwen-plus"] == ["qwen"]
+    assert theirs not in owners
