@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 Money = Annotated[
     Decimal,
@@ -80,3 +80,16 @@ class UsageRowOut(BaseModel):
     free_covered: Money | None = None
     """Of `cost`, what the vendor's free tier covered."""
     currency: str | None = None
+
+
+class RouteUsageOut(BaseModel):
+    """One route's use of one target on one quota day (`GET /api/v1/oauth/usage/routes`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date
+    route: str
+    platform_id: str
+    model: str
+    total_tokens: int
+    requests: int

@@ -82,6 +82,13 @@ async def test_out_of_quota_moves_to_the_next_target_and_charges_the_first_nothi
     assert mine[bound["zhipu"]["id"]]["quota_used"] == 0
     assert mine[bound["zhipu"]["id"]]["status"] == "exhausted"
     assert mine[bound["qwen"]["id"]]["quota_used"] == 4
+    # The usage books name the route asked for and the target that served.
+    booked = await client.get("/api/v1/oauth/usage/routes", headers=auth)
+    assert booked.status_code == 200, booked.text
+    rows = [r for r in booked.json()["data"] if r["route"] == name]
+    assert [(r["platform_id"], r["model"], r["total_tokens"], r["requests"]) for r in rows] == [
+        ("qwen", "qwen-turbo", 4, 1)
+    ]
 
 
 async def test_a_rate_limited_target_rests_and_the_call_moves_on(client, auth, platform_fakes):

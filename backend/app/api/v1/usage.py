@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentUser, SessionDep
 from app.schemas.common import Envelope, ok
-from app.schemas.usage import UsageRowOut, UsageSummaryOut
+from app.schemas.usage import RouteUsageOut, UsageRowOut, UsageSummaryOut
 from app.services import cost_summary
 from app.services.calls import usage
-from app.services.quota import key_usage
+from app.services.quota import key_usage, route_usage
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -27,6 +27,19 @@ async def list_usage(
     since = datetime.now(UTC).date() - timedelta(days=days - 1)
     rows = await usage.usage_rows(session, user.id, since)
     return ok(rows)
+
+
+@router.get(
+    "/usage/routes",
+    response_model=Envelope[list[RouteUsageOut]],
+    summary="Your usage by day grouped by the route asked for and the target that served",
+)
+async def list_route_usage(
+    session: SessionDep, user: CurrentUser, days: Days = 30
+) -> Envelope[list[RouteUsageOut]]:
+    since = datetime.now(UTC).date() - timedelta(days=days - 1)
+    rows = await route_usage.route_rows(session, user.id, since)
+    return ok([RouteUsageOut.model_validate(row) for row in rows])
 
 
 @router.get(

@@ -331,6 +331,7 @@ class CallPath:
         entry = books.Entry(
             user_id=call.user_id,
             api_key_id=call.api_key_id,
+            route=call.route.name if call.route else None,
             platform=call.platform,
             model=call.model,
             admitted=chosen.admitted,

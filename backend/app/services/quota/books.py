@@ -36,7 +36,7 @@ from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import Classified
-from app.services.quota import key_usage, ledger
+from app.services.quota import key_usage, ledger, route_usage
 from app.services.quota.allowances import Block
 from app.services.quota.cost import NOTHING, Cost, call_cost
 from app.services.quota.key_usage import KeyUse
@@ -61,6 +61,8 @@ class Entry:
     now: datetime
     api_key_id: int | None = None
     """The API key the call was made with: its usage is booked per key too."""
+    route: str | None = None
+    """The route the call asked for: its usage is booked per route too."""
 
 
 class Books:
@@ -155,6 +157,7 @@ async def _write(
     await tally.write(session)
     await _usage_rows(session, entries)
     await _key_usage_rows(session, entries)
+    await _route_usage_rows(session, entries)
     used: dict[int, tuple[date, datetime | None]] = {}
     for entry in entries:
         if entry.tokens is not None:
@@ -261,6 +264,22 @@ async def _key_usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
         rows[key] = rows.get(key, KeyUse()).plus(entry.tokens, spent, entry.now)
     for (key_id, platform_id, model, day), use in sorted(rows.items()):
         await key_usage.add(session, key_id, platform_id, model, day, use)
+
+
+async def _route_usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
+    """One upsert per (user, route, platform, model, day) for the answered calls of a route."""
+    rows: dict[tuple[int, str, str, str, date], tuple[int, int, datetime]] = {}
+    for entry in entries:
+        if entry.route is None or entry.tokens is None:
+            continue
+        key = (
+            entry.user_id, entry.route, entry.platform.platform_id, entry.model,
+            entry.admitted.day,
+        )  # fmt: skip
+        tokens, requests, latest = rows.get(key, (0, 0, entry.now))
+        rows[key] = (tokens + entry.tokens.total_tokens, requests + 1, max(latest, entry.now))
+    for key, (tokens, requests, latest) in sorted(rows.items()):
+        await route_usage.add(session, key, tokens, requests, latest)
 
 
 async def _account_state(session: AsyncSession, entry: Entry) -> None:
