@@ -334,3 +334,20 @@ async def test_other_surfaces_take_a_route_name(client, auth, platform_fakes):
     assert answer.status_code == 200, answer.text
     assert answer.headers["x-oauth-proxy-target"] == "zhipu/glm-4-flash"
     assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
+
+
+async def test_one_targets_unknown_model_moves_on(client, auth, platform_fakes):
+    """A bad_request that is the target's own (OpenAI's 404 model_not_found) tries the next."""
+    openai = await account(client, auth, "openai")
+    qwen = await account(client, auth, "qwen")
+    forget(platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, ["openai/gpt-4.1-mini", "qwen/qwen-turbo"])
+    fake_of(platform_fakes, "openai").script(
+        errors.openai_model_not_found(), credential=openai["key"]
+    )
+    response = await call_route(client, auth, name)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert calls_with(platform_fakes, "openai", openai["key"]) == 1
+    assert calls_with(platform_fakes, "qwen", qwen["key"]) == 1

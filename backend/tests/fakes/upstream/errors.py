@@ -41,6 +41,17 @@ def openai_invalid_key() -> Error:
     )
 
 
+def openai_model_not_found(model: str = "gpt-4.1-mini") -> Error:
+    return Error(
+        404,
+        _openai_body(
+            f"The model `{model}` does not exist or you do not have access to it.",
+            "invalid_request_error",
+            "model_not_found",
+        ),
+    )
+
+
 def openai_missing_key() -> Error:
     """No Authorization header: OpenAI answers 401 with `code: null` (not invalid_api_key)."""
     return Error(
