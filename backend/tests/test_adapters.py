@@ -105,7 +105,8 @@ async def test_an_unreachable_platform_is_a_502_and_nothing_is_stored(client, au
     platform_fakes.openai.script(Drop())
     response = await initiate(client, auth, "spark", {"api_password": "pw-0123456789"})
     assert response.status_code == 502
-    assert "try again later" in response.json()["message"]
+    assert "try again in a minute" in response.json()["message"]
+    assert "ConnectError" not in response.json()["message"]
     assert await accounts(client, auth) == []
 
 

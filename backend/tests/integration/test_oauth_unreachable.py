@@ -171,6 +171,7 @@ async def test_renewal_tries_twice_then_says_why_on_the_account(
     outcome = await app_context(app).renewer.renew(account_id, revalidate=False)
 
     assert outcome.outcome == "unreachable" and "authorization server" in outcome.message
+    assert "Error" not in outcome.message  # no exception class reaches a person
     if failure == "http_500":
         assert len(failing_endpoints["hits"]) - hits_before == 2  # one retry
     async with app_context(app).factory() as session:

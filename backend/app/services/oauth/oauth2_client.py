@@ -138,7 +138,7 @@ async def _call(what: str, coro: Any) -> Any:
         ) from exc
     except httpx2.HTTPError as exc:
         raise PlatformUnreachable(
-            f"The authorization server could not be reached to {what} ({type(exc).__name__})."
+            f"The authorization server could not be reached to {what}; try again in a minute."
         ) from exc
     except ValueError as exc:  # a 2xx or 4xx whose body is not a JSON object
         raise ProviderError("invalid_response", "the answer is not a JSON object") from exc

@@ -169,8 +169,7 @@ class BasePlatformAdapter:
             response = await self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise PlatformUnreachable(
-                f"{self.name} could not be reached to {what} ({type(exc).__name__}); "
-                "try again later."
+                f"{self.name} could not be reached to {what}; try again in a minute."
             ) from exc
         if response.status_code >= 500:
             raise PlatformUnreachable(
