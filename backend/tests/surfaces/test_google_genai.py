@@ -5,8 +5,10 @@ the path; failures reach the SDK as its own errors; the books count every call."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from google import genai
@@ -16,6 +18,7 @@ from google.genai import types
 from tests.fakes.upstream import MidStreamError, Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
 
+T = TypeVar("T")
 QWEN = "qwen/qwen-plus"
 GEMINI = "gemini-2.5-flash"
 WEATHER = types.FunctionDeclaration(
@@ -38,6 +41,16 @@ def platform_of(model: str) -> str:
     return "gemini" if model == GEMINI else model.split("/")[0]
 
 
+async def off_loop(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """The SDK's blocking call in a thread: the service answering it shares the test's SQLite
+    file, and a blocked event loop could stall it on a write this loop had under way."""
+    return await asyncio.to_thread(call, *args, **kwargs)
+
+
+async def streamed_off_loop(sdk: Any, **request: Any) -> list[Any]:
+    return await off_loop(lambda: list(sdk.models.generate_content_stream(**request)))
+
+
 @pytest.fixture
 async def sdk(client, auth, service_url) -> Any:
     key = (await create_api_key(client, auth))["key"]
@@ -51,7 +64,8 @@ async def test_content_from_a_translated_platform_counts_in_the_books(
 ):
     bound = await account(client, auth, "qwen")
     schema = types.Schema(type=types.Type.OBJECT, properties={"a": {"type": "STRING"}})
-    answer = sdk.models.generate_content(
+    answer = await off_loop(
+        sdk.models.generate_content,
         model=QWEN,
         contents=asked(),
         config=types.GenerateContentConfig(
@@ -84,7 +98,9 @@ async def test_gemini_gets_the_request_as_it_was_written(client, auth, platform_
     config = types.GenerateContentConfig(
         safety_settings=[safety], thinking_config=types.ThinkingConfig(thinking_budget=512)
     )
-    answer = sdk.models.generate_content(model=GEMINI, contents=asked(), config=config)
+    answer = await off_loop(
+        sdk.models.generate_content, model=GEMINI, contents=asked(), config=config
+    )
     assert answer.text == "Hello!"
     seen = platform_fakes.gemini.model_requests[-1]
     assert seen.credential == bound["key"]
@@ -98,7 +114,7 @@ async def test_gemini_gets_the_request_as_it_was_written(client, auth, platform_
 @pytest.mark.parametrize("model", [QWEN, GEMINI])
 async def test_a_streamed_answer_comes_in_events(client, auth, platform_fakes, sdk, model):
     bound = await account(client, auth, platform_of(model))
-    chunks = list(sdk.models.generate_content_stream(model=model, contents=asked()))
+    chunks = await streamed_off_loop(sdk, model=model, contents=asked())
     assert "".join(c.text or "" for c in chunks) == "Hello!"
     last = chunks[-1]
     assert last.candidates[0].finish_reason == types.FinishReason.STOP
@@ -123,13 +139,13 @@ async def test_a_function_call_and_its_response_go_round(
     config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[WEATHER])])
     question = types.Content(role="user", parts=[types.Part(text=asked("Weather in Paris"))])
     if streamed:
-        chunks = list(
-            sdk.models.generate_content_stream(model=model, contents=[question], config=config)
-        )
+        chunks = await streamed_off_loop(sdk, model=model, contents=[question], config=config)
         calls = [call for chunk in chunks for call in chunk.function_calls or []]
         first_usage = chunks[-1].usage_metadata
     else:
-        first = sdk.models.generate_content(model=model, contents=[question], config=config)
+        first = await off_loop(
+            sdk.models.generate_content, model=model, contents=[question], config=config
+        )
         calls, first_usage = first.function_calls or [], first.usage_metadata
     assert [(c.name, c.args) for c in calls] == [("get_weather", {"city": "Paris"})]
     answered = types.Part.from_function_response(name="get_weather", response={"sky": "sunny"})
@@ -138,7 +154,9 @@ async def test_a_function_call_and_its_response_go_round(
         types.Content(role="model", parts=[types.Part(function_call=calls[0])]),
         types.Content(role="user", parts=[answered]),
     ]
-    second = sdk.models.generate_content(model=model, contents=history, config=config)
+    second = await off_loop(
+        sdk.models.generate_content, model=model, contents=history, config=config
+    )
     assert second.text == "Sunny in Paris."
     sent = fake.model_requests[-1].json
     if model == QWEN:
@@ -158,7 +176,9 @@ async def test_a_function_call_and_its_response_go_round(
 
 async def test_count_tokens_counts_the_prompt(client, auth, sdk):
     await account(client, auth, "qwen")
-    counted = sdk.models.count_tokens(model=QWEN, contents=asked("Count these words"))
+    counted = await off_loop(
+        sdk.models.count_tokens, model=QWEN, contents=asked("Count these words")
+    )
     assert 3 <= counted.total_tokens < 30
 
 
@@ -168,10 +188,10 @@ async def test_the_models_are_listed_as_gemini_lists_them(client, auth, service_
     # Under /v1 the listing is OpenAI's (GET /v1/models): Gemini's is under /v1beta.
     options = types.HttpOptions(base_url=service_url, api_version="v1beta")
     with genai.Client(api_key=key, http_options=options) as google:
-        names = {model.name for model in google.models.list()}
-        one = google.models.get(model="qwen/qwen-plus")
+        names = {model.name for model in await off_loop(lambda: list(google.models.list()))}
+        one = await off_loop(google.models.get, model="qwen/qwen-plus")
         with pytest.raises(genai_errors.ClientError) as caught:
-            google.models.get(model="qwen/no-such-model")
+            await off_loop(google.models.get, model="qwen/no-such-model")
     assert "models/qwen/qwen-plus" in names
     assert one.name == "models/qwen/qwen-plus"
     assert caught.value.code == 404 and caught.value.status == "NOT_FOUND"
@@ -186,7 +206,7 @@ async def test_a_bad_key_is_unauthenticated(service_url):
         genai.Client(api_key="op-invalid", http_options=options) as google,
         pytest.raises(genai_errors.ClientError) as caught,
     ):
-        google.models.generate_content(model=QWEN, contents=asked())
+        await off_loop(google.models.generate_content, model=QWEN, contents=asked())
     assert caught.value.code == 401 and caught.value.status == "UNAUTHENTICATED"
 
 
@@ -202,7 +222,7 @@ async def test_a_key_in_the_query_is_read(client, auth, service_url):
 async def test_an_unknown_model_is_not_found(client, auth, sdk):
     await account(client, auth, "qwen")
     with pytest.raises(genai_errors.ClientError) as caught:
-        sdk.models.generate_content(model="no-such-model", contents=asked())
+        await off_loop(sdk.models.generate_content, model="no-such-model", contents=asked())
     assert caught.value.code == 404 and caught.value.status == "NOT_FOUND"
 
 
@@ -223,7 +243,7 @@ async def test_quota_exhausted_is_resource_exhausted_with_retry_after(
     bound = await account(client, auth, "gemini")
     platform_fakes.gemini.script(errors.gemini_quota_exhausted(daily=True), credential=bound["key"])
     with pytest.raises(genai_errors.ClientError) as caught:
-        sdk.models.generate_content(model=GEMINI, contents=asked())
+        await off_loop(sdk.models.generate_content, model=GEMINI, contents=asked())
     assert caught.value.code == 429 and caught.value.status == "RESOURCE_EXHAUSTED"
     assert int(caught.value.response.headers["retry-after"]) > 0
 
@@ -240,9 +260,13 @@ async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fak
         body = {"error": {"message": "upstream broke", "type": "server_error", "code": None}}
         platform_fakes.openai.script(MidStreamError(2, body), credential=bound["key"])
     texts: list[str] = []
-    with pytest.raises(genai_errors.ServerError) as caught:
+
+    def read() -> None:
         for chunk in sdk.models.generate_content_stream(model=model, contents=asked()):
             texts.append(chunk.text or "")
+
+    with pytest.raises(genai_errors.ServerError) as caught:
+        await off_loop(read)
     assert "".join(texts) and "Partial answer".startswith("".join(texts))
     assert caught.value.status in ("UNAVAILABLE", "INTERNAL")
     mine = await accounts_by_id(client, auth)
@@ -270,10 +294,11 @@ async def test_cached_and_thought_tokens_reach_the_answer_and_the_books(
     fake = platform_fakes.gemini if model == GEMINI else platform_fakes.openai
     fake.script(Reply("Hello there!", cached_tokens=2, reasoning_tokens=1), credential=bound["key"])
     if streamed:
-        chunks = list(sdk.models.generate_content_stream(model=model, contents=asked()))
+        chunks = await streamed_off_loop(sdk, model=model, contents=asked())
         usage = chunks[-1].usage_metadata
     else:
-        usage = sdk.models.generate_content(model=model, contents=asked()).usage_metadata
+        answer = await off_loop(sdk.models.generate_content, model=model, contents=asked())
+        usage = answer.usage_metadata
     assert (usage.cached_content_token_count, usage.thoughts_token_count) == (2, 1)
     assert usage.candidates_token_count == 1  # "Hello there!" is 2 tokens, 1 of them thought
     rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
