@@ -145,6 +145,7 @@ def build_context(settings: Settings, store: CredentialStore, tokens: TokenServi
         renewer=CredentialRenewer(settings, factory, store, http, browser_pool),
         tokens=tokens,
         limiter=RateLimiter(settings.redis_url, settings.redis_key_prefix),
+        guard_limiter=RateLimiter(settings.redis_url, settings.redis_key_prefix, exact=True),
         api_key_cache=ApiKeyCache(generations, enabled=settings.cache_enabled),
         migration_head=migration_head(),
     )

@@ -1,6 +1,9 @@
-"""Rate limits with the `limits` library's sliding-window counter, shared by workers and instances
-when REDIS_URL is set (the counting happens in Redis, one script call per hit), in-process
-otherwise.
+"""Rate limits with the `limits` library, shared by workers and instances when REDIS_URL is set
+(the counting happens in Redis, one script call per hit), in-process otherwise.
+
+Calls are counted with a sliding-window counter, cheap at any rate; sign-ins and registrations
+with an exact moving window (`exact=True`), as their limits are small and an attacker would
+bunch attempts at a period's boundary to get the counter's worst case below.
 
 A limit of N per period keeps two counters per key, this period's and the last one's, so a hit
 costs the same at 5 a minute as at a million (a moving window keeps one entry per hit and cost
@@ -29,7 +32,13 @@ from collections.abc import Awaitable, Callable
 from typing import TypedDict, TypeVar
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import (
+    MovingWindowRateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+from limits.aio.strategies import (
+    RateLimiter as Strategy,
+)
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
@@ -53,9 +62,12 @@ def storage_uri(redis_url: str | None) -> str:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, key_prefix: str = "oauth-proxy") -> None:
-        self._local = SlidingWindowCounterRateLimiter(storage_from_string("async+memory://"))
-        self._shared = None
+    def __init__(
+        self, redis_url: str | None, key_prefix: str = "oauth-proxy", *, exact: bool = False
+    ) -> None:
+        strategy = MovingWindowRateLimiter if exact else SlidingWindowCounterRateLimiter
+        self._local: Strategy = strategy(storage_from_string("async+memory://"))
+        self._shared: Strategy | None = None
         if redis_url:
             storage = storage_from_string(
                 storage_uri(redis_url),
@@ -64,7 +76,7 @@ class RateLimiter:
                 implementation="redispy",  # the client the rest of the service uses
                 **REDIS_TIMEOUTS,
             )
-            self._shared = SlidingWindowCounterRateLimiter(storage)
+            self._shared = strategy(storage)
 
     @staticmethod
     @functools.lru_cache(maxsize=256)  # parsed once: calls name their limit on every call
@@ -89,7 +101,7 @@ class RateLimiter:
     async def clear(self, limit: RateLimitItem, *key: str) -> None:
         await self._run(lambda strategy: strategy.clear(limit, *key))
 
-    async def _run(self, action: Callable[[SlidingWindowCounterRateLimiter], Awaitable[T]]) -> T:
+    async def _run(self, action: Callable[[Strategy], Awaitable[T]]) -> T:
         if self._shared is not None:
             try:
                 return await action(self._shared)

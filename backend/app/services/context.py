@@ -37,7 +37,8 @@ class AppContext:
     store: CredentialStore
     renewer: CredentialRenewer
     tokens: TokenService
-    limiter: RateLimiter
+    limiter: RateLimiter  # calls: a sliding-window counter
+    guard_limiter: RateLimiter  # sign-ins and registrations: exact
     api_key_cache: ApiKeyCache
     # The schema revision this code expects (readiness compares the database's with it).
     migration_head: str | None

@@ -1,8 +1,12 @@
-"""A rate limit's size does not change what a hit costs: two counters per key, in memory and in
-Redis, whether the limit is 5 or a million a minute (a moving window kept one entry per hit)."""
+"""A rate limit's size does not change what a call limit's hit costs: two counters per key, in
+memory and in Redis, whether the limit is 5 or a million a minute (a moving window keeps one entry
+per hit). The exact limiter that guards sign-ins holds at a period's boundary, where the counter
+would let a burst through."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import tracemalloc
 import uuid
 
@@ -24,6 +28,18 @@ async def test_a_limit_refuses_past_its_size_and_says_when_to_come_back():
     assert 0 < await limiter.retry_after_s(limit, "k", key) <= 60
     await limiter.clear(limit, "k", key)
     assert await limiter.allows(limit, "k", key)
+
+
+@pytest.mark.parametrize("redis_url", [None, pytest.param(REDIS_URL, marks=pytest.mark.redis)])
+async def test_the_exact_limiter_refuses_a_burst_across_a_periods_boundary(redis_url):
+    limiter = RateLimiter(redis_url, key_prefix=f"rl-{uuid.uuid4().hex[:8]}", exact=True)
+    limit = limiter.item("3/second")
+    key = uuid.uuid4().hex
+    await asyncio.sleep((1.7 - time.time() % 1) % 1)  # late in a clock second (memory's periods)
+    bunched = [await limiter.hit(limit, "k", key) for _ in range(3)]
+    await asyncio.sleep(1.05 - time.time() % 1)  # just past the boundary
+    # A counter would weigh the last period's 3 hits by the ~95% of it left and allow a 4th.
+    assert [*bunched, await limiter.hit(limit, "k", key)] == [True, True, True, False]
 
 
 async def test_hits_under_a_large_limit_keep_no_memory_per_hit():

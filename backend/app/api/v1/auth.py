@@ -20,7 +20,7 @@ async def register(
     ctx: AppDep,
     client: ClientAddress,
 ) -> Envelope[UserOut]:
-    settings, limiter = ctx.settings, ctx.limiter
+    settings, limiter = ctx.settings, ctx.guard_limiter
     if not settings.allow_registration:
         raise Forbidden("Registration is closed on this service.", code="registration_closed")
     per_client = limiter.item(settings.registration_limit)
@@ -43,7 +43,7 @@ async def login(
     if not ctx.tokens.can_issue:
         raise Forbidden("Sign-in is handled by the host application that issues the tokens.")
     user = await users.sign_in(
-        session, ctx.limiter, ctx.settings, body.username, body.password, client
+        session, ctx.guard_limiter, ctx.settings, body.username, body.password, client
     )
     issued = ctx.tokens.issue(user.username)
     return ok(TokenOut(access_token=issued.access_token, expires_in=issued.expires_in))
