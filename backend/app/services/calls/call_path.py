@@ -59,6 +59,7 @@ from app.services.calls.usage import TokenUsage
 from app.services.context import AppContext
 from app.services.oauth.adapters.errors import Classified
 from app.services.quota import books
+from app.services.request_log import trace
 
 MAX_HELD_CHUNKS = 8
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
@@ -109,6 +110,7 @@ class CallPath:
         cache_control: str | None = None,
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
+        trace.asked(request.model)
         platforms = await self.admission.cache.platforms(self.ctx.factory)
         plan = None
         if platform_id is None and request.model:
@@ -315,7 +317,6 @@ class CallPath:
         return chosen.adapter.classify_error(from_exception(exc, self._transport_errors))
 
     # --- books ---
-
     async def _book(
         self,
         call: ChatCall,
@@ -323,8 +324,9 @@ class CallPath:
         tokens: TokenUsage | None,
         failure: Classified | None = None,
     ) -> None:
-        """The attempt's books (quota/books.py), then its concurrency ticket given back.
-        `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
+        """The attempt's books (quota/books.py), then its concurrency ticket given back. With
+        `tokens` it answered (and a `failure`: its stream broke after part of its answer), so
+        its books end the call and carry the call's row of the request log."""
         now = self.chooser.clock()
         account_id = chosen.admitted.account.id
         call = chosen.call  # the target that served, on a route
@@ -341,6 +343,7 @@ class CallPath:
             clear_exhaustion=chosen.clear_exhaustion,
             touch_last_used=tokens is not None and self._last_used.due(account_id, now),
             now=now,
+            log=trace.ended(tokens, failure) if tokens is not None else None,
         )
         try:
             await self.books.write(entry)
