@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 
 from app.api.deps import AdminUser, CurrentUser, SessionDep
 from app.api.v1.alerts import Limit
@@ -29,8 +30,20 @@ StatusQuery = Annotated[
         description="ok, error (refused, or a platform's failure) or an HTTP status",
     ),
 ]
-Since = Annotated[AwareDatetime | None, Query(description="from this time on (ISO 8601, zoned)")]
-Until = Annotated[AwareDatetime | None, Query(description="before this time (ISO 8601, zoned)")]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+
+
+def _iso_8601(value: object) -> object:
+    """Only a written-out time: pydantic would also read a number as seconds since 1970."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 time such as 2026-12-04T10:00:00Z")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+Since = Annotated[Time | None, Query(description="from this time on (ISO 8601, zoned)")]
+Until = Annotated[Time | None, Query(description="before this time (ISO 8601, zoned)")]
 
 
 def _status(value: str | None) -> Literal["ok", "error"] | int | None:
