@@ -139,6 +139,7 @@ class CallPath:
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
             api_key_id=calling_key.id if calling_key else None,
+            budgets=key_limits.call_budgets(user_id),
         )
 
     # --- the two ways to call ---
@@ -324,9 +325,8 @@ class CallPath:
         tokens: TokenUsage | None,
         failure: Classified | None = None,
     ) -> None:
-        """The attempt's books (quota/books.py), then its concurrency ticket given back. With
-        `tokens` it answered (and a `failure`: its stream broke after part of its answer), so
-        its books end the call and carry the call's row of the request log."""
+        """The attempt's books (quota/books.py), then its ticket given back; `tokens`: it answered
+        (with a `failure`: its stream broke after part of its answer), ending the call."""
         now = self.chooser.clock()
         account_id = chosen.admitted.account.id
         call = chosen.call  # the target that served, on a route
@@ -343,7 +343,8 @@ class CallPath:
             clear_exhaustion=chosen.clear_exhaustion,
             touch_last_used=tokens is not None and self._last_used.due(account_id, now),
             now=now,
-            log=trace.ended(tokens, failure) if tokens is not None else None,
+            budget_holds=call.budget_holds if tokens is not None else (),
+            log=trace.ended(tokens, failure),
         )
         try:
             await self.books.write(entry)

@@ -136,10 +136,11 @@ def refused(error_code: str) -> None:
         trace.error_code = error_code
 
 
-def ended(tokens: TokenUsage, failure: Classified | None) -> Row | None:
-    """The row of a call whose answer's books are being written (None: no trace, or written)."""
+def ended(tokens: TokenUsage | None, failure: Classified | None) -> Row | None:
+    """The row of a call whose last attempt's books are being written: one with `tokens`
+    answered and ends it (None: a failed attempt, no trace, or the row written already)."""
     trace = TRACE.get()
-    if trace is None or trace.user_id is None or trace.written:
+    if tokens is None or trace is None or trace.user_id is None or trace.written:
         return None
     if failure is not None:  # a stream that broke after its first byte
         trace.error_kind, trace.error_code = failure.kind, failure.code or "stream_broken"

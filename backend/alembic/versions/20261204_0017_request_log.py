@@ -1,7 +1,7 @@
 """the request log
 
-Revision ID: 0015_request_log
-Revises: 0014_routes
+Revision ID: 0017_request_log
+Revises: 0016_budgets
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0015_request_log"
-down_revision: str | None = "0014_routes"
+revision: str = "0017_request_log"
+down_revision: str | None = "0016_budgets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
