@@ -9,6 +9,7 @@ from app.models.api_key_usage import ApiKeyUsage
 from app.models.audit_event import AuditEvent
 from app.models.authorization_session import AuthorizationSession
 from app.models.base import Base
+from app.models.budget import BudgetHold, BudgetPeriod
 from app.models.cache_generation import CacheGeneration
 from app.models.job_lease import JobLease
 from app.models.model_route import ModelRoute
@@ -29,6 +30,8 @@ __all__ = [
     "AuditEvent",
     "AuthorizationSession",
     "Base",
+    "BudgetHold",
+    "BudgetPeriod",
     "CacheGeneration",
     "JobLease",
     "ModelRoute",

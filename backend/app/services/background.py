@@ -27,7 +27,9 @@ from app.services.alerts.checks import AlertChecker
 from app.services.calls import usage
 from app.services.context import AppContext
 from app.services.oauth import authorization_sessions, device_sessions, session_endings
-from app.services.quota import ledger
+from app.services.quota import budget_ledger, ledger
+
+Sweep = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 logger = logging.getLogger(__name__)
 
@@ -101,19 +103,22 @@ class BackgroundJobs:
         return await session_endings.prune_ended(session, now - retention)
 
     async def sweep_holds(self) -> int:
-        """Give back the reservations of calls whose worker died, once they expire, so that the
-        quota shown and `most_remaining` see them free before the account next looks full:
-        a batch at a time, each its own transaction, until none is left."""
-
-        async def batch(session: AsyncSession, _again: bool) -> int:
-            return await ledger.sweep(session, utcnow())
-
+        """Give back the reservations of calls whose worker died (on accounts' quota and on
+        budgets), once they expire, so that the quota shown and `most_remaining` see them free
+        before the account next looks full: a batch at a time, each its own transaction, until
+        none is left."""
         swept = 0
-        while True:
-            given_back = await retried(self.ctx.factory, batch, within_s=SWEEP_RETRY_S)
-            swept += given_back
-            if given_back < ledger.SWEEP_BATCH:
-                return swept
+        for sweep in (ledger.sweep, budget_ledger.sweep):
+
+            async def batch(session: AsyncSession, _again: bool, sweep: Sweep = sweep) -> int:
+                return await sweep(session, utcnow())
+
+            while True:
+                given_back = await retried(self.ctx.factory, batch, within_s=SWEEP_RETRY_S)
+                swept += given_back
+                if given_back < ledger.SWEEP_BATCH:
+                    break
+        return swept
 
     async def _poll_devices(self) -> int:
         return await device_sessions.poll_device_sessions(self.ctx)

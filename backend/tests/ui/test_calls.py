@@ -193,8 +193,8 @@ def test_an_api_key_is_shown_once_copied_listed_and_revoked(
     row = page.get_by_role("row", name=re.compile("laptop scripts"))
     expect(row).to_be_visible()
     assert key not in row.inner_text()
-    snippet = page.locator(".snippet pre").inner_text()
-    assert f'base_url="{service.url}/v1"' in snippet and key in snippet
+    snippet = page.locator('.connect [role="tabpanel"][data-client="python"] pre').text_content()
+    assert f'base_url="{service.url}/v1", api_key="{key}"' in snippet
     assert 'model="acme/acme-1"' in snippet
 
     # The key works with the OpenAI-compatible API, until it is revoked.

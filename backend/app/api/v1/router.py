@@ -11,6 +11,7 @@ from app.api.v1 import (
     model_routes,
     oauth,
     usage,
+    user_budgets,
 )
 
 api_router = APIRouter(prefix="/api/v1", responses=ENVELOPE_ERRORS)
@@ -23,4 +24,5 @@ api_router.include_router(chat.router)
 api_router.include_router(usage.router)
 api_router.include_router(alerts.router)
 api_router.include_router(admin.router)
+api_router.include_router(user_budgets.router)
 api_router.include_router(model_routes.admin_router)

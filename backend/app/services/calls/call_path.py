@@ -137,6 +137,7 @@ class CallPath:
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
             api_key_id=calling_key.id if calling_key else None,
+            budgets=key_limits.call_budgets(user_id),
         )
 
     # --- the two ways to call ---
@@ -341,6 +342,7 @@ class CallPath:
             clear_exhaustion=chosen.clear_exhaustion,
             touch_last_used=tokens is not None and self._last_used.due(account_id, now),
             now=now,
+            budget_holds=call.budget_holds if tokens is not None else (),
         )
         try:
             await self.books.write(entry)

@@ -29,6 +29,8 @@ from app.services.calls.selection import Availability
 from app.services.context import AppContext
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import BasePlatformAdapter, CallTarget, CredentialRejected
+from app.services.quota.budget_ledger import Held
+from app.services.quota.budgets import Budget
 
 QUEUE_FIRST_PAUSE_S = 0.02
 QUEUE_MAX_PAUSE_S = 0.5
@@ -54,6 +56,10 @@ class ChatCall:
     """The route asked for: its targets, tried in turn (`platform`/`model`: the first)."""
     api_key_id: int | None = None
     """The API key the call was made with (None: a JWT): its usage is booked per key too."""
+    budgets: tuple[Budget, ...] = ()
+    """The key's and the user's budgets (quota/budgets.py)."""
+    budget_holds: tuple[Held, ...] = ()
+    """What the call holds on them until its books settle it (calls/budget_gate.py)."""
 
 
 @dataclass

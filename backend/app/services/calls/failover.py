@@ -29,6 +29,7 @@ from app.core.outbound import AddressRefused
 from app.services import alerts
 from app.services.calls import account_state, monitoring, refusals, served
 from app.services.calls.admission import Admission
+from app.services.calls.budget_gate import BudgetGate
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.selection import Availability
 from app.services.calls.usage import TokenUsage
@@ -57,12 +58,30 @@ class Failover:
         self.chooser = chooser
         self.book = book
         self.classify = classify
+        self.budgets = BudgetGate(
+            ctx.factory,
+            ctx.settings.call_hold_seconds,
+            ctx.settings.call_queue_seconds,
+            lambda: self.chooser.clock(),
+        )
 
     async def run(
         self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool
     ) -> tuple[Attempt, T]:
         """The first attempt that answers, and its answer; raises what the caller is told when
-        none does. A route's targets are tried in turn, sharing the attempts."""
+        none does. A route's targets are tried in turn, sharing the attempts. The call's budgets
+        are reserved first; what answers settles them with its books, else they are given back."""
+        holds = await self.budgets.reserve(call)
+        try:
+            return await self._run_targets(replace(call, budget_holds=holds), attempt, stream)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.budgets.release(holds)
+            raise
+
+    async def _run_targets(
+        self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], stream: bool
+    ) -> tuple[Attempt, T]:
         budget = [self.ctx.settings.call_max_attempts]
         if call.route is None:
             return await self._run_target(call, attempt, stream, budget)

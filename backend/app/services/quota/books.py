@@ -36,8 +36,9 @@ from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import Classified
-from app.services.quota import key_usage, ledger, route_usage
+from app.services.quota import budget_ledger, budgets, key_usage, ledger, route_usage
 from app.services.quota.allowances import Block
+from app.services.quota.budget_ledger import Held
 from app.services.quota.cost import NOTHING, Cost, call_cost
 from app.services.quota.key_usage import KeyUse
 
@@ -63,6 +64,8 @@ class Entry:
     """The API key the call was made with: its usage is booked per key too."""
     route: str | None = None
     """The route the call asked for: its usage is booked per route too."""
+    budget_holds: tuple[Held, ...] = ()
+    """What the answered call holds on its budgets: settled to what it spent."""
 
 
 class Books:
@@ -158,6 +161,7 @@ async def _write(
     await _usage_rows(session, entries)
     await _key_usage_rows(session, entries)
     await _route_usage_rows(session, entries)
+    await _budget_rows(session, entries)
     used: dict[int, tuple[date, datetime | None]] = {}
     for entry in entries:
         if entry.tokens is not None:
@@ -280,6 +284,18 @@ async def _route_usage_rows(session: AsyncSession, entries: list[Entry]) -> None
         rows[key] = (tokens + entry.tokens.total_tokens, requests + 1, max(latest, entry.now))
     for key, (tokens, requests, latest) in sorted(rows.items()):
         await route_usage.add(session, key, tokens, requests, latest)
+
+
+async def _budget_rows(session: AsyncSession, entries: list[Entry]) -> None:
+    """The answered calls' budget holds settled to what each spent on its budget."""
+    spent = [
+        (held, budgets.spent(held.budget, entry.platform, entry.model, entry.tokens))
+        for entry in entries
+        if entry.tokens is not None
+        for held in entry.budget_holds
+    ]
+    if spent:
+        await budget_ledger.settle(session, spent)
 
 
 async def _account_state(session: AsyncSession, entry: Entry) -> None:
