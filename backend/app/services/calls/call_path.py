@@ -111,14 +111,14 @@ class CallPath:
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
         trace.asked(request.model)
-        platforms = await self.admission.cache.platforms(self.ctx.factory)
         plan = None
         if platform_id is None and request.model:
-            async with self.ctx.factory() as session:
-                plan = await route_plan.plan_for(
-                    session, self.admission, user_id, request.model, platforms, self.draw,
-                    self.chooser.clock(),
-                )  # fmt: skip
+            plan, platforms = await route_plan.plan_for(
+                self.ctx.factory, self.admission, user_id, request.model, self.draw,
+                self.chooser.clock(),
+            )  # fmt: skip
+        else:
+            platforms = await self.admission.cache.platforms(self.ctx.factory)
         if plan is not None:
             found = routing.Route(plan.targets[0].platform, plan.targets[0].model)
         else:
