@@ -3,6 +3,7 @@
 import { api, auth, onSignedOut } from "./api.js";
 import { h, fill } from "./dom.js";
 import { t, getLang, setLang } from "./i18n.js";
+import { stackTables } from "./tables.js";
 import { toast, errorText, notice } from "./ui.js";
 import * as accounts from "./views/accounts.js";
 import * as addAccount from "./views/add-account.js";
@@ -140,6 +141,7 @@ async function boot() {
       auth.clear();
     }
   }
+  stackTables(document.getElementById("main"));
   // The skip link moves the focus without touching the address (the hash is the route).
   document.getElementById("skip-link").addEventListener("click", (event) => {
     event.preventDefault();
