@@ -201,7 +201,7 @@ class CallPath:
     async def complete_native(self, call: ChatCall, native: NativeCall) -> dict[str, Any]:
         """The platform's whole answer to a request in its own API."""
         seconds = self.settings.call_timeout
-        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
+        call = replace(call, route=route_plan.spoken(call.route, call.platform, native.speakers))
 
         async def attempt(chosen: Attempt) -> dict[str, Any]:
             return await natives.answer(self._lean_pool(), chosen.target, native, seconds)
@@ -219,7 +219,7 @@ class CallPath:
         """The platform's stream in its own API's events, failing over until its first byte;
         `format`: the wire's own, when the caller reads it afterwards."""
         seconds = self.settings.call_timeout
-        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
+        call = replace(call, route=route_plan.spoken(call.route, call.platform, native.speakers))
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)

@@ -10,6 +10,7 @@ most_remaining  the largest share of today's tokens left across the target's usa
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,12 +127,17 @@ async def _ordered(
     return RoutePlan(row.name, tuple(targets))
 
 
-def on_platform(plan: RoutePlan | None, platform: PlatformConfig) -> RoutePlan | None:
-    """A call in one platform's own API keeps to that platform's targets."""
+def spoken(
+    plan: RoutePlan | None,
+    platform: PlatformConfig,
+    speakers: Callable[[PlatformConfig], bool] | None,
+) -> RoutePlan | None:
+    """A call in a platform's own API keeps to the route's targets whose platform speaks it:
+    those `speakers` says, else the targets on that platform."""
     if plan is None:
         return None
-    kept = tuple(t for t in plan.targets if t.platform.platform_id == platform.platform_id)
-    return RoutePlan(plan.name, kept)
+    speaks = speakers or (lambda other: other.platform_id == platform.platform_id)
+    return RoutePlan(plan.name, tuple(t for t in plan.targets if speaks(t.platform)))
 
 
 def platforms(plan: RoutePlan | None, platform: PlatformConfig) -> list[PlatformConfig]:
