@@ -3,7 +3,7 @@
 
 import { api, stream } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, formatNumber } from "../i18n.js";
+import { t, formatNumber, platformName } from "../i18n.js";
 import { errorLine, field, notice, pageHeader, quotaBar } from "../ui.js";
 import { accountStatus } from "./accounts.js";
 
@@ -59,7 +59,7 @@ export async function render(main) {
     enabled.map((p) => {
       const count = usable(p);
       const suffix = count ? t("playground.accounts_n", { count }) : t("playground.accounts_none");
-      return h("option", { value: p.platform_id, selected: p.platform_id === conversation.platform }, `${p.platform_name} — ${suffix}`);
+      return h("option", { value: p.platform_id, selected: p.platform_id === conversation.platform }, `${platformName(p.platform_id, p.platform_name)} — ${suffix}`);
     }),
   );
   const modelSelect = h("select", { name: "model" });
@@ -158,13 +158,13 @@ export async function render(main) {
       conversation.messages.push(question, answer);
       status.textContent = t("playground.done");
       const account = await servedBy(headers, before, body.platform).catch(() => null);
-      const platformName = enabled.find((p) => p.platform_id === body.platform)?.platform_name;
+      const platform = enabled.find((p) => p.platform_id === body.platform);
       fill(
         served,
         h(
           "dl",
           { class: "facts" },
-          h("div", {}, h("dt", {}, t("playground.served_by")), h("dd", {}, account ? `${account.account_name} (${account.platform_name || platformName})` : t("playground.served_unknown"))),
+          h("div", {}, h("dt", {}, t("playground.served_by")), h("dd", {}, account ? `${account.account_name} (${platformName(body.platform, account.platform_name || platform?.platform_name)})` : t("playground.served_unknown"))),
           model ? h("div", {}, h("dt", {}, t("playground.model")), h("dd", {}, model)) : null,
           h("div", {}, h("dt", {}, t("playground.tokens")), h("dd", {}, usage ? t("playground.tokens_value", { total: formatNumber(usage.total_tokens), prompt: formatNumber(usage.prompt_tokens), completion: formatNumber(usage.completion_tokens) }) : t("playground.tokens_unknown"))),
         ),
