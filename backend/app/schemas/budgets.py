@@ -3,7 +3,7 @@ a month, per currency (decimal strings, never floats)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,3 +31,20 @@ class BudgetUse(BaseModel):
     reserved: str
     """Held by calls in flight."""
     resets_at: str
+
+
+class UserBudgetsEdit(BaseModel):
+    """`PATCH /api/v1/admin/users/{id}`: the user's budgets (`null` lifts them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limits: Budgets | None
+
+
+class UserBudgetsOut(BaseModel):
+    """A user's budgets and where they stand now."""
+
+    id: int
+    username: str
+    limits: dict[str, Any] | None
+    budgets: list[BudgetUse]
