@@ -14,8 +14,13 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.fakes.upstream.behaviours import Reply
-from tests.helpers.pages import assert_not_blank, open_view, wait_rendered
-from tests.ui.conftest import Service, unique
+from tests.helpers.pages import (
+    assert_no_horizontal_scroll,
+    assert_not_blank,
+    open_view,
+    wait_rendered,
+)
+from tests.ui.conftest import PHONE, Service, unique
 
 pytestmark = pytest.mark.browser
 
@@ -152,10 +157,11 @@ def test_a_user_without_accounts_is_sent_to_add_one_in_chinese(
     expect(page).to_have_url(re.compile("#/add$"))
 
 
-def test_plurals_and_timings_in_chinese(
+def test_plurals_and_timings_in_chinese_on_a_phone(
     page: Page, service: Service, user: tuple[str, str]
 ) -> None:
     key = bound(service, user[1], "中文账号")
+    page.set_viewport_size(PHONE)
     page.add_init_script("localStorage.setItem('oauth-proxy.lang', 'zh')")
     open_view(page, "playground")
     picker = page.get_by_label("平台或路由")
@@ -168,4 +174,5 @@ def test_plurals_and_timings_in_chinese(
     assert fact(page, "实际调用") == "acme/acme-1"
     assert fact(page, "账号") == "中文账号 (Acme AI)"
     assert re.match(r"^[\d.,]+\s?(ms|毫秒|s|秒)$", fact(page, "总耗时")), fact(page, "总耗时")
-    assert_not_blank(page, "desktop-playground-zh")
+    assert_no_horizontal_scroll(page)
+    assert_not_blank(page, "phone-playground-zh")

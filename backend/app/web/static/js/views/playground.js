@@ -4,11 +4,12 @@
 
 import { api, stream } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, tn, formatNumber, formatDuration } from "../i18n.js";
+import { t, tn, formatNumber, formatDuration, platformName } from "../i18n.js";
 import { copyButton, emptyState, errorLine, field, notice, pageHeader, quotaBar } from "../ui.js";
 import { accountStatus } from "./accounts.js";
 
 const ROUTE = "route:"; // the target select's value for a route: route:<name>
+const routeOf = (target) => (target.startsWith(ROUTE) ? target.slice(ROUTE.length) : null);
 const conversation = { target: null, model: "", system: "", temperature: "", maxTokens: "", messages: [] };
 
 function messageView(message) {
@@ -33,15 +34,16 @@ function callBody(messages) {
 /** The seed's route takes the platform apart; a route is a model name with no platform. */
 function seedBody(messages) {
   const { target, model } = conversation;
-  const chosen = target.startsWith(ROUTE) ? { model: target.slice(ROUTE.length) } : { platform: target, ...(model ? { model } : {}) };
+  const route = routeOf(target);
+  const chosen = route ? { model: route } : { platform: target, ...(model ? { model } : {}) };
   return { ...chosen, ...callBody(messages), stream: true, stream_options: { include_usage: true } };
 }
 
 /** The same call on /v1/chat/completions, with an API key from the environment (never the page's
  * session token): `platform/model`, the platform alone (its default model) or the route. */
-export function curlCommand(messages) {
+function curlCommand(messages) {
   const { target, model } = conversation;
-  const name = target.startsWith(ROUTE) ? target.slice(ROUTE.length) : model ? `${target}/${model}` : target;
+  const name = routeOf(target) || (model ? `${target}/${model}` : target);
   const json = JSON.stringify({ model: name, ...callBody(messages) }).replaceAll("'", "'\\''");
   return [
     `curl ${location.origin}/v1/chat/completions \\`,
@@ -61,7 +63,7 @@ async function servedFacts(served, { headers, model, usage, timings, route, plat
   const accountId = headers?.get("x-oauth-proxy-account");
   const accounts = accountId ? await api.get("/api/v1/oauth/accounts").catch(() => []) : [];
   const account = accounts.find((a) => String(a.id) === accountId);
-  const platformName = (id) => platforms.find((p) => p.platform_id === id)?.platform_name || id;
+  const nameOf = (id) => platformName(id, platforms.find((p) => p.platform_id === id)?.platform_name);
   const tokens = usage
     ? t("playground.tokens_value", { total: formatNumber(usage.total_tokens), prompt: formatNumber(usage.prompt_tokens), completion: formatNumber(usage.completion_tokens) })
     : t("playground.tokens_unknown");
@@ -71,7 +73,7 @@ async function servedFacts(served, { headers, model, usage, timings, route, plat
       "dl",
       { class: "facts" },
       fact(t("playground.served_by"), target || t("playground.served_unknown")),
-      account ? fact(t("playground.account"), `${account.account_name} (${platformName(account.platform_id)})`) : null,
+      account ? fact(t("playground.account"), `${account.account_name} (${nameOf(account.platform_id)})`) : null,
       route ? fact(t("playground.route"), route) : null,
       fact(t("playground.tokens"), tokens),
       fact(t("playground.first_byte"), timings.firstByte === null ? "—" : formatDuration(timings.firstByte)),
@@ -79,6 +81,30 @@ async function servedFacts(served, { headers, model, usage, timings, route, plat
     ),
     account ? quotaBar(account.quota_used, account.quota_limit, account.reset_at) : null,
   );
+}
+
+/** Stream one answer on the seed's route: `onText(textSoFar)` as it grows; resolves with the
+ * answer's headers, model and usage, and its timings as the page saw them. */
+async function streamAnswer(body, onText, signal) {
+  const started = performance.now();
+  const call = { headers: null, model: null, usage: null, timings: { firstByte: null, total: 0 } };
+  let text = "";
+  call.headers = await stream(
+    "/api/v1/oauth/chat/completions",
+    body,
+    (chunk) => {
+      call.timings.firstByte ??= performance.now() - started;
+      if (chunk.error) throw new Error(chunk.error.message || String(chunk.error));
+      call.model = chunk.model || call.model;
+      call.usage = chunk.usage || call.usage;
+      const choice = chunk.choices?.[0];
+      const piece = choice?.delta?.content ?? choice?.message?.content ?? "";
+      if (piece) onText((text += piece));
+    },
+    { signal },
+  );
+  call.timings.total = performance.now() - started;
+  return call;
 }
 
 function targetSelect(platforms, routes, usable) {
@@ -91,7 +117,7 @@ function targetSelect(platforms, routes, usable) {
       platforms.map((p) => {
         const count = usable(p);
         const suffix = count ? tn("playground.accounts", count) : t("playground.accounts_none");
-        return h("option", { value: p.platform_id, selected: p.platform_id === conversation.target }, `${p.platform_name} — ${suffix}`);
+        return h("option", { value: p.platform_id, selected: p.platform_id === conversation.target }, `${platformName(p.platform_id, p.platform_name)} — ${suffix}`);
       }),
     ),
     routes.length
@@ -213,7 +239,7 @@ export async function render(main) {
     const question = { role: "user", content: text };
     const answer = { role: "assistant", content: "" };
     const body = seedBody([...conversation.messages, question]);
-    const route = conversation.target.startsWith(ROUTE) ? conversation.target.slice(ROUTE.length) : null;
+    const route = routeOf(conversation.target);
     transcript.append(messageView(question));
     const answerView = messageView(answer);
     const answerText = answerView.querySelector(".message-text");
@@ -225,32 +251,14 @@ export async function render(main) {
     fill(served);
     status.textContent = t("playground.streaming");
     controller = new AbortController();
-    let usage = null;
-    let model = null;
-    const started = performance.now();
-    const timings = { firstByte: null, total: 0 };
     try {
-      const headers = await stream(
-        "/api/v1/oauth/chat/completions",
-        body,
-        (chunk) => {
-          timings.firstByte ??= performance.now() - started;
-          if (chunk.error) throw new Error(chunk.error.message || String(chunk.error));
-          model = chunk.model || model;
-          usage = chunk.usage || usage;
-          const choice = chunk.choices?.[0];
-          const piece = choice?.delta?.content ?? choice?.message?.content ?? "";
-          if (piece) {
-            answer.content += piece;
-            answerText.textContent = answer.content;
-          }
-        },
-        { signal: controller.signal },
-      );
-      timings.total = performance.now() - started;
+      const call = await streamAnswer(body, (content) => {
+        answer.content = content;
+        answerText.textContent = content;
+      }, controller.signal);
       conversation.messages.push(question, answer);
       status.textContent = t("playground.done");
-      await servedFacts(served, { headers, model, usage, timings, route, platforms: enabled });
+      await servedFacts(served, { ...call, route, platforms: enabled });
     } catch (failure) {
       answerView.remove();
       transcript.lastChild?.remove();
