@@ -73,8 +73,7 @@ class CallTrace:
         path = self.path
         for name, value in (self.scope.get("path_params") or {}).items():
             segment = re.compile(rf"/{re.escape(str(value))}(?=[/:]|$)")
-            named = f"/{{{name}}}"
-            path = segment.sub(lambda _: named, path, count=1)
+            path = segment.sub(f"/{{{name}}}", path, count=1)  # a name has no backslash
         return path[:100]
 
     def row(self, status: int, tokens: TokenUsage | None = None) -> Row:
