@@ -11,6 +11,7 @@ import * as admin from "./views/admin.js";
 import * as keys from "./views/keys.js";
 import * as login from "./views/login.js";
 import * as playground from "./views/playground.js";
+import * as routes from "./views/routes.js";
 import * as usage from "./views/usage.js";
 
 const ROUTES = {
@@ -19,6 +20,7 @@ const ROUTES = {
   usage: { view: usage, nav: "nav.usage" },
   playground: { view: playground, nav: "nav.playground" },
   keys: { view: keys, nav: "nav.keys" },
+  routes: { view: routes, nav: "nav.routes" },
   admin: { view: admin, nav: "nav.admin", admin: true },
 };
 const DEFAULT_ROUTE = "accounts";
