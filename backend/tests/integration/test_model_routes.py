@@ -75,6 +75,7 @@ async def test_out_of_quota_moves_to_the_next_target_and_charges_the_first_nothi
     assert response.json()["data"]["choices"][0]["message"]["content"] == "Hello!"
     assert response.json()["data"]["model"].endswith("qwen-turbo")  # the served model
     assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert response.headers["x-oauth-proxy-account"] == str(bound["qwen"]["id"])
     assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
     assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
     assert calls_with(platform_fakes, "gemini", bound["gemini"]["key"]) == 0

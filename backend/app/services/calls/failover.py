@@ -136,7 +136,7 @@ class Failover:
             else:
                 trace.answered()
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
-                served.note(call.platform.platform_id, call.model)
+                served.note(call.platform.platform_id, call.model, chosen.account.id)
                 return chosen, answer
             if await self._failed(call, chosen, failure, renewed, started, stream):
                 again = chosen.account.id  # the same account, with its renewed credential

@@ -36,6 +36,19 @@ export function formatNumber(value) {
   return new Intl.NumberFormat(locales[lang]).format(value ?? 0);
 }
 
+/** `key_one`, `key_other`, …: the plural form the language uses for `count`, with `{count}`. */
+export function tn(key, count, vars = {}) {
+  const form = `${key}_${new Intl.PluralRules(locales[lang]).select(count)}`;
+  const chosen = form in dictionaries[lang] ? form : `${key}_other`;
+  return t(chosen, { ...vars, count: formatNumber(count) });
+}
+
+/** Milliseconds as "850ms" or "1.25s", in the language's own words for the units. */
+export function formatDuration(ms) {
+  const [value, unit] = ms < 1000 ? [Math.round(ms), "millisecond"] : [ms / 1000, "second"];
+  return new Intl.NumberFormat(locales[lang], { style: "unit", unit, unitDisplay: "narrow", maximumFractionDigits: 2 }).format(value);
+}
+
 export function formatDateTime(value) {
   if (!value) return "";
   return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium", timeStyle: "short" }).format(
