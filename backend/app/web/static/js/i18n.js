@@ -30,6 +30,25 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+// The locales name the shipped platforms in both languages (`platform.<id>.name`); a platform an
+// administrator added or renamed keeps the name it was given.
+function shipped(platformId, configuredName) {
+  const key = `platform.${platformId}.name`;
+  return key in en && (!configuredName || [en[key], zh[key]].includes(configuredName));
+}
+
+/** A platform's name in the page's language. */
+export function platformName(platformId, configuredName) {
+  return shipped(platformId, configuredName) ? t(`platform.${platformId}.name`) : configuredName || platformId;
+}
+
+/** A platform's description in the page's language (a platform as API answers it). */
+export function platformDescription(platform) {
+  return shipped(platform.platform_id, platform.platform_name)
+    ? t(`platform.${platform.platform_id}.description`)
+    : platform.description;
+}
+
 const locales = { en: "en-GB", zh: "zh-CN" };
 
 export function formatNumber(value) {

@@ -4,7 +4,7 @@
 
 import { api, stream } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, tn, formatNumber, formatDuration } from "../i18n.js";
+import { t, tn, formatNumber, formatDuration, platformName } from "../i18n.js";
 import { copyButton, emptyState, errorLine, field, notice, pageHeader, quotaBar } from "../ui.js";
 import { accountStatus } from "./accounts.js";
 
@@ -41,7 +41,7 @@ function seedBody(messages) {
 
 /** The same call on /v1/chat/completions, with an API key from the environment (never the page's
  * session token): `platform/model`, the platform alone (its default model) or the route. */
-export function curlCommand(messages) {
+function curlCommand(messages) {
   const { target, model } = conversation;
   const name = routeOf(target) || (model ? `${target}/${model}` : target);
   const json = JSON.stringify({ model: name, ...callBody(messages) }).replaceAll("'", "'\\''");
@@ -63,7 +63,7 @@ async function servedFacts(served, { headers, model, usage, timings, route, plat
   const accountId = headers?.get("x-oauth-proxy-account");
   const accounts = accountId ? await api.get("/api/v1/oauth/accounts").catch(() => []) : [];
   const account = accounts.find((a) => String(a.id) === accountId);
-  const platformName = (id) => platforms.find((p) => p.platform_id === id)?.platform_name || id;
+  const nameOf = (id) => platformName(id, platforms.find((p) => p.platform_id === id)?.platform_name);
   const tokens = usage
     ? t("playground.tokens_value", { total: formatNumber(usage.total_tokens), prompt: formatNumber(usage.prompt_tokens), completion: formatNumber(usage.completion_tokens) })
     : t("playground.tokens_unknown");
@@ -73,7 +73,7 @@ async function servedFacts(served, { headers, model, usage, timings, route, plat
       "dl",
       { class: "facts" },
       fact(t("playground.served_by"), target || t("playground.served_unknown")),
-      account ? fact(t("playground.account"), `${account.account_name} (${platformName(account.platform_id)})`) : null,
+      account ? fact(t("playground.account"), `${account.account_name} (${nameOf(account.platform_id)})`) : null,
       route ? fact(t("playground.route"), route) : null,
       fact(t("playground.tokens"), tokens),
       fact(t("playground.first_byte"), timings.firstByte === null ? "—" : formatDuration(timings.firstByte)),
@@ -117,7 +117,7 @@ function targetSelect(platforms, routes, usable) {
       platforms.map((p) => {
         const count = usable(p);
         const suffix = count ? tn("playground.accounts", count) : t("playground.accounts_none");
-        return h("option", { value: p.platform_id, selected: p.platform_id === conversation.target }, `${p.platform_name} — ${suffix}`);
+        return h("option", { value: p.platform_id, selected: p.platform_id === conversation.target }, `${platformName(p.platform_id, p.platform_name)} — ${suffix}`);
       }),
     ),
     routes.length

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, formatNumber, formatDateTime } from "../i18n.js";
+import { t, formatNumber, formatDateTime, platformName } from "../i18n.js";
 import { emptyState, errorLine, field, pageHeader } from "../ui.js";
 
 const PAGE = 50;
@@ -93,7 +93,7 @@ export async function render(main, context) {
   const form = h(
     "form",
     { class: "filters", "aria-label": t("requests.filters") },
-    field(t("requests.platform"), select("platform", [option("", t("requests.any")), platforms.map((p) => option(p.platform_id, p.platform_name))])),
+    field(t("requests.platform"), select("platform", [option("", t("requests.any")), platforms.map((p) => option(p.platform_id, platformName(p.platform_id, p.platform_name)))])),
     field(t("requests.account"), select("account_id", [option("", t("requests.any")), accounts.map((a) => option(String(a.id), a.account_name))])),
     field(t("requests.outcome"), select("status", [option("", t("requests.any")), option("ok", t("requests.ok")), option("error", t("requests.failed"))])),
     field(t("requests.since"), h("input", { type: "date", name: "since" })),
