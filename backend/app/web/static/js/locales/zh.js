@@ -369,7 +369,7 @@ export default {
   "admin.edit_named": "编辑 {name}",
   "admin.edit_title": "编辑 {name}",
   "admin.config_json": "配置（JSON）",
-  "admin.config_hint": "platform_name、oauth_config、litellm_config（provider、api_base、default_model、available_models）、quota_config、is_enabled。",
+  "admin.config_hint": "字段：platform_name、oauth_config、litellm_config（provider、api_base、default_model、available_models）、quota_config、is_enabled。",
   "admin.saved": "{name} 已保存。",
   "admin.platform_enabled": "{name} 已启用。",
   "admin.platform_disabled": "{name} 已停用。",
