@@ -335,6 +335,7 @@ export default {
   "keys.empty_title": "还没有 API 密钥",
   "keys.empty_text": "创建密钥后，即可用 OpenAI SDK 或任何兼容 OpenAI 的工具调用本服务。",
   "routes.title": "模型路由",
+  "routes.shipped_description.free": "有免费额度的模型，剩余最多的优先。",
   "routes.intro": "路由是你自取的模型名，代表你各平台上的一组模型：调用它时由其中一个模型应答，某个无法应答时自动换下一个。凡是填模型名的地方都可以填路由名。",
   "routes.new": "新建路由",
   "routes.edit": "编辑",
