@@ -26,7 +26,10 @@ function choicesFor(scope, platforms, accounts) {
   const bound = new Set(accounts.map((a) => a.platform_id));
   return platforms
     .filter((p) => p.is_enabled && (scope === "deployment" || bound.has(p.platform_id)))
-    .map((p) => ({ label: p.platform_name, models: p.available_models.map((m) => `${p.platform_id}/${m}`) }));
+    .map((p) => ({
+      label: p.platform_name,
+      models: [...p.available_models, ...(p.embedding_models || [])].map((m) => `${p.platform_id}/${m}`),
+    }));
 }
 
 function iconButton(label, text, onClick, { disabled = false, move = null } = {}) {
