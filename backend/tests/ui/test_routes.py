@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.helpers.pages import open_view
-from tests.ui.conftest import ConsoleWatch, Service, sign_in_as, unique
+from tests.helpers.pages import assert_keyboard_reachable, assert_no_horizontal_scroll, open_view
+from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as, unique
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +47,7 @@ def test_a_user_makes_orders_edits_and_deletes_a_route(
     picker = page.get_by_label("Model", exact=True)
     # Only the models of the user's platforms are offered.
     expect(picker.locator("optgroup")).to_have_count(2)
+    expect(picker.locator('option[value="qwen/text-embedding-v4"]')).to_have_count(1)
     picker.select_option("acme/acme-2")
     page.get_by_role("button", name="Add target").click()
     picker.select_option("qwen/qwen-turbo")
@@ -59,6 +60,10 @@ def test_a_user_makes_orders_edits_and_deletes_a_route(
         ["qwen/qwen-turbo", "acme/acme-2"]
     )
     page.get_by_label("Strategy").select_option("weighted")
+    page.set_viewport_size(PHONE)  # the open form fits a phone and works by keyboard
+    assert_no_horizontal_scroll(page)
+    assert_keyboard_reachable(page)
+    page.set_viewport_size(DESKTOP)
     page.get_by_label("Weight of acme/acme-2").fill("3")
     page.get_by_label("Description").fill("cheap first")
     page.get_by_role("button", name="Save route").click()

@@ -65,6 +65,7 @@ async def list_platforms(
                 description=row.description,
                 is_enabled=row.is_enabled,
                 available_models=list(row.litellm_config.get("available_models", [])),
+                embedding_models=list(row.litellm_config.get("embedding_models") or []),
                 login_methods=platforms.login_methods(row, unavailable),
                 unavailable_methods={
                     method: why

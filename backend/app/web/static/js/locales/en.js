@@ -350,6 +350,7 @@ export default {
   "keys.empty_title": "No API keys yet",
   "keys.empty_text": "Create a key to call this service with the OpenAI SDK or any OpenAI-compatible tool.",
   "routes.title": "Model routes",
+  "routes.shipped_description.free": "The models with free quota, the one with the most left first.",
   "routes.intro": "A route is a model name of your choosing that stands for a list of models on your platforms: a call naming it is served by one of them and moves on to the next when one cannot serve. Calls may name a route anywhere a model goes.",
   "routes.new": "New route",
   "routes.edit": "Edit",

@@ -26,7 +26,10 @@ function choicesFor(scope, platforms, accounts) {
   const bound = new Set(accounts.map((a) => a.platform_id));
   return platforms
     .filter((p) => p.is_enabled && (scope === "deployment" || bound.has(p.platform_id)))
-    .map((p) => ({ label: p.platform_name, models: p.available_models.map((m) => `${p.platform_id}/${m}`) }));
+    .map((p) => ({
+      label: p.platform_name,
+      models: [...p.available_models, ...(p.embedding_models || [])].map((m) => `${p.platform_id}/${m}`),
+    }));
 }
 
 function iconButton(label, text, onClick, { disabled = false, move = null } = {}) {
@@ -145,10 +148,13 @@ function editor(draft, { isNew, isAdmin, platforms, accounts, onDone }) {
 
 function routeRow(route, { own, mayEdit, edit, remove }) {
   const shipped = route.scope === "deployment" && !route.updated_at;
+  // The shipped route's description in the page's language; a saved one as it was written.
+  const worded = t(`routes.shipped_description.${route.name}`);
+  const description = shipped && !worded.startsWith("routes.") ? worded : route.description;
   return h(
     "tr",
     {},
-    h("th", { scope: "row" }, h("code", {}, route.name), route.description ? h("div", { class: "muted" }, route.description) : null),
+    h("th", { scope: "row" }, h("code", {}, route.name), description ? h("div", { class: "muted" }, description) : null),
     h("td", {}, h("span", { class: "badge" }, t(`routes.scope_${route.scope}`)), route.scope === "deployment" && own.has(route.name) ? h("div", { class: "muted" }, t("routes.shadowed")) : null),
     h("td", {}, t(`routes.strategy_${route.strategy}`)),
     h("td", {}, h("ol", { class: "route-targets-list" }, route.targets.map((x) => h("li", {}, h("code", {}, x.model), route.strategy === "weighted" ? ` ×${x.weight}` : "")))),
