@@ -363,6 +363,7 @@ export default {
   "routes.targets_required": "Add at least one target.",
   "routes.pick_target": "Model",
   "routes.add_target": "Add target",
+  "routes.no_models": "None of your platforms has an account yet: add an account first, then pick its models here.",
   "routes.weight_of": "Weight of {model}",
   "routes.move_up": "Move {model} up",
   "routes.move_down": "Move {model} down",

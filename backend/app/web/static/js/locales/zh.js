@@ -363,6 +363,7 @@ export default {
   "routes.targets_required": "请至少添加一个目标。",
   "routes.pick_target": "模型",
   "routes.add_target": "添加目标",
+  "routes.no_models": "你的平台上还没有账号：请先添加账号，再在这里选择它的模型。",
   "routes.weight_of": "{model} 的权重",
   "routes.move_up": "上移 {model}",
   "routes.move_down": "下移 {model}",
