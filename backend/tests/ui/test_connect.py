@@ -50,9 +50,9 @@ def test_the_panel_gives_the_base_url_models_and_snippets_that_work_as_copied(
     )
     picker = panel.get_by_label("Model in the examples")
     expect(picker).to_have_value("acme/acme-1")
-    expect(
-        picker.locator('optgroup[label="Routes"] option').filter(has_text=route)
-    ).to_have_count(1)
+    expect(picker.locator('optgroup[label="Routes"] option').filter(has_text=route)).to_have_count(
+        1
+    )
 
     page.get_by_label("Name").fill("connect key")
     page.get_by_role("button", name="Create key").click()

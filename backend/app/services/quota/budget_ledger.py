@@ -32,6 +32,7 @@ from app.services.quota.budgets import Budget
 from app.services.quota.ledger import SWEEP_BATCH
 
 PeriodKey = tuple[str, int, str, date]
+ALERT_LEVELS = (100, 80)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,30 @@ async def sweep(
             given_back += 1
     await _write(session, Counter(), reserved)
     return given_back
+
+
+async def passed_level(session: AsyncSession, held: Held) -> int | None:
+    """The highest of ALERT_LEVELS (percent) the held budget's period has now reached and no
+    alert was raised for, marked as raised (None: none). The conditional UPDATE makes it once
+    per period and level across processes."""
+    row = (
+        await session.execute(
+            select(BudgetPeriod.used, BudgetPeriod.alerted).where(_is(held.budget, held.period))
+        )
+    ).first()
+    if row is None:
+        return None
+    limit = held.budget.limit
+    for level in ALERT_LEVELS:
+        if row.alerted < level and row.used * 100 >= limit * level:
+            result = await session.execute(
+                update(BudgetPeriod)
+                .where(_is(held.budget, held.period), BudgetPeriod.alerted < level)
+                .values(alerted=level)
+                .execution_options(synchronize_session=False)
+            )
+            return level if getattr(result, "rowcount", 0) else None
+    return None
 
 
 async def _take(session: AsyncSession, budget: Budget, period: date, amount: int) -> bool:

@@ -4,7 +4,7 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { timeText } from "./ui.js";
 
-const KINDS = new Set(["account_expired", "accounts_exhausted", "success_rate_low"]);
+const KINDS = new Set(["account_expired", "accounts_exhausted", "success_rate_low", "budget_reached"]);
 
 function alertItem(alert) {
   const open = !alert.resolved_at;
