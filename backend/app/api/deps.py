@@ -21,6 +21,7 @@ from app.models import User
 from app.services import api_keys, users
 from app.services.context import AppContext
 from app.services.key_limits import CALLER_LIMITS, CALLING_KEY
+from app.services.request_log import trace
 
 
 def app_context(app: Starlette) -> AppContext:
@@ -130,6 +131,7 @@ async def get_model_caller(request: Request, caller: Annotated[User, Depends(get
 
 async def within_call_limit(request: Request, caller: User) -> User:
     """The caller of a model, within CALL_USER_RATE_LIMIT (counted across workers with Redis)."""
+    trace.caller(caller.id)  # a model call: recorded in the request log, even when refused
     ctx = app_context(request.app)
     settings, limiter = ctx.settings, ctx.limiter
     if settings.call_user_rate_limit:

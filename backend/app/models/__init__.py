@@ -16,6 +16,7 @@ from app.models.model_route import ModelRoute
 from app.models.oauth_account import OAuthAccount
 from app.models.platform_config import PlatformConfig
 from app.models.quota_hold import QuotaHold
+from app.models.request_log import RequestLog
 from app.models.route_usage import RouteUsage
 from app.models.stored_response import StoredResponse
 from app.models.user import User
@@ -38,6 +39,7 @@ __all__ = [
     "OAuthAccount",
     "PlatformConfig",
     "QuotaHold",
+    "RequestLog",
     "RouteUsage",
     "StoredResponse",
     "User",

@@ -84,7 +84,9 @@ class SessionOut(BaseModel):
     prompt: str | None = None
     """What the user is asked to do (a browser login that needs a code or a human)."""
     step: str | None = None
-    """What a browser login is doing now, or `queued`."""
+    """What a browser login is doing now, as a code: `queued`, `open_page`, `fill_<input>`
+    (username, password, phone, email, code), `click`, `wait`, `submit_code`, `wait_login`,
+    `capture`."""
     queue_position: int | None = None
     reason: Literal["code", "challenge", "unknown_page", "confirm"] | None = None
     code_kind: Literal["sms", "email", "code"] | None = None

@@ -1,6 +1,7 @@
 """Background jobs of one process: the token refresher, the alert checks, the sweeper (of quota
-holds left by calls that died, of authorization sessions past their expiry, and of the seed's
-`quota_used` at a new quota day), and the device poller.
+holds left by calls that died, of authorization sessions past their expiry, of the seed's
+`quota_used` at a new quota day, and of the request log's rows past REQUEST_LOG_RETENTION_DAYS),
+and the device poller.
 
 The token refresher, the alert checks and the sweeper run in one process at a time across
 workers and instances: the one holding the job's lease in the database (services/leases.py).
@@ -28,6 +29,7 @@ from app.services.calls import usage
 from app.services.context import AppContext
 from app.services.oauth import authorization_sessions, device_sessions, session_endings
 from app.services.quota import budget_ledger, ledger
+from app.services.request_log import store as request_log
 
 Sweep = Callable[[AsyncSession, datetime], Awaitable[int]]
 
@@ -85,7 +87,13 @@ class BackgroundJobs:
 
     async def sweep(self) -> int:
         swept = await self.sweep_holds()
-        for job in (authorization_sessions.end_overdue, usage.align_quota_used, self._prune_ended):
+        jobs = (
+            authorization_sessions.end_overdue,
+            usage.align_quota_used,
+            self._prune_ended,
+            self._prune_request_log,
+        )
+        for job in jobs:
             swept += await self._in_transaction(job)
         return swept
 
@@ -101,6 +109,9 @@ class BackgroundJobs:
     async def _prune_ended(self, session: AsyncSession, now: datetime) -> int:
         retention = timedelta(seconds=self.ctx.settings.oauth_session_retention_seconds)
         return await session_endings.prune_ended(session, now - retention)
+
+    async def _prune_request_log(self, session: AsyncSession, now: datetime) -> int:
+        return await request_log.prune(session, now, self.ctx.settings.request_log_retention_days)
 
     async def sweep_holds(self) -> int:
         """Give back the reservations of calls whose worker died (on accounts' quota and on

@@ -35,6 +35,7 @@ from app.services.calls.selection import Availability
 from app.services.calls.usage import TokenUsage
 from app.services.context import AppContext
 from app.services.oauth.adapters.errors import Classified
+from app.services.request_log import trace
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ class Failover:
             if chosen is None:
                 break
             budget[0] -= 1
+            route = call.route.name if call.route else None
+            trace.attempt(route, call.platform.platform_id, call.model, chosen.account.id)
             if failures:
                 monitoring.failed_over(call.platform)
             await self._check_address(chosen)
@@ -126,8 +129,9 @@ class Failover:
                     await self.admission.withdraw_committed(chosen.admitted)
                 raise
             else:
+                trace.answered()
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
-                served.note(call.platform.platform_id, call.model)
+                served.note(call.platform.platform_id, call.model, chosen.account.id)
                 return chosen, answer
             if await self._failed(call, chosen, failure, renewed, started, stream):
                 again = chosen.account.id  # the same account, with its renewed credential
@@ -157,6 +161,7 @@ class Failover:
     ) -> bool:
         """Act on a failed attempt; True when its account is to be tried again (renewed)."""
         account_id = chosen.account.id
+        trace.failed(failure)
         monitoring.attempt_failed(call.platform, failure.kind)
         logger.info(
             "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",

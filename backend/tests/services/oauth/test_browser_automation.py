@@ -218,7 +218,7 @@ async def test_password_login_with_the_seed_recipe_captures_the_named_cookies(
     assert {"pw_session", "_ga"} <= {c["name"] for c in result.storage_state["cookies"]}
     assert "Chrome/" in result.user_agent
     assert statuses.states()[-1] == "succeeded"
-    assert {"fill username", "fill password"} <= {s.step for s in statuses.items}
+    assert {"fill_username", "fill_password"} <= {s.step for s in statuses.items}
     assert PASSWORD not in repr(statuses.items) + repr(result)
 
 

@@ -22,7 +22,7 @@ deadline)."""
 class LoginStatus:
     state: LoginState
     step: str | None = None
-    """What the browser is doing, e.g. "fill username" (running)."""
+    """What the browser is doing, as a code, e.g. "fill_username" (running)."""
     queue_position: int | None = None
     """1 = next to start (queued)."""
     reason: ActionReason | None = None

@@ -11,12 +11,14 @@ import * as admin from "./views/admin.js";
 import * as keys from "./views/keys.js";
 import * as login from "./views/login.js";
 import * as playground from "./views/playground.js";
+import * as requests from "./views/requests.js";
 import * as usage from "./views/usage.js";
 
 const ROUTES = {
   accounts: { view: accounts, nav: "nav.accounts" },
   add: { view: addAccount, nav: "nav.add" },
   usage: { view: usage, nav: "nav.usage" },
+  requests: { view: requests, nav: "nav.requests" },
   playground: { view: playground, nav: "nav.playground" },
   keys: { view: keys, nav: "nav.keys" },
   admin: { view: admin, nav: "nav.admin", admin: true },

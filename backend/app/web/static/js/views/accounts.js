@@ -3,7 +3,7 @@
 import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill, uid } from "../dom.js";
-import { t, formatRelative } from "../i18n.js";
+import { t, formatRelative, platformName } from "../i18n.js";
 import {
   confirmDialog,
   emptyState,
@@ -71,7 +71,7 @@ function accountCard(account, actions) {
       h(
         "div",
         {},
-        h("p", { class: "platform" }, account.platform_name || account.platform_id),
+        h("p", { class: "platform" }, platformName(account.platform_id, account.platform_name)),
         h("h2", { id: titleId }, name),
       ),
       statusBadge(status),

@@ -81,7 +81,7 @@ function snippetTabs(snippets, values, chosen, onSelect) {
     const text = render(snippet, values);
     const label = t(`connect.client_${snippet.id}`);
     tabs.push(
-      h("button", { type: "button", role: "tab", id: tabId, "aria-controls": panelId, "data-client": snippet.id, onClick: () => select(index, false) }, label),
+      h("button", { type: "button", role: "tab", translate: "no", id: tabId, "aria-controls": panelId, "data-client": snippet.id, onClick: () => select(index, false) }, label),
     );
     panels.push(
       h(

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { barChart } from "../chart.js";
 import { h, fill } from "../dom.js";
-import { t, formatNumber } from "../i18n.js";
+import { t, formatNumber, platformName } from "../i18n.js";
 import { emptyState, pageHeader } from "../ui.js";
 
 const DAYS = 30;
@@ -38,7 +38,7 @@ function lastDays(rows) {
 
 function groups(rows, accounts, platforms) {
   const accountById = new Map(accounts.map((a) => [String(a.id), a]));
-  const platformName = (id) => platforms.find((p) => p.platform_id === id)?.platform_name || id;
+  const nameOf = (id, given) => platformName(id, given || platforms.find((p) => p.platform_id === id)?.platform_name);
   const result = new Map();
   for (const row of rows) {
     const account = accountById.get(String(row.accountId));
@@ -47,11 +47,11 @@ function groups(rows, accounts, platforms) {
     let label;
     if (groupBy === "platform") {
       key = platformId;
-      label = row.platformName || platformName(platformId);
+      label = nameOf(platformId, row.platformName);
     } else {
       key = String(row.accountId);
       const name = row.accountName || account?.account_name || t("usage.deleted_account", { id: row.accountId });
-      label = `${name} · ${row.platformName || platformName(platformId)}`;
+      label = `${name} · ${nameOf(platformId, row.platformName)}`;
     }
     if (!result.has(key)) result.set(key, { label, rows: [] });
     result.get(key).rows.push(row);
