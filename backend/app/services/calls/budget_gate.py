@@ -12,7 +12,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
@@ -26,7 +25,7 @@ from app.services.calls import usage
 from app.services.calls.choosing import ChatCall
 from app.services.context import AppContext
 from app.services.quota import budget_ledger, budgets
-from app.services.quota.budget_ledger import Held, Standing
+from app.services.quota.budget_ledger import Held, NoRoom
 from app.services.quota.budgets import Budget
 
 logger = logging.getLogger(__name__)
@@ -35,14 +34,6 @@ FIRST_PAUSE_S = 0.02
 MAX_PAUSE_S = 0.5
 HELD_RETRY_S = 1
 RELEASE_RETRY_S = 10.0
-
-
-@dataclass(frozen=True)
-class NoRoom:
-    budget: Budget
-    standing: Standing | None
-    """Where it stands; None: try again at once (expired holds were given back, or the try was
-    a deadlock's victim)."""
 
 
 class BudgetGate:
@@ -91,14 +82,14 @@ class BudgetGate:
         expires = now + timedelta(seconds=self.hold_s)
         try:
             async with session_scope(self.factory) as session:
-                holds, full = await budget_ledger.reserve(session, wanted, now, expires)
-                if full is None:
-                    return holds
+                found = await budget_ledger.reserve(session, wanted, now, expires)
+                if not isinstance(found, NoRoom):
+                    return found
                 await session.rollback()
-                period = full.period(now)
-                if await budget_ledger.sweep(session, now, (full, period)):
-                    return NoRoom(full, None)
-                return NoRoom(full, await budget_ledger.standing(session, full, period))
+                period = found.budget.period(now)
+                if await budget_ledger.sweep(session, now, (found.budget, period)):
+                    return NoRoom(found.budget, None)
+                return found
         except DBAPIError as exc:
             if not deadlocked(exc):
                 raise
