@@ -6,7 +6,6 @@ buffer streamed answers."""
 from __future__ import annotations
 
 import logging
-import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,8 +13,6 @@ from app.api.deps import app_context
 from app.services.request_log.trace import TRACE, CallTrace
 
 logger = logging.getLogger(__name__)
-
-_CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
 
 class RequestLogMiddleware:
@@ -26,7 +23,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        trace = CallTrace(surface=scope["path"])
+        trace = CallTrace(scope["path"], scope)
         token = TRACE.set(trace)
         status = [500]  # what an exception that escapes every handler becomes
 
@@ -49,9 +46,6 @@ class RequestLogMiddleware:
 async def _record(scope: Scope, trace: CallTrace, status: int) -> None:
     if trace.user_id is None or trace.written:
         return
-    route = scope.get("route")
-    if route is not None:  # the endpoint as declared, not the model named in its path
-        trace.surface = _CONVERTER.sub(r"{\1}", route.path)
     try:
         await app_context(scope["app"]).call_path.books.write(trace.row(status))
     except Exception:  # the caller has had the answer; a lost log row must not fail it

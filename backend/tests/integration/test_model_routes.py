@@ -433,6 +433,7 @@ async def test_embeddings_take_a_route_whose_targets_embed(client, auth, platfor
     assert answer.status_code == 200, answer.text
     assert [len(item["embedding"]) > 0 for item in answer.json()["data"]] == [True, True]
     assert answer.headers["x-oauth-proxy-target"] == "qwen/text-embedding-v4"
+    assert answer.json()["model"] == "text-embedding-v4"  # the served model
     served = [r for r in fake_of(platform_fakes, "qwen").model_requests]
     assert [r.path for r in served if r.credential == bound["qwen"]["key"]] == [
         "/compatible-mode/v1/embeddings"

@@ -148,10 +148,18 @@ async def test_the_anthropic_surface_is_logged_and_counting_tokens_is_not(
     assert answer.status_code == 200, answer.text
     counted = await http.post("/v1/messages/count_tokens", json=body, headers=auth)
     assert counted.status_code == 200, counted.text
+    gemini = {"contents": [{"role": "user", "parts": [{"text": said()[0]["content"]}]}]}
+    generated = await http.post(
+        "/v1beta/models/zhipu/glm-4-flash:generateContent", json=gemini, headers=auth
+    )
+    assert generated.status_code == 200, generated.text
 
-    (row,) = await logged(http, auth)
+    google, row = await logged(http, auth)
     assert row["surface"] == "/v1/messages"
     assert row["completion_tokens"] == answer.json()["usage"]["output_tokens"]
+    # The endpoint as declared, not the model its path names.
+    assert google["surface"] == "/v1beta/models/{model}:generateContent"
+    assert (google["model_asked"], google["status"]) == ("zhipu/glm-4-flash", 200)
 
 
 async def test_each_user_sees_their_own_and_an_administrator_everyones(service, http):

@@ -89,47 +89,104 @@ def language_problems(page: Page, lang: str, data: set[str]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("size", SIZES)
-def test_every_view_fits_and_speaks_the_pages_language(
-    size: str, lang: str, browser: Browser, service: Service, admin: dict[str, Any]
-) -> None:
-    context = browser.new_context(viewport=SIZES[size], base_url=service.url, locale=LANGS[lang])
-    context.set_default_timeout(10_000)
-    context.add_init_script(f"localStorage.setItem('oauth-proxy.lang', '{lang}')")
-    page = context.new_page()
-    problems: dict[str, list[str]] = {}
+class Layout:
+    """A page at one size in one language, and what the checks found on it, by view."""
 
-    def check(view: str) -> None:
+    def __init__(self, browser: Browser, service: Service, size: str, lang: str, data: set[str]):
+        self.size, self.lang, self.data = size, lang, data
+        self.context = browser.new_context(
+            viewport=SIZES[size], base_url=service.url, locale=LANGS[lang]
+        )
+        self.context.set_default_timeout(10_000)
+        self.context.add_init_script(f"localStorage.setItem('oauth-proxy.lang', '{lang}')")
+        self.page = self.context.new_page()
+        self.problems: dict[str, list[str]] = {}
+
+    def check(self, view: str) -> None:
+        page = self.page
         found = overflow_problems(page) + squeeze_problems(page)
-        found += language_problems(page, lang, admin["data"])
+        found += language_problems(page, self.lang, self.data)
         if found:
-            problems[view] = found
-        assert_not_blank(page, f"layout-{size}-{lang}-{view}")
+            self.problems[view] = found
+        assert_not_blank(page, f"layout-{self.size}-{self.lang}-{view}")
 
+    def open(self, view: str) -> None:
+        self.page.goto(f"/#/{view}")
+        link = self.page.locator(f'#nav a[href="#/{view}"]')
+        expect(link).to_have_attribute("aria-current", "page")
+        wait_rendered(self.page)
+
+    def assert_fine(self) -> None:
+        self.context.close()
+        assert self.problems == {}, "\n".join(
+            f"{view}: {problem}" for view, found in self.problems.items() for problem in found
+        )
+
+
+@pytest.fixture(params=[(size, lang) for size in SIZES for lang in LANGS], ids="-".join)
+def layout(
+    request: pytest.FixtureRequest, browser: Browser, service: Service, admin: dict[str, Any]
+) -> Layout:
+    size, lang = request.param
+    return Layout(browser, service, size, lang, admin["data"])
+
+
+def test_every_view_fits_and_speaks_the_pages_language(
+    layout: Layout, admin: dict[str, Any]
+) -> None:
+    page = layout.page
     page.goto("/")
     wait_rendered(page)
-    if lang == "zh":
+    if layout.lang == "zh":
         assert_cjk_glyphs(page)
-    check("sign-in")
+    layout.check("sign-in")
     page.locator(".switch-mode button").click()
     expect(page.locator("input[autocomplete='new-password']")).to_be_visible()
-    check("register")
+    layout.check("register")
 
-    sign_in_as(context, admin["token"])
+    sign_in_as(layout.context, admin["token"])
     page.reload()
     wait_rendered(page)
     listed = views(page)
     assert {"accounts", "add", "usage", "keys", "admin"} <= set(listed), listed
     for view in listed:
-        page.goto(f"/#/{view}")
-        expect(page.locator(f'#nav a[href="#/{view}"]')).to_have_attribute("aria-current", "page")
-        wait_rendered(page)
-        check(view)
-    context.close()
-    assert problems == {}, "\n".join(
-        f"{view}: {problem}" for view, found in problems.items() for problem in found
-    )
+        layout.open(view)
+        layout.check(view)
+    layout.assert_fine()
+
+
+def test_what_views_open_fits_too(layout: Layout, admin: dict[str, Any]) -> None:
+    """A new key with its panel, a device code, a confirmation and the platform editor."""
+    page = layout.page
+    sign_in_as(layout.context, admin["token"])
+    layout.open("keys")
+    page.locator("form.inline-form input[name=name]").fill("laptop")
+    page.locator("form.inline-form button[type=submit]").click()
+    expect(page.locator("input.secret")).to_be_focused()
+    layout.check("keys-new-key")
+
+    layout.open("add")
+    page.locator("input[name=platform][value=acme]").check()
+    page.locator("input[name=account_name]").fill("work")
+    page.locator("input[name=method][value=device]").check()
+    page.locator("form button[type=submit]").click()
+    expect(page.locator(".device-code output")).not_to_be_empty()
+    layout.check("add-device-code")
+    page.locator(".flow > .form-actions button").click()
+    expect(page.locator("input[name=platform][value=acme]")).to_be_visible()
+
+    layout.open("accounts")
+    page.locator("button[data-key^=delete-]").first.click()
+    expect(page.locator("dialog[open]")).to_be_visible()
+    layout.check("accounts-confirm")
+    page.keyboard.press("Escape")
+
+    layout.open("admin")
+    page.locator(".row-actions button").nth(1).click()
+    expect(page.locator("dialog[open] textarea")).to_be_focused()
+    layout.check("admin-edit-platform")
+    page.keyboard.press("Escape")
+    layout.assert_fine()
 
 
 def test_a_browser_logins_steps_are_worded_in_chinese(page: Page, user: tuple[str, str]) -> None:

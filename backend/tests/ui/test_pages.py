@@ -21,7 +21,7 @@ from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as,
 
 pytestmark = pytest.mark.browser
 
-VIEWS = ("accounts", "add", "usage", "requests", "playground", "keys", "admin")
+VIEWS = ("accounts", "add", "usage", "requests", "playground", "keys", "routes", "admin")
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

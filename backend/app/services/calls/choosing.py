@@ -60,6 +60,8 @@ class ChatCall:
     """The key's and the user's budgets (quota/budgets.py)."""
     budget_holds: tuple[Held, ...] = ()
     """What the call holds on them until its books settle it (calls/budget_gate.py)."""
+    account_id: int | None = None
+    """Only this account may serve the call (an account's test)."""
 
 
 @dataclass
@@ -114,6 +116,8 @@ class Chooser:
                 session, call.user_id, call.platform, call.model, now
             )
             ordered = await self.admission.candidates(call.user_id, call.platform, surveyed, tried)
+            if call.account_id is not None:
+                ordered = [a for a in ordered if a.id == call.account_id]
             ordered.sort(key=lambda a: a.id != again)  # a renewed account goes again first
             for account in ordered:
                 admitted = await self.admission.admit(

@@ -13,3 +13,9 @@ def note(platform_id: str, model: str, account_id: int) -> None:
     slot = SERVED.get()
     if slot is not None:
         slot[:] = [f"{platform_id}/{model}", str(account_id)]
+
+
+def model() -> str | None:
+    """The model (without its platform) that served this request, once noted."""
+    slot = SERVED.get()
+    return slot[0].partition("/")[2] if slot else None

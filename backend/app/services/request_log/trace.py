@@ -6,11 +6,13 @@ attempt failed, served from the answer cache — is written by the middleware on
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.core.database import utcnow
 
@@ -43,7 +45,9 @@ class Row:
 
 @dataclass
 class CallTrace:
-    surface: str
+    path: str
+    """The path called; the row names the endpoint as declared (`surface`) once it is known."""
+    scope: Mapping[str, Any] = field(default_factory=dict, repr=False)
     at: datetime = field(default_factory=utcnow)
     started: float = field(default_factory=time.monotonic)
     user_id: int | None = None
@@ -62,13 +66,23 @@ class CallTrace:
     def elapsed_ms(self) -> int:
         return round((time.monotonic() - self.started) * 1000)
 
+    @property
+    def surface(self) -> str:
+        """The endpoint as declared (`/v1beta/models/{model}:generateContent`): the path with
+        the values of its parameters named instead (the model, an account's id)."""
+        path = self.path
+        for name, value in (self.scope.get("path_params") or {}).items():
+            segment = re.compile(rf"/{re.escape(str(value))}(?=[/:]|$)")
+            path = segment.sub(f"/{{{name}}}", path, count=1)  # a name has no backslash
+        return path[:100]
+
     def row(self, status: int, tokens: TokenUsage | None = None) -> Row:
         assert self.user_id is not None
         self.written = True
         return Row(
             created_at=self.at,
             user_id=self.user_id,
-            surface=self.surface[:100],
+            surface=self.surface,
             model_asked=self.model_asked[:200] if self.model_asked else None,
             route=self.route,
             platform_id=self.platform_id,

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from app.core.errors import BadRequest
 from app.models import PlatformConfig
 from app.schemas.embeddings import EmbeddingsRequest
+from app.services.calls import served
 from app.services.calls.call_path import CallPath
 from app.services.calls.native import NativeCall, NativeWire, model_name
 from app.services.calls.stream_relay import StreamFormat
@@ -51,7 +52,7 @@ async def create(proxy: CallPath, user_id: int, request: EmbeddingsRequest) -> d
             {"object": "embedding", "index": index, "embedding": _encoded(vector, request)}
             for index, vector in enumerate(wire.vectors(answer))
         ],
-        "model": request.model,
+        "model": (call.route and served.model()) or request.model,  # a route's: what served
         "usage": {"prompt_tokens": usage.prompt_tokens, "total_tokens": usage.prompt_tokens},
     }
 

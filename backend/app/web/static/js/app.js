@@ -12,6 +12,7 @@ import * as keys from "./views/keys.js";
 import * as login from "./views/login.js";
 import * as playground from "./views/playground.js";
 import * as requests from "./views/requests.js";
+import * as routes from "./views/routes.js";
 import * as usage from "./views/usage.js";
 
 const ROUTES = {
@@ -21,6 +22,7 @@ const ROUTES = {
   requests: { view: requests, nav: "nav.requests" },
   playground: { view: playground, nav: "nav.playground" },
   keys: { view: keys, nav: "nav.keys" },
+  routes: { view: routes, nav: "nav.routes" },
   admin: { view: admin, nav: "nav.admin", admin: true },
 };
 const DEFAULT_ROUTE = "accounts";

@@ -68,6 +68,11 @@ export function formatDuration(ms) {
   return new Intl.NumberFormat(locales[lang], { style: "unit", unit, unitDisplay: "narrow", maximumFractionDigits: 2 }).format(value);
 }
 
+/** "a, b and c" / "a、b和c". */
+export function formatList(items) {
+  return new Intl.ListFormat(locales[lang], { type: "conjunction" }).format(items);
+}
+
 export function formatDateTime(value) {
   if (!value) return "";
   return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium", timeStyle: "short" }).format(

@@ -3,7 +3,7 @@
 import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, formatNumber, platformName } from "../i18n.js";
+import { t, formatList, formatNumber, platformName } from "../i18n.js";
 import { emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
 
 /** What the service requires of a platform config (app/schemas/platform.py), checked here first. */
@@ -119,7 +119,7 @@ async function platformsSection(section) {
       h("th", { scope: "row" }, name, h("br"), h("code", { class: "muted" }, p.platform_id)),
       h("td", {}, h("span", { class: `badge badge-${p.is_enabled ? "active" : "disabled"}` }, t(p.is_enabled ? "admin.enabled" : "admin.disabled"))),
       h("td", {}, formatNumber(models.length)),
-      h("td", {}, (p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)).join(", ")),
+      h("td", {}, formatList((p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)))),
       h(
         "td",
         {},

@@ -57,12 +57,12 @@ function devicePart(current) {
       {},
       t("flow.device_go"),
       " ",
-      h("a", { href: current.verification_uri, target: "_blank", rel: "noopener" }, current.verification_uri),
+      h("a", { href: current.verification_uri, target: "_blank", rel: "noopener", translate: "no" }, current.verification_uri),
     ),
     h(
       "div",
       { class: "device-code" },
-      h("output", { class: "code", "aria-label": t("flow.device_code") }, current.user_code),
+      h("output", { class: "code", translate: "no", "aria-label": t("flow.device_code") }, current.user_code),
       copyButton(() => current.user_code),
     ),
     current.verification_uri_complete

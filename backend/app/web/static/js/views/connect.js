@@ -7,7 +7,7 @@ import { h, fill, uid } from "../dom.js";
 import { t } from "../i18n.js";
 import { copyButton } from "../ui.js";
 
-export const KEY_PLACEHOLDER = "op-…";
+const KEY_PLACEHOLDER = "op-…";
 const FALLBACK_MODEL = "qwen/qwen-plus";
 let templates = null;
 
@@ -21,7 +21,7 @@ async function loadTemplates() {
 }
 
 /** One snippet's text for these values (the placeholders of connect-clients.json). */
-export function render(snippet, values) {
+function fillIn(snippet, values) {
   return snippet.lines.join("\n").replace(/\{\{(\w+)\}\}/g, (_, name) => values[name]);
 }
 
@@ -78,7 +78,7 @@ function snippetTabs(snippets, values, chosen, onSelect) {
   snippets.forEach((snippet, index) => {
     const tabId = uid("connect-tab");
     const panelId = uid("connect-panel");
-    const text = render(snippet, values);
+    const text = fillIn(snippet, values);
     const label = t(`connect.client_${snippet.id}`);
     tabs.push(
       h("button", { type: "button", role: "tab", translate: "no", id: tabId, "aria-controls": panelId, "data-client": snippet.id, onClick: () => select(index, false) }, label),

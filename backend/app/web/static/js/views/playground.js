@@ -41,7 +41,7 @@ function seedBody(messages) {
 
 /** The same call on /v1/chat/completions, with an API key from the environment (never the page's
  * session token): `platform/model`, the platform alone (its default model) or the route. */
-export function curlCommand(messages) {
+function curlCommand(messages) {
   const { target, model } = conversation;
   const name = routeOf(target) || (model ? `${target}/${model}` : target);
   const json = JSON.stringify({ model: name, ...callBody(messages) }).replaceAll("'", "'\\''");

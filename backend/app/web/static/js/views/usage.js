@@ -6,6 +6,7 @@ import { barChart } from "../chart.js";
 import { h, fill } from "../dom.js";
 import { t, formatNumber, platformName } from "../i18n.js";
 import { emptyState, pageHeader } from "../ui.js";
+import { drawRouteUsage, stopRouteUsage } from "./usage-routes.js";
 
 const DAYS = 30;
 let groupBy = "account";
@@ -95,6 +96,8 @@ export async function render(main) {
   }
   const body = h("div", { class: "usage" });
   const draw = () => {
+    if (groupBy === "route") return drawRouteUsage(body, days);
+    stopRouteUsage();
     const list = groups(rows, accounts, platforms);
     const requests = rows.reduce((s, r) => s + r.requests, 0);
     const failures = rows.reduce((s, r) => s + r.failures, 0);
@@ -155,7 +158,7 @@ export async function render(main) {
     main,
     header,
     h("p", { class: "muted" }, t("usage.period", { days: DAYS })),
-    h("fieldset", { class: "segmented" }, h("legend", {}, t("usage.group_by")), choice("account"), choice("platform")),
+    h("fieldset", { class: "segmented" }, h("legend", {}, t("usage.group_by")), choice("account"), choice("platform"), choice("route")),
     body,
   );
   draw();
