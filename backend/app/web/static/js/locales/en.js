@@ -334,7 +334,6 @@ export default {
   "keys.revoked": "“{name}” is revoked.",
   "keys.empty_title": "No API keys yet",
   "keys.empty_text": "Create a key to call this service with the OpenAI SDK or any OpenAI-compatible tool.",
-<<<<<<< HEAD
   "budgets.column": "Budgets",
   "budgets.none": "No budget",
   "budgets.tokens_per_day": "{used} of {limit} tokens today",
@@ -351,7 +350,6 @@ export default {
   "budgets.bad_amount": "An amount is a number such as 50 or 50.00 (at most six decimals).",
   "budgets.mine_title": "Your budgets",
   "budgets.mine_text": "Set by an administrator: every call you make counts on them, with any key.",
-=======
   "routes.title": "Model routes",
   "routes.shipped_description.free": "The models with free quota, the one with the most left first.",
   "routes.intro": "A route is a model name of your choosing that stands for a list of models on your platforms: a call naming it is served by one of them and moves on to the next when one cannot serve. Calls may name a route anywhere a model goes.",
@@ -394,7 +392,6 @@ export default {
   "routes.error_invalid_route_name": "A route name is 1 to 100 letters, digits and - . _ :, starting with a letter or digit.",
   "routes.error_unknown_route_target": "A target names a platform or model that does not exist (any more): pick the targets again.",
   "routes.error_route_not_found": "That route is gone already.",
->>>>>>> main
   "connect.title": "Connect a client",
   "connect.text": "Point any OpenAI-, Anthropic- or Gemini-compatible client at this service with one of your keys; each call picks one of your accounts.",
   "connect.base_url": "Base URL",
