@@ -50,6 +50,7 @@ export default {
   "status.expired": "Expired",
   "status.cooling": "Cooling down",
   "status.exhausted": "Quota used up",
+  "status.platform_disabled": "Platform disabled",
 
   "method.api_key": "API key",
   "method.oauth": "Sign in with OAuth",
@@ -74,7 +75,8 @@ export default {
 
   "quota.used_of": "{used} of {limit} tokens used today",
   "quota.used_no_limit": "{used} tokens used today (no limit set)",
-  "quota.resets": "Resets {when}",
+  "quota.resets": "Quota resets {when}",
+  "quota.platform_spent": "Used up, says the platform ({used} tokens counted here today)",
 
   "cooldown.rate_limited": "{model}: rate-limited by the platform",
   "cooldown.overloaded": "{model}: the platform is overloaded",
@@ -105,6 +107,19 @@ export default {
   "accounts.disabled": "“{name}” is disabled: calls will not use it.",
   "accounts.empty_title": "No accounts yet",
   "accounts.empty_text": "Add an account of an AI platform to call its models through this service.",
+  "health.platform_off": "An administrator has switched {platform} off: no call can use this account until it is on again.",
+  "health.resting_until": "Resting after a failure; usable again {when}",
+  "health.usable_again": "Usable again {when}",
+  "health.hint_hidden": "key too short to show part of it",
+  "health.calls_day": "Calls in the last day",
+  "health.calls_rate": "{calls} · {rate}% answered",
+  "health.no_calls": "None",
+  "health.median_latency": "Median latency",
+  "health.last_error": "Last error",
+  "health.test": "Test",
+  "health.test_named": "Test “{name}” with one small call",
+  "health.test_ok": "Test call answered by {model} in {latency}.",
+  "health.test_failed": "Test call failed after {latency}: {message}",
 
   "refresh.refreshed": "The credential was renewed.",
   "refresh.valid": "The credential still works.",

@@ -50,6 +50,7 @@ export default {
   "status.expired": "已过期",
   "status.cooling": "冷却中",
   "status.exhausted": "配额已用尽",
+  "status.platform_disabled": "平台已停用",
 
   "method.api_key": "API 密钥",
   "method.oauth": "OAuth 授权登录",
@@ -74,7 +75,8 @@ export default {
 
   "quota.used_of": "今日已用 {used} / {limit} tokens",
   "quota.used_no_limit": "今日已用 {used} tokens（未设上限）",
-  "quota.resets": "{when}重置",
+  "quota.resets": "额度{when}重置",
+  "quota.platform_spent": "平台表示额度已用尽（本服务今日计入 {used} Token）",
 
   "cooldown.rate_limited": "{model}：被平台限流",
   "cooldown.overloaded": "{model}：平台繁忙",
@@ -105,6 +107,19 @@ export default {
   "accounts.disabled": "“{name}”已停用：调用将不再使用它。",
   "accounts.empty_title": "还没有账号",
   "accounts.empty_text": "添加一个 AI 平台账号，即可通过本服务调用它的模型。",
+  "health.platform_off": "管理员已停用{platform}：在重新启用之前，任何调用都无法使用此账号。",
+  "health.resting_until": "失败后暂停中，{when}恢复可用",
+  "health.usable_again": "{when}恢复可用",
+  "health.hint_hidden": "密钥过短，不显示任何部分",
+  "health.calls_day": "最近一天的调用",
+  "health.calls_rate": "{calls} 次 · {rate}% 成功",
+  "health.no_calls": "无",
+  "health.median_latency": "耗时中位数",
+  "health.last_error": "最近一次错误",
+  "health.test": "测试",
+  "health.test_named": "用一次小调用测试“{name}”",
+  "health.test_ok": "测试调用由 {model} 应答，耗时 {latency}。",
+  "health.test_failed": "测试调用失败，耗时 {latency}：{message}",
 
   "refresh.refreshed": "凭证已更新。",
   "refresh.valid": "凭证仍然有效。",
