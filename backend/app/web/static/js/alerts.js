@@ -18,7 +18,8 @@ function alertItem(alert) {
       alert.platform_id ? h("code", { class: "muted" }, alert.platform_id) : null,
       h("span", { class: `badge badge-${open ? "expired" : "active"}` }, t(open ? "alert.open" : "alert.resolved")),
     ),
-    h("p", { class: "alert-message" }, alert.message),
+    // The service's own words, in English: marked so (screen readers read them as English).
+    h("p", { class: "alert-message", lang: "en" }, alert.message),
     h(
       "p",
       { class: "meta" },
