@@ -127,7 +127,6 @@ class CallPath:
             )
         asked = request.model or found.model
         key_limits.check_model(asked, found.platform.platform_id, found.model)
-        calling_key = key_limits.CALLING_KEY.get()
         return ChatCall(
             user_id=user_id,
             route=plan,
@@ -138,7 +137,7 @@ class CallPath:
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
-            api_key_id=calling_key.id if calling_key else None,
+            api_key_id=key_limits.calling_key_id(),
             budgets=key_limits.call_budgets(user_id),
         )
 
@@ -350,6 +349,7 @@ class CallPath:
             await self.books.write(entry)
         finally:
             await self.admission.leave(chosen.admitted)
+        await self.failover.budgets.settled(call.user_id, entry.budget_holds)
 
     async def count_prompt(self, call: ChatCall) -> int:
         """The call's prompt tokens as counted here (the platform is not asked)."""
