@@ -92,6 +92,23 @@ async def test_answered_calls_are_logged_with_what_served_them(service, http, pl
     assert all(asked not in str(value) for value in row.values())
 
 
+async def test_an_answer_from_the_cache_is_logged_without_an_attempt(service, http):
+    auth = await new_user(service)
+    await account(http, auth, "zhipu")
+    asked = said()
+    for _ in range(2):
+        answer = await chat(http, auth, messages=asked, temperature=0)
+        assert answer.status_code == 200, answer.text
+    assert answer.headers["x-cache"] == "hit"
+
+    cached, called = await logged(http, auth)
+    assert (called["attempts"], called["prompt_tokens"] is not None) == (1, True)
+    assert (cached["platform_id"], cached["model"], cached["status"]) == (
+        "zhipu", "glm-4-flash", 200,
+    )  # fmt: skip
+    assert (cached["attempts"], cached["account_id"], cached["prompt_tokens"]) == (0, None, None)
+
+
 async def test_a_failed_over_call_counts_its_attempts(service, http, platform_fakes):
     auth = await new_user(service)
     first = await account(http, auth, "zhipu")

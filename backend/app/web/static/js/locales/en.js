@@ -255,6 +255,7 @@ export default {
   "requests.any": "Any",
   "requests.ok": "OK",
   "requests.failed": "Failed",
+  "requests.cached": "from the answer cache",
   "requests.everyone": "Everyone's calls",
   "requests.caption": "Your calls",
   "requests.time": "Time",

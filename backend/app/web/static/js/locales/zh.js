@@ -255,6 +255,7 @@ export default {
   "requests.any": "全部",
   "requests.ok": "成功",
   "requests.failed": "失败",
+  "requests.cached": "来自回答缓存",
   "requests.everyone": "所有用户的调用",
   "requests.caption": "你的调用",
   "requests.time": "时间",
