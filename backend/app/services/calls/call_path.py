@@ -152,12 +152,11 @@ class CallPath:
         and an identical one is there."""
         cache_key = None
         if self.answers is not None and call.cache.write:
-            request = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
-            cache_key = self.answers.key(
-                call.user_id, call.platform.platform_id, call.model, request
-            )
+            asked = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
+            cache_key = self.answers.key(call.user_id, call.platform.platform_id, call.model, asked)
             cached = self.answers.get(cache_key, call.cache.max_age_s) if call.cache.read else None
             if cached is not None:
+                trace.from_cache(call.platform.platform_id, call.model)
                 return Answer(cached, from_cache=True)
 
         async def attempt(chosen: Attempt) -> Any:

@@ -132,6 +132,13 @@ def attempt(route: str | None, platform_id: str, model: str, account_id: int) ->
         trace.account_id = account_id
 
 
+def from_cache(platform_id: str, model: str) -> None:
+    """Answered from the answer cache: what it is the answer of, and no attempt."""
+    trace = TRACE.get()
+    if trace is not None:
+        trace.platform_id, trace.model = platform_id, model
+
+
 def failed(failure: Classified) -> None:
     trace = TRACE.get()
     if trace is not None:
