@@ -30,6 +30,7 @@ class RequestLogOut(BaseModel):
     error_code: str | None
     """The refusal's `error_code`, or the platform's own code of its failure."""
     attempts: int
+    """Accounts tried; 0 for a call refused before any, or answered from the answer cache."""
     latency_ms: int
     first_byte_ms: int | None
     """Until the first byte of answer (a whole answer when not streamed)."""

@@ -45,6 +45,11 @@ def check_model(asked: str, platform_id: str, model: str) -> None:
         )
 
 
+def calling_key_id() -> int | None:
+    key = CALLING_KEY.get()
+    return key.id if key is not None else None
+
+
 def call_budgets(user_id: int) -> tuple[Budget, ...]:
     """The budgets a call of this request counts against: its key's, then its user's."""
     key = CALLING_KEY.get()

@@ -8,10 +8,18 @@ from playwright.sync_api import Page
 
 # Shared by the checks below: which elements are seen, and how a problem names one.
 _COMMON_JS = """
+// Not shown: hidden, or inside a box clipped away for screen readers only (a table's header
+// row on a phone, .sr-only).
+const clipped = (el) => {
+  for (let at = el; at; at = at.parentElement) {
+    if (getComputedStyle(at).clip !== 'auto') return true;
+  }
+  return false;
+};
 const shown = (el) => {
-  if (el.closest('[hidden], .sr-only, dialog:not([open]), thead')) return false;
+  if (el.closest('[hidden], dialog:not([open])')) return false;
   const style = getComputedStyle(el);
-  if (style.display === 'none' || style.visibility === 'hidden') return false;
+  if (style.display === 'none' || style.visibility === 'hidden' || clipped(el)) return false;
   const box = el.getBoundingClientRect();
   return box.width > 0 && box.height > 0;
 };

@@ -104,6 +104,8 @@ async def test_the_test_call_uses_that_account_alone(app, client, auth, platform
     rows = (await client.get("/api/v1/oauth/requests", headers=auth)).json()["data"]
     assert [r["account_id"] for r in rows] == [second["id"], first["id"], second["id"], first["id"]]
     assert rows[0]["surface"] == "/api/v1/oauth/accounts/{account_id}/test"
+    assert (rows[0]["status"], rows[0]["error_code"]) == (result["status"], result["error_code"])
+    assert [r["status"] for r in rows[1:]] == [200, 200, 200]
 
     stranger = await new_user(app)
     other = await client.post(f"/api/v1/oauth/accounts/{first['id']}/test", headers=stranger)

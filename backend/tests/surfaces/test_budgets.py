@@ -166,3 +166,32 @@ async def test_a_key_without_budgets_writes_no_budget_books(client, auth, platfo
         after = await session.scalar(select(func.count()).select_from(BudgetPeriod))
         holds = await session.scalar(select(func.count()).select_from(BudgetHold))
     assert (after, holds) == (before, 0)
+
+
+async def _budget_alerts(client, auth) -> list[dict[str, Any]]:
+    listed = (await client.get("/api/v1/oauth/alerts", headers=auth)).json()["data"]
+    return [a for a in listed if a["kind"] == "budget_reached"]
+
+
+async def test_alerts_at_80_and_100_percent_once_a_period(client, auth, platform_fakes, app):
+    from app.services.alerts import budget_alerts
+
+    bound = await account(client, auth, "zhipu")
+    # "hi" is one prompt token: 8, then 11, then 13 tokens of a budget of 10.
+    platform_fakes.openai.script(
+        Reply("a b c d e f g"), Reply("a b"), Reply("a"), credential=bound["key"]
+    )
+    key = await _key(client, auth, {"tokens_per_day": 10})
+    assert (await _chat(client, key["key"])).status_code == 200
+    (eighty,) = await _budget_alerts(client, auth)
+    assert "“script”" in eighty["message"] and "10 tokens a day is 80% used" in eighty["message"]
+    assert (await _chat(client, key["key"])).status_code == 200
+    raised = await _budget_alerts(client, auth)
+    assert [a["message"].split(" is ")[1][:9] for a in raised] == ["100% used", "80% used "]
+    assert (await _chat(client, key["key"])).status_code == 429
+    assert len(await _budget_alerts(client, auth)) == 2
+    factory = app.state.context.factory
+    assert await budget_alerts.resolve_ended(factory, datetime.now(UTC)) == []
+    resolved = await budget_alerts.resolve_ended(factory, datetime.now(UTC) + timedelta(days=1))
+    assert {alert.id for _, alert in resolved} >= {a["id"] for a in raised}
+    assert all(a["resolved_at"] for a in await _budget_alerts(client, auth))

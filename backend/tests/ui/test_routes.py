@@ -129,7 +129,11 @@ def test_an_administrator_edits_deployment_routes_that_users_see_marked(
     page.get_by_role("button", name="New route").click()
     name = unique("team")
     page.get_by_label("Name", exact=True).fill(name)
+    # Their own routes could name only the models of platforms they have accounts on: none.
+    expect(page.get_by_text("None of your platforms has an account yet")).to_be_visible()
+    expect(page.get_by_role("button", name="Add target")).to_be_disabled()
     page.get_by_label("Scope").select_option("deployment")
+    expect(page.get_by_text("None of your platforms has an account yet")).to_be_hidden()
     # A deployment route may name any enabled platform's models, bound or not.
     page.get_by_label("Model", exact=True).select_option("zhipu/glm-4-flash")
     page.get_by_role("button", name="Add target").click()

@@ -8,23 +8,27 @@ without budgets costs nothing here, not even a statement.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import deadlocked, retried, session_scope
 from app.core.errors import TooManyRequests
+from app.services import alerts
 from app.services.calls import usage
 from app.services.calls.choosing import ChatCall
+from app.services.context import AppContext
 from app.services.quota import budget_ledger, budgets
-from app.services.quota.budget_ledger import Held, Standing
+from app.services.quota.budget_ledger import Held, NoRoom
 from app.services.quota.budgets import Budget
+
+logger = logging.getLogger(__name__)
 
 FIRST_PAUSE_S = 0.02
 MAX_PAUSE_S = 0.5
@@ -32,25 +36,12 @@ HELD_RETRY_S = 1
 RELEASE_RETRY_S = 10.0
 
 
-@dataclass(frozen=True)
-class NoRoom:
-    budget: Budget
-    standing: Standing | None
-    """Where it stands; None: try again at once (expired holds were given back, or the try was
-    a deadlock's victim)."""
-
-
 class BudgetGate:
-    def __init__(
-        self,
-        factory: async_sessionmaker[AsyncSession],
-        hold_s: float,
-        queue_s: float,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.factory = factory
-        self.hold_s = hold_s
-        self.queue_s = queue_s
+    def __init__(self, ctx: AppContext, clock: Callable[[], datetime]) -> None:
+        self.ctx = ctx
+        self.factory = ctx.factory
+        self.hold_s = ctx.settings.call_hold_seconds
+        self.queue_s = ctx.settings.call_queue_seconds
         self.clock = clock
 
     async def reserve(self, call: ChatCall) -> tuple[Held, ...]:
@@ -91,14 +82,14 @@ class BudgetGate:
         expires = now + timedelta(seconds=self.hold_s)
         try:
             async with session_scope(self.factory) as session:
-                holds, full = await budget_ledger.reserve(session, wanted, now, expires)
-                if full is None:
-                    return holds
+                found = await budget_ledger.reserve(session, wanted, now, expires)
+                if not isinstance(found, NoRoom):
+                    return found
                 await session.rollback()
-                period = full.period(now)
-                if await budget_ledger.sweep(session, now, (full, period)):
-                    return NoRoom(full, None)
-                return NoRoom(full, await budget_ledger.standing(session, full, period))
+                period = found.budget.period(now)
+                if await budget_ledger.sweep(session, now, (found.budget, period)):
+                    return NoRoom(found.budget, None)
+                return found
         except DBAPIError as exc:
             if not deadlocked(exc):
                 raise
@@ -114,6 +105,21 @@ class BudgetGate:
             await budget_ledger.release(session, holds)
 
         await retried(self.factory, write, within_s=RELEASE_RETRY_S)
+
+    async def settled(self, user_id: int, holds: tuple[Held, ...]) -> None:
+        """An answered call's books settled its holds: raise the alert of each budget it took
+        past 80% or 100% (once a period each)."""
+        if not holds:
+            return
+        try:
+            async with session_scope(self.factory) as session:
+                passed = [(h, await budget_ledger.passed_level(session, h)) for h in holds]
+        except Exception:  # an alert must never fail the call that noticed it
+            logger.exception("checking budgets for alerts failed")
+            return
+        for held, level in passed:
+            if level is not None:
+                await alerts.budget_reached(self.ctx, user_id, held, level)
 
 
 def _spent(budget: Budget, now: datetime) -> TooManyRequests:

@@ -127,7 +127,6 @@ class CallPath:
             )
         asked = request.model or found.model
         key_limits.check_model(asked, found.platform.platform_id, found.model)
-        calling_key = key_limits.CALLING_KEY.get()
         return ChatCall(
             user_id=user_id,
             route=plan,
@@ -138,7 +137,7 @@ class CallPath:
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
-            api_key_id=calling_key.id if calling_key else None,
+            api_key_id=key_limits.calling_key_id(),
             budgets=key_limits.call_budgets(user_id),
         )
 
@@ -153,12 +152,11 @@ class CallPath:
         and an identical one is there."""
         cache_key = None
         if self.answers is not None and call.cache.write:
-            request = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
-            cache_key = self.answers.key(
-                call.user_id, call.platform.platform_id, call.model, request
-            )
+            asked = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
+            cache_key = self.answers.key(call.user_id, call.platform.platform_id, call.model, asked)
             cached = self.answers.get(cache_key, call.cache.max_age_s) if call.cache.read else None
             if cached is not None:
+                trace.from_cache(call.platform.platform_id, call.model)
                 return Answer(cached, from_cache=True)
 
         async def attempt(chosen: Attempt) -> Any:
@@ -350,6 +348,7 @@ class CallPath:
             await self.books.write(entry)
         finally:
             await self.admission.leave(chosen.admitted)
+        await self.failover.budgets.settled(call.user_id, entry.budget_holds)
 
     async def count_prompt(self, call: ChatCall) -> int:
         """The call's prompt tokens as counted here (the platform is not asked)."""

@@ -59,12 +59,7 @@ class Failover:
         self.chooser = chooser
         self.book = book
         self.classify = classify
-        self.budgets = BudgetGate(
-            ctx.factory,
-            ctx.settings.call_hold_seconds,
-            ctx.settings.call_queue_seconds,
-            lambda: self.chooser.clock(),
-        )
+        self.budgets = BudgetGate(ctx, lambda: self.chooser.clock())
 
     async def run(
         self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool

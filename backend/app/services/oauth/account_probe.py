@@ -31,6 +31,7 @@ async def probe(ctx: AppContext, user: User, account_id: int) -> AccountTestOut:
         asked = f"{call.platform.platform_id}/{call.model}"
         await ctx.call_path.complete(replace(call, account_id=account.id))
     except AppError as failed:
+        trace.refused_as(failed.status_code, failed.code)
         return AccountTestOut(
             outcome="failed", latency_ms=_since(started), model=asked,
             status=failed.status_code, error_code=failed.code, message=failed.message,

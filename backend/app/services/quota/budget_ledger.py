@@ -32,6 +32,7 @@ from app.services.quota.budgets import Budget
 from app.services.quota.ledger import SWEEP_BATCH
 
 PeriodKey = tuple[str, int, str, date]
+ALERT_LEVELS = (100, 80)
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,31 @@ class Standing:
     reserved: int = 0
 
 
+@dataclass(frozen=True)
+class NoRoom:
+    """A budget that had no room for a call, and where it stood."""
+
+    budget: Budget
+    standing: Standing | None
+    """None: try again at once (expired holds were given back, or the try was a deadlock's
+    victim)."""
+
+
 async def reserve(
     session: AsyncSession, wanted: list[tuple[Budget, int]], now: datetime, expires_at: datetime
-) -> tuple[tuple[Held, ...], Budget | None]:
+) -> tuple[Held, ...] | NoRoom:
     """Hold each budget's amount while any of it is left: the holds (flushed, not committed),
     or the first budget that had no room (the transaction is then to be rolled back)."""
     taken: list[tuple[Budget, date, int]] = []
     for budget, amount in sorted(wanted, key=lambda item: item[0].key):
         period = budget.period(now)
         if not await _take(session, budget, period, amount):
-            await _ensure(session, budget, period)
+            found = await standing(session, budget, period)
+            if found is not None:
+                return NoRoom(budget, found)
+            await _ensure(session, budget, period)  # its first call
             if not await _take(session, budget, period, amount):
-                return (), budget
+                return NoRoom(budget, await standing(session, budget, period))
         taken.append((budget, period, amount))
     holds = [
         BudgetHold(owner=b.owner, owner_id=b.owner_id, budget=b.name, period=p, amount=a,
@@ -74,16 +88,17 @@ async def reserve(
     ]  # fmt: skip
     session.add_all(holds)
     await session.flush()
-    return tuple(Held(h.id, b, p, a) for h, (b, p, a) in zip(holds, taken, strict=True)), None
+    return tuple(Held(h.id, b, p, a) for h, (b, p, a) in zip(holds, taken, strict=True))
 
 
-async def standing(session: AsyncSession, budget: Budget, period: date) -> Standing:
+async def standing(session: AsyncSession, budget: Budget, period: date) -> Standing | None:
+    """Where the budget's period stands; None before its first call."""
     row = (
         await session.execute(
             select(BudgetPeriod.used, BudgetPeriod.reserved).where(_is(budget, period))
         )
     ).first()
-    return Standing(int(row.used), int(row.reserved)) if row else Standing()
+    return Standing(int(row.used), int(row.reserved)) if row else None
 
 
 async def standings(
@@ -152,6 +167,30 @@ async def sweep(
             given_back += 1
     await _write(session, Counter(), reserved)
     return given_back
+
+
+async def passed_level(session: AsyncSession, held: Held) -> int | None:
+    """The highest of ALERT_LEVELS (percent) the held budget's period has now reached and no
+    alert was raised for, marked as raised (None: none). The conditional UPDATE makes it once
+    per period and level across processes."""
+    row = (
+        await session.execute(
+            select(BudgetPeriod.used, BudgetPeriod.alerted).where(_is(held.budget, held.period))
+        )
+    ).first()
+    if row is None:
+        return None
+    limit = held.budget.limit
+    for level in ALERT_LEVELS:
+        if row.alerted < level and row.used * 100 >= limit * level:
+            result = await session.execute(
+                update(BudgetPeriod)
+                .where(_is(held.budget, held.period), BudgetPeriod.alerted < level)
+                .values(alerted=level)
+                .execution_options(synchronize_session=False)
+            )
+            return level if getattr(result, "rowcount", 0) else None
+    return None
 
 
 async def _take(session: AsyncSession, budget: Budget, period: date, amount: int) -> bool:

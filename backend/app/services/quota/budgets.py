@@ -59,9 +59,12 @@ class Budget:
 
     def described(self) -> str:
         whose = "This API key's" if self.owner == "key" else "Your"
+        return f"{whose} budget of {self.limit_text()}"
+
+    def limit_text(self) -> str:
         if self.currency is None:
-            return f"{whose} budget of {self.limit:,} tokens a day"
-        return f"{whose} budget of {self.shown} {self.currency} a month"
+            return f"{self.limit:,} tokens a day"
+        return f"{self.shown} {self.currency} a month"
 
     def amount(self, number: int) -> str:
         """A figure of this budget's books as a person reads it."""

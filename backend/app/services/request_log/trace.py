@@ -61,6 +61,8 @@ class CallTrace:
     first_byte_ms: int | None = None
     error_kind: str | None = None
     error_code: str | None = None
+    status: int | None = None
+    """The call's own status, where the endpoint answers another (an account's test)."""
     written: bool = False
 
     def elapsed_ms(self) -> int:
@@ -88,7 +90,7 @@ class CallTrace:
             platform_id=self.platform_id,
             model=self.model[:100] if self.model else None,
             account_id=self.account_id,
-            status=status,
+            status=self.status or status,
             error_kind=self.error_kind,
             error_code=self.error_code[:64] if self.error_code else None,
             attempts=self.attempts,
@@ -130,6 +132,13 @@ def attempt(route: str | None, platform_id: str, model: str, account_id: int) ->
         trace.account_id = account_id
 
 
+def from_cache(platform_id: str, model: str) -> None:
+    """Answered from the answer cache: what it is the answer of, and no attempt."""
+    trace = TRACE.get()
+    if trace is not None:
+        trace.platform_id, trace.model = platform_id, model
+
+
 def failed(failure: Classified) -> None:
     trace = TRACE.get()
     if trace is not None:
@@ -148,6 +157,13 @@ def refused(error_code: str) -> None:
     trace = TRACE.get()
     if trace is not None:
         trace.error_code = error_code
+
+
+def refused_as(status: int, error_code: str) -> None:
+    """The call was refused so, though the endpoint reports it in an answer of its own."""
+    trace = TRACE.get()
+    if trace is not None:
+        trace.status, trace.error_code = status, error_code
 
 
 def ended(tokens: TokenUsage | None, failure: Classified | None) -> Row | None:

@@ -1,6 +1,8 @@
-// API keys for the OpenAI-compatible API: create (shown once), list, revoke; how to connect a client.
+// API keys for the OpenAI-compatible API: create (shown once), list with their budgets, revoke;
+// how to connect a client.
 
 import { api } from "../api.js";
+import { budgetBars, budgetEditor, myBudgets } from "./budgets.js";
 import { connectPanel } from "./connect.js";
 import { h, fill } from "../dom.js";
 import { t } from "../i18n.js";
@@ -25,6 +27,7 @@ export async function render(main) {
   const error = errorLine();
   const submit = h("button", { type: "submit", class: "primary" }, t("keys.create"));
   const connectBox = h("div", {}, await connectPanel());
+  const mine = await myBudgets();
 
   async function load() {
     const keys = (await api.get(path)).filter((k) => !k.revoked_at);
@@ -41,7 +44,7 @@ export async function render(main) {
           "table",
           { class: "keys" },
           h("caption", { class: "sr-only" }, t("keys.list_caption")),
-          h("thead", {}, h("tr", {}, [t("keys.name"), t("keys.key"), t("keys.created"), t("keys.last_used"), ""].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, [t("keys.name"), t("keys.key"), t("keys.created"), t("keys.last_used"), t("budgets.column"), ""].map((c) => h("th", { scope: "col" }, c)))),
           h(
             "tbody",
             {},
@@ -53,6 +56,7 @@ export async function render(main) {
                 h("td", {}, h("code", {}, key.prefix || key.hint || "")),
                 h("td", {}, timeText(key.created_at)),
                 h("td", {}, timeText(key.last_used_at, t("accounts.never"))),
+                h("td", { class: "key-budgets" }, budgetBars(key.budgets), budgetEditor(key, path, load)),
                 h(
                   "td",
                   {},
@@ -135,6 +139,7 @@ export async function render(main) {
       h("div", { class: "form-actions" }, submit),
     ),
     created,
+    mine,
     list,
     connectBox,
   );

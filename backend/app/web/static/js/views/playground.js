@@ -5,7 +5,8 @@
 import { api, stream } from "../api.js";
 import { h, fill } from "../dom.js";
 import { t, tn, formatNumber, formatDuration, platformName } from "../i18n.js";
-import { copyButton, emptyState, errorLine, field, notice, pageHeader, quotaBar } from "../ui.js";
+import { copyButton, emptyState, errorLine, field, notice, pageHeader } from "../ui.js";
+import { quotaView } from "../account-health.js";
 import { accountStatus } from "./accounts.js";
 
 const ROUTE = "route:"; // the target select's value for a route: route:<name>
@@ -79,7 +80,7 @@ async function servedFacts(served, { headers, model, usage, timings, route, plat
       fact(t("playground.first_byte"), timings.firstByte === null ? "—" : formatDuration(timings.firstByte)),
       fact(t("playground.latency"), formatDuration(timings.total)),
     ),
-    account ? quotaBar(account.quota_used, account.quota_limit, account.reset_at) : null,
+    account ? quotaView(account) : null,
   );
 }
 

@@ -36,9 +36,10 @@ function query(form, beforeId) {
 
 function outcome(row) {
   const failed = row.status >= 400 || row.error_kind;
+  const cached = !failed && row.attempts === 0 && row.platform_id;
   const words = failed
     ? [String(row.status), row.error_kind ? t(`requests.kind.${row.error_kind}`) : null, row.error_code]
-    : [t("requests.ok")];
+    : [t("requests.ok"), cached ? t("requests.cached") : null];
   return h(
     "span",
     { class: `badge ${failed ? "badge-expired" : "badge-active"}` },

@@ -105,9 +105,12 @@ function editor(draft, { isNew, isAdmin, platforms, accounts, onDone }) {
   const description = h("input", { name: "description", value: draft.description, maxlength: 500 });
   const targets = targetList(draft, strategy);
   const picker = h("select", { name: "target" });
+  const none = h("p", { class: "hint", hidden: true }, t("routes.no_models"));
   const drawPicker = () => {
     const groups = choicesFor(scope.value, platforms, accounts);
     fill(picker, groups.map((g) => h("optgroup", { label: g.label }, g.models.map((m) => h("option", { value: m }, m)))));
+    none.hidden = groups.length > 0;
+    picker.disabled = add.disabled = !groups.length;
   };
   const add = h("button", { type: "button", class: "secondary", onClick: () => {
     if (!picker.value) return;
@@ -139,7 +142,7 @@ function editor(draft, { isNew, isAdmin, platforms, accounts, onDone }) {
     { class: "card route-editor", onSubmit, novalidate: true, "aria-label": isNew ? t("routes.new") : t("routes.edit_named", { name: draft.name }) },
     h("div", { class: "row" }, field(t("routes.name"), name, t("routes.name_hint")), isAdmin ? field(t("routes.scope"), scope) : null),
     h("div", { class: "row" }, field(t("routes.strategy"), strategy, t("routes.strategy_hint")), field(t("routes.description"), description)),
-    h("fieldset", { class: "nested" }, h("legend", {}, t("routes.targets")), targets, h("div", { class: "route-add" }, field(t("routes.pick_target"), picker), add)),
+    h("fieldset", { class: "nested" }, h("legend", {}, t("routes.targets")), targets, h("div", { class: "route-add" }, field(t("routes.pick_target"), picker), add), none),
     error,
     h("div", { class: "form-actions" }, h("button", { type: "submit", class: "primary" }, t("routes.save")), h("button", { type: "button", class: "secondary", onClick: () => onDone(false) }, t("action.cancel"))),
   );
