@@ -72,6 +72,9 @@ async def test_answered_calls_are_logged_with_what_served_them(service, http, pl
     told = [e for e in sse_events(streamed.text) if isinstance(e, dict) and e.get("usage")]
 
     stream_row, row = await logged(http, auth)
+    listed = (await http.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
+    assert listed[0]["calls"]["calls"] == 2 and listed[0]["calls"]["success_rate"] == 1.0
+    assert listed[0]["calls"]["median_latency_ms"] >= 0 and listed[0]["calls"]["last_error"] is None
     usage = answer.json()["usage"]
     assert row["surface"] == "/v1/chat/completions"
     assert (row["model_asked"], row["platform_id"], row["model"]) == (
@@ -153,6 +156,12 @@ async def test_refusals_and_exhausted_calls_are_logged(service, http, platform_f
     ]  # fmt: skip
     assert await logged(http, auth, status="ok") == []
     assert [r["id"] for r in await logged(http, auth, status="429")] == [spent["id"]]
+    # The account's health sums its rows up (the account list's queries on this database).
+    listed = (await http.get("/api/v1/oauth/accounts", headers=auth)).json()["data"]
+    calls = next(a for a in listed if a["id"] == bound["id"])["calls"]
+    assert (calls["calls"], calls["success_rate"], calls["median_latency_ms"]) == (1, 0.0, None)
+    assert calls["last_error"]["status"] == 429
+    assert calls["last_error"]["error_kind"] == "rate_limited"
 
 
 async def test_the_anthropic_surface_is_logged_and_counting_tokens_is_not(
