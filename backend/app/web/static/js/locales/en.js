@@ -200,6 +200,8 @@ export default {
   "flow.step.running": "Working on the login page",
   "flow.needs_action": "The platform needs something from you.",
   "flow.code_prompt": "Enter the code the platform sent you.",
+  "flow.code_prompt_sms": "Enter the code the platform sent to your phone by SMS.",
+  "flow.code_prompt_email": "Enter the code the platform sent to your e-mail address.",
   "flow.code_send": "Send code",
   "flow.code_required": "Enter the code first.",
   "flow.code_sent": "Code sent; the browser continues…",

@@ -200,6 +200,8 @@ export default {
   "flow.step.running": "正在操作登录页",
   "flow.needs_action": "平台需要你的操作。",
   "flow.code_prompt": "请输入平台发给你的验证码。",
+  "flow.code_prompt_sms": "请输入平台通过短信发到你手机的验证码。",
+  "flow.code_prompt_email": "请输入平台发到你邮箱的验证码。",
   "flow.code_send": "提交验证码",
   "flow.code_required": "请先输入验证码。",
   "flow.code_sent": "验证码已提交，浏览器继续登录中…",
