@@ -28,6 +28,7 @@ from app.api.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.api.request_log import RequestLogMiddleware
 from app.api.v1.router import api_router
 from app.core.cache import Generations
 from app.core.config import BACKEND_DIR, Settings, get_settings
@@ -106,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """The last added runs first: request ids wrap everything, then metrics, headers, CORS."""
+    """The last added runs first: request ids wrap everything, then metrics, headers, CORS;
+    the request log innermost, so a call's latency is the service's own."""
+    app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -114,7 +117,12 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "X-OAuth-Proxy-Target",
+                "X-OAuth-Proxy-Account",
+            ],
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HttpMetricsMiddleware)

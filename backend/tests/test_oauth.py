@@ -21,6 +21,7 @@ async def test_platforms_answers_the_seeds_shape_with_eight_platforms(client, au
     assert qwen["platform_name"] == "通义千问"
     assert qwen["is_enabled"] is True
     assert {"qwen-turbo", "qwen-plus", "qwen-max"} <= set(qwen["available_models"])
+    assert qwen["embedding_models"] == ["text-embedding-v4"]
     assert {"platform_id", "platform_name", "description", "is_enabled", "available_models"} <= set(
         qwen
     )

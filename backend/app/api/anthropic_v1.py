@@ -18,6 +18,7 @@ from app.schemas.anthropic import (
     TokenCountOut,
     TokenCountRequest,
 )
+from app.services.request_log import trace
 from app.services.surfaces.anthropic import messages
 from app.services.surfaces.anthropic.native import PASSED_HEADERS
 
@@ -50,4 +51,5 @@ async def create_message(
 async def count_tokens(
     body: TokenCountRequest, caller: AnthropicCaller, ctx: AppDep
 ) -> TokenCountOut:
+    trace.not_a_call()
     return TokenCountOut(input_tokens=await messages.count_tokens(ctx.call_path, caller.id, body))

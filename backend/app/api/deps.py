@@ -20,7 +20,8 @@ from app.core.security import InvalidToken
 from app.models import User
 from app.services import api_keys, users
 from app.services.context import AppContext
-from app.services.key_limits import CALLING_KEY
+from app.services.key_limits import CALLER_LIMITS, CALLING_KEY
+from app.services.request_log import trace
 
 
 def app_context(app: Starlette) -> AppContext:
@@ -104,7 +105,14 @@ async def caller_by(request: Request, token: str | None, how: str) -> User:
     if not token:
         raise Unauthorized(f"Authentication required: send {how}.")
     if api_keys.looks_like_key(token):
-        return await api_keys.authenticate(ctx.factory, ctx.api_key_cache, token)
+        user = await api_keys.authenticate(ctx.factory, ctx.api_key_cache, token)
+    else:
+        user = await _jwt_caller(ctx, token)
+    CALLER_LIMITS.set(user.limits)
+    return user
+
+
+async def _jwt_caller(ctx: AppContext, token: str) -> User:
     CALLING_KEY.set(None)
     try:
         subject = await ctx.tokens.verify(token)
@@ -123,6 +131,7 @@ async def get_model_caller(request: Request, caller: Annotated[User, Depends(get
 
 async def within_call_limit(request: Request, caller: User) -> User:
     """The caller of a model, within CALL_USER_RATE_LIMIT (counted across workers with Redis)."""
+    trace.caller(caller.id)  # a model call: recorded in the request log, even when refused
     ctx = app_context(request.app)
     settings, limiter = ctx.settings, ctx.limiter
     if settings.call_user_rate_limit:

@@ -19,6 +19,7 @@ from app.core.database import passing
 from app.core.errors import AppError, code_for_status
 from app.schemas.chat import OpenAIErrorOut
 from app.schemas.common import ErrorEnvelope
+from app.services.request_log import trace
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def error_response(
     param: str | None = None,
 ) -> JSONResponse:
     """The failure in the shape its path's clients parse (`error_body`)."""
+    trace.refused(error_code)
     status, body = error_body(request.url.path, status, message, error_code, openai_code, param)
     return JSONResponse(body, status_code=status, headers=headers)
 

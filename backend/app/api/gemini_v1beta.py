@@ -22,6 +22,7 @@ from app.api.surface_auth import GoogleCaller
 from app.core.errors import BadRequest, NotFound
 from app.schemas.gemini import CountTokensRequest, GenerateContentRequest, GoogleErrorOut
 from app.services.calls import routing
+from app.services.request_log import trace
 from app.services.surfaces.gemini import generate
 
 _GOOGLE_ERRORS = documented(GoogleErrorOut, "Google")
@@ -61,6 +62,7 @@ async def stream_generate_content(
 async def count_tokens(
     model: str, body: CountTokensRequest, caller: GoogleCaller, ctx: AppDep
 ) -> dict[str, int]:
+    trace.not_a_call()
     request = body.generate_content_request
     if request is None:
         if not body.contents:

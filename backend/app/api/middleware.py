@@ -20,7 +20,8 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class RequestIdMiddleware:
     """Tags each request with an id (the caller's X-Request-ID if sane) for logs and replies,
     keeps the client's address in the request context (for the audit log), and names the
-    `platform/model` that served a model call in `x-oauth-proxy-target`."""
+    `platform/model` and the caller's account that served a model call in `x-oauth-proxy-target`
+    and `x-oauth-proxy-account`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,7 +35,7 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         client = scope.get("client")
         client_token = client_address_var.set(client[0] if client else None)
-        target: list[str] = []  # the platform/model that served a model call (calls/served.py)
+        target: list[str] = []  # platform/model and account that served a call (calls/served.py)
         served_token = SERVED.set(target)
 
         async def send_with_id(message: Message) -> None:
@@ -43,6 +44,7 @@ class RequestIdMiddleware:
                 added = [(b"x-request-id", request_id.encode())]
                 if target:
                     added.append((b"x-oauth-proxy-target", target[0].encode()))
+                    added.append((b"x-oauth-proxy-account", target[1].encode()))
                 message["headers"] = [*message["headers"], *added]
             await send(message)
 

@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     """Chat calls per user (limits notation, e.g. `600/minute`); more answer 429. Empty: none."""
     responses_retention_days: int = Field(default=30, ge=1, le=3650)
     """Days a stored Responses API answer (`store`, the default) can be read and continued."""
+    request_log_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a call's row of the request log is kept (the sweeper prunes older ones)."""
     cache_enabled: bool = True
     """Cache platform configs (1 h), account lists (5 min) and API keys (1 min) for the call path;
     every change drops them in every worker and instance (through Redis when REDIS_URL is set)."""

@@ -23,7 +23,7 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    """account_expired, success_rate_low or accounts_exhausted."""
+    """account_expired, success_rate_low, accounts_exhausted or budget_reached."""
     subject: Mapped[str] = mapped_column(String(120), nullable=False)
     """What the alert is about, e.g. `account:42`, `platform:qwen`, `user:7:platform:qwen`."""
     open_key: Mapped[str | None] = mapped_column(String(160), unique=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigIntId, TimestampMixin
@@ -20,3 +22,5 @@ class User(TimestampMixin, Base):
     admin_seat: Mapped[bool | None] = mapped_column(Boolean, unique=True)
     """True for the user who took the first administrator's seat (unique: only one can), NULL
     for everyone else."""
+    limits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Budgets set by administrators (app/schemas/budgets.py `Budgets`); none: no cap."""

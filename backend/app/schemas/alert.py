@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-AlertKind = Literal["account_expired", "success_rate_low", "accounts_exhausted"]
+AlertKind = Literal["account_expired", "success_rate_low", "accounts_exhausted", "budget_reached"]
 AlertState = Literal["open", "resolved"]
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+
+from app.schemas.budgets import Budgets, BudgetUse
 
 ModelPattern = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^\S+$")]
 
 
-class KeyLimits(BaseModel):
-    """What calls made with a key may use."""
-
-    model_config = ConfigDict(extra="forbid")
+class KeyLimits(Budgets):
+    """What calls made with a key may use: its models, and its budgets."""
 
     models: list[ModelPattern] | None = Field(default=None, min_length=1, max_length=100)
     """The models the key may call: globs over `platform/model` and the model as asked
@@ -50,6 +50,13 @@ class ApiKeyOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     limits: KeyLimits | None = None
+    budgets: list[BudgetUse] = Field(default_factory=list)
+    """Where the key's budgets stand now."""
+
+    @field_serializer("limits")
+    def _limits_set(self, limits: KeyLimits | None) -> dict[str, Any] | None:
+        """The limits given, without the kinds left unset."""
+        return limits.model_dump(exclude_none=True) if limits else None
 
 
 class ApiKeyCreated(ApiKeyOut):

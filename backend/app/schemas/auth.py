@@ -46,6 +46,13 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
+class RegistrationOut(BaseModel):
+    open: bool
+    """`POST /register` accepts new users (ALLOW_REGISTRATION)."""
+    becomes_admin: bool
+    """The next user to register becomes the administrator: no user is one yet."""
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 AccountStatus = Literal["active", "disabled", "expired", "exhausted", "cooling"]
+ShownStatus = AccountStatus | Literal["platform_disabled"]
+"""What the account list shows: the status, or `platform_disabled` while an administrator has
+switched the account's platform off (account_status.shown_status)."""
 SessionStatus = Literal[
     "pending", "needs_user_action", "completing", "completed", "failed", "expired"
 ]
@@ -39,6 +42,27 @@ class CooldownOut(BaseModel):
     message: str | None = None
 
 
+class LastError(BaseModel):
+    """An account's last failed call in the request log."""
+
+    at: datetime
+    status: int
+    error_kind: str | None
+    error_code: str | None
+
+
+class AccountCallsOut(BaseModel):
+    """An account's calls over the last day, from the request log (one row per call: a call
+    that failed over is counted on the account that answered it)."""
+
+    calls: int
+    success_rate: float | None
+    """Of those calls, the share answered (None: no call)."""
+    median_latency_ms: int | None
+    """Of the answered ones."""
+    last_error: LastError | None
+
+
 class AccountOut(BaseModel):
     """An account as its owner sees it: never a secret, at most a masked hint.
 
@@ -57,15 +81,38 @@ class AccountOut(BaseModel):
     is_active: bool
     is_expired: bool
     status: AccountStatus
+    shown_status: ShownStatus
+    """The status as the page shows it (`platform_disabled` besides the statuses)."""
+    exhausted_by: Literal["platform", "daily_limit"] | None = None
+    """For an exhausted account, who says so: the platform (its own count of the quota, which
+    this service cannot see), or this service's count of today's tokens reaching the limit."""
     status_reason: str | None
     reset_at: datetime | None = None
+    """When an exhausted or cooling account may serve again (for a cooling one: its rest's end,
+    not the quota's reset)."""
     quota_reset_at: datetime | None = None
     """When today's quota starts again (midnight in the platform's reset time zone)."""
     cooldowns: list[CooldownOut] = Field(default_factory=list)
     expires_at: datetime | None
     last_used_at: datetime | None
+    calls: AccountCallsOut | None = None
+    """The last day's calls (the account list only)."""
     created_at: datetime
     updated_at: datetime
+
+
+class AccountTestOut(BaseModel):
+    """One minimal call made on the account through the call path."""
+
+    outcome: Literal["ok", "failed"]
+    latency_ms: int
+    model: str
+    """The `platform/model` asked."""
+    status: int
+    """The HTTP status the call would have answered."""
+    error_code: str | None = None
+    message: str | None = None
+    """Why it failed, in the service's words."""
 
 
 class SessionOut(BaseModel):
@@ -82,9 +129,12 @@ class SessionOut(BaseModel):
     verification_uri_complete: str | None = None
     interval: int | None = None
     prompt: str | None = None
-    """What the user is asked to do (a browser login that needs a code or a human)."""
+    """What the user is asked to do (a browser login that needs a code or a human); for a code,
+    the platform's own words when it has any, else absent and `code_kind` says what is asked."""
     step: str | None = None
-    """What a browser login is doing now, or `queued`."""
+    """What a browser login is doing now, as a code: `queued`, `open_page`, `fill_<input>`
+    (username, password, phone, email, code), `click`, `wait`, `submit_code`, `wait_login`,
+    `capture`."""
     queue_position: int | None = None
     reason: Literal["code", "challenge", "unknown_page", "confirm"] | None = None
     code_kind: Literal["sms", "email", "code"] | None = None

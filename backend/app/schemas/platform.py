@@ -16,6 +16,7 @@ class PlatformOut(BaseModel):
     description: str | None
     is_enabled: bool
     available_models: list[str]
+    embedding_models: list[str] = Field(default_factory=list, description="for /v1/embeddings")
     login_methods: list[str] = Field(description="ways to bind an account on this platform")
     unavailable_methods: dict[str, str] = Field(
         default_factory=dict,

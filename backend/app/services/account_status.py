@@ -8,6 +8,9 @@ and the alerts all judge by:
     cooling    resting after a failure: from any model, or (for selection) from the model asked for
     active     none of these
 
+The account list shows the same status (`shown_status`), except `platform_disabled` while an
+administrator has the account's platform switched off, whatever the account's own state.
+
 `reset_at` says when an exhausted or cooling account may serve again. What the status is judged
 from besides the account's own row — today's tokens and its rests — is read by `load_states`
 for a whole list of accounts in two queries; the call path reads the same from its cache.
@@ -18,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import get_args
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AccountCooldown, OAuthAccount, PlatformConfig
-from app.schemas.oauth import AccountStatus
+from app.schemas.oauth import AccountStatus, ShownStatus
 from app.services.quota import ledger
 from app.services.quota.ledger import DayTotals
 from app.services.quota.quota_clock import daily_limit, next_reset, quota_day
@@ -97,6 +100,23 @@ def status_of(
         first = min(rests, key=lambda c: c.until)
         status, reset_at, reason = "cooling", first.until, first.reason
     return Status(status, reset_at, reason, limit, remaining)
+
+
+def shown_status(status: Status, platform: PlatformConfig | None) -> ShownStatus:
+    if platform is not None and not platform.is_enabled:
+        return "platform_disabled"
+    return status.status
+
+
+def exhausted_by(
+    account: OAuthAccount, status: Status, now: datetime
+) -> Literal["platform", "daily_limit"] | None:
+    """Who says an exhausted account is out of quota: the platform (until its reset hint), or
+    this service's count of the day's tokens."""
+    if status.status != "exhausted":
+        return None
+    said = account.exhausted_until is not None and account.exhausted_until > now
+    return "platform" if said else "daily_limit"
 
 
 async def load_states(

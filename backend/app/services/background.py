@@ -1,6 +1,7 @@
 """Background jobs of one process: the token refresher, the alert checks, the sweeper (of quota
-holds left by calls that died, of authorization sessions past their expiry, and of the seed's
-`quota_used` at a new quota day), and the device poller.
+holds left by calls that died, of authorization sessions past their expiry, of the seed's
+`quota_used` at a new quota day, and of the request log's rows past REQUEST_LOG_RETENTION_DAYS),
+and the device poller.
 
 The token refresher, the alert checks and the sweeper run in one process at a time across
 workers and instances: the one holding the job's lease in the database (services/leases.py).
@@ -27,7 +28,10 @@ from app.services.alerts.checks import AlertChecker
 from app.services.calls import usage
 from app.services.context import AppContext
 from app.services.oauth import authorization_sessions, device_sessions, session_endings
-from app.services.quota import ledger
+from app.services.quota import budget_ledger, ledger
+from app.services.request_log import store as request_log
+
+Sweep = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +87,13 @@ class BackgroundJobs:
 
     async def sweep(self) -> int:
         swept = await self.sweep_holds()
-        for job in (authorization_sessions.end_overdue, usage.align_quota_used, self._prune_ended):
+        jobs = (
+            authorization_sessions.end_overdue,
+            usage.align_quota_used,
+            self._prune_ended,
+            self._prune_request_log,
+        )
+        for job in jobs:
             swept += await self._in_transaction(job)
         return swept
 
@@ -100,20 +110,26 @@ class BackgroundJobs:
         retention = timedelta(seconds=self.ctx.settings.oauth_session_retention_seconds)
         return await session_endings.prune_ended(session, now - retention)
 
+    async def _prune_request_log(self, session: AsyncSession, now: datetime) -> int:
+        return await request_log.prune(session, now, self.ctx.settings.request_log_retention_days)
+
     async def sweep_holds(self) -> int:
-        """Give back the reservations of calls whose worker died, once they expire, so that the
-        quota shown and `most_remaining` see them free before the account next looks full:
-        a batch at a time, each its own transaction, until none is left."""
-
-        async def batch(session: AsyncSession, _again: bool) -> int:
-            return await ledger.sweep(session, utcnow())
-
+        """Give back the reservations of calls whose worker died (on accounts' quota and on
+        budgets), once they expire, so that the quota shown and `most_remaining` see them free
+        before the account next looks full: a batch at a time, each its own transaction, until
+        none is left."""
         swept = 0
-        while True:
-            given_back = await retried(self.ctx.factory, batch, within_s=SWEEP_RETRY_S)
-            swept += given_back
-            if given_back < ledger.SWEEP_BATCH:
-                return swept
+        for sweep in (ledger.sweep, budget_ledger.sweep):
+
+            async def batch(session: AsyncSession, _again: bool, sweep: Sweep = sweep) -> int:
+                return await sweep(session, utcnow())
+
+            while True:
+                given_back = await retried(self.ctx.factory, batch, within_s=SWEEP_RETRY_S)
+                swept += given_back
+                if given_back < ledger.SWEEP_BATCH:
+                    break
+        return swept
 
     async def _poll_devices(self) -> int:
         return await device_sessions.poll_device_sessions(self.ctx)

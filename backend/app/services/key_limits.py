@@ -9,6 +9,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from app.core.errors import Forbidden
+from app.services.quota import budgets
+from app.services.quota.budgets import Budget
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class CallingKey:
 
 CALLING_KEY: ContextVar[CallingKey | None] = ContextVar("calling_key", default=None)
 """The API key that authenticated this request (None: a JWT)."""
+CALLER_LIMITS: ContextVar[dict[str, Any] | None] = ContextVar("caller_limits", default=None)
+"""The limits (budgets) administrators set on the user who made this request."""
 
 
 def allows_model(limits: dict[str, Any] | None, asked: str, platform_id: str, model: str) -> bool:
@@ -39,3 +43,15 @@ def check_model(asked: str, platform_id: str, model: str) -> None:
             f"This API key may not call {platform_id}/{model}: it is outside the key's models.",
             code="model_not_allowed",
         )
+
+
+def calling_key_id() -> int | None:
+    key = CALLING_KEY.get()
+    return key.id if key is not None else None
+
+
+def call_budgets(user_id: int) -> tuple[Budget, ...]:
+    """The budgets a call of this request counts against: its key's, then its user's."""
+    key = CALLING_KEY.get()
+    found = budgets.of("key", key.id, key.limits) if key is not None else ()
+    return found + budgets.of("user", user_id, CALLER_LIMITS.get())

@@ -3,6 +3,10 @@
 A route is a name (letters, digits and `-._:`, never `/`) standing for `platform/model` targets
 and a strategy (calls/route_plan.py orders them). A user's own route shadows the deployment's of
 the same name, for that user only; a route name may shadow a model name a platform offers.
+
+Calls find routes in the call path's cache (calls/account_cache.py): every change to the routes,
+made through the ORM or by a bulk statement, announces `ROUTES` (listeners below), so every
+worker and instance sees it from the next call.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
+from app.core.cache import changed
 from app.core.errors import BadRequest, NotFound
 from app.models import ModelRoute, PlatformConfig
 from app.models.model_route import DEPLOYMENT
@@ -21,6 +27,8 @@ from app.services.calls import routing
 
 ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 ROUTE_STRATEGIES = ("ordered", "weighted", "most_remaining")
+ROUTES = "routes"
+"""The cache namespace every change to the routes bumps."""
 FREE = "free"
 """The shipped deployment route: the models the platform configs mark `free_tier`."""
 
@@ -104,16 +112,20 @@ def free_route(platforms: dict[str, PlatformConfig]) -> ModelRoute:
     )
 
 
+async def rows_of(session: AsyncSession, owner_ids: list[int]) -> list[ModelRoute]:
+    """The saved routes of these owners, the users' before the deployment's, by name."""
+    query = (
+        select(ModelRoute)
+        .where(ModelRoute.owner_id.in_(owner_ids))
+        .order_by(ModelRoute.owner_id.desc(), ModelRoute.name)
+    )
+    return list(await session.scalars(query))
+
+
 async def listed(
     session: AsyncSession, owner_ids: list[int], platforms: dict[str, PlatformConfig]
 ) -> list[ModelRoute]:
-    rows = list(
-        await session.scalars(
-            select(ModelRoute)
-            .where(ModelRoute.owner_id.in_(owner_ids))
-            .order_by(ModelRoute.owner_id.desc(), ModelRoute.name)
-        )
-    )
+    rows = await rows_of(session, owner_ids)
     if DEPLOYMENT in owner_ids and not any(
         row.owner_id == DEPLOYMENT and row.name == FREE for row in rows
     ):
@@ -130,18 +142,14 @@ async def visible(
     return [row for row in rows if row.owner_id == user_id or row.name not in own]
 
 
-async def find(
-    session: AsyncSession, user_id: int, name: str, platforms: dict[str, PlatformConfig]
+def find(
+    rows: list[ModelRoute], name: str, platforms: dict[str, PlatformConfig]
 ) -> ModelRoute | None:
-    """The route a call for `name` means for this user, if any."""
+    """The route a call for `name` means, among a user's and the deployment's saved routes."""
     if not ROUTE_NAME.match(name):
         return None
-    rows = await session.scalars(
-        select(ModelRoute).where(
-            ModelRoute.owner_id.in_([user_id, DEPLOYMENT]), ModelRoute.name == name
-        )
-    )
-    found = max(rows, key=lambda row: row.owner_id != DEPLOYMENT, default=None)
+    named = [row for row in rows if row.name == name]
+    found = max(named, key=lambda row: row.owner_id != DEPLOYMENT, default=None)
     return free_route(platforms) if found is None and name == FREE else found
 
 
@@ -159,3 +167,17 @@ async def with_routes(
         for row in rows
     ]
     return [entry for entry in entries if entry.id not in names] + routes
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, ModelRoute) for obj in (*session.new, *session.dirty, *session.deleted)):
+        changed(session, ROUTES)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+        m.entity is ModelRoute for m in state.all_mappers
+    ):
+        changed(state.session, ROUTES)

@@ -64,6 +64,11 @@ async def _refuse_taken_or_confusable(session: AsyncSession, username: str) -> N
             )
 
 
+async def admin_seat_free(session: AsyncSession) -> bool:
+    """No user holds the administrator's seat: the next registration takes it."""
+    return await session.scalar(select(User.id).where(User.admin_seat.is_(True))) is None
+
+
 async def take_admin_seat_if_free(session: AsyncSession, user: User) -> bool:
     """Make `user` the administrator if no user holds the seat yet.
 

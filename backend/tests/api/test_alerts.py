@@ -103,4 +103,5 @@ async def test_the_alert_routes_document_their_response_model(app):
         "account_expired",
         "success_rate_low",
         "accounts_exhausted",
+        "budget_reached",
     ]

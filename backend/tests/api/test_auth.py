@@ -107,13 +107,18 @@ async def test_the_first_user_is_the_admin(tmp_path):
     async with fresh.router.lifespan_context(fresh):
         transport = httpx.ASGITransport(app=fresh)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            before = await c.get("/api/v1/auth/registration")
             first = await c.post(
                 "/api/v1/auth/register", json={"username": "first", "password": "a long password"}
             )
+            after = await c.get("/api/v1/auth/registration")
             second = await c.post(
                 "/api/v1/auth/register", json={"username": "second", "password": "a long password"}
             )
+    # The sign-up form can tell the first user what they will be, and no one after.
+    assert before.json()["data"] == {"open": True, "becomes_admin": True}
     assert first.json()["data"]["is_admin"] is True
+    assert after.json()["data"] == {"open": True, "becomes_admin": False}
     assert second.json()["data"]["is_admin"] is False
 
 
@@ -122,9 +127,11 @@ async def test_registration_can_be_closed(sqlite_url):
     async with closed.router.lifespan_context(closed):
         transport = httpx.ASGITransport(app=closed)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            said = await c.get("/api/v1/auth/registration")
             response = await c.post(
                 "/api/v1/auth/register", json={"username": name(), "password": "a long password"}
             )
+    assert said.json()["data"] == {"open": False, "becomes_admin": False}
     assert response.status_code == 403
     assert "closed" in response.json()["message"]
     assert response.json()["error_code"] == "registration_closed"

@@ -73,5 +73,10 @@ async def test_cors_is_closed_by_default_and_opens_per_configured_origin(client,
                 headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
             )
             refused = await c.options("/api/v1/auth/login", headers=preflight)
+            answered = await c.get("/healthz", headers={"Origin": "https://app.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in refused.headers
+    # What served a call is readable by a browser's script on an allowed origin.
+    listed = answered.headers["access-control-expose-headers"]
+    exposed = {name.strip().lower() for name in listed.split(",")}
+    assert {"x-oauth-proxy-target", "x-oauth-proxy-account", "x-request-id"} <= exposed

@@ -65,7 +65,8 @@ def bind(http: httpx.Client, auth: dict[str, str], platform: str, key: str) -> i
     return int(response.json()["data"]["account"]["id"])
 
 
-def api_key(http: httpx.Client, auth: dict[str, str]) -> str:
-    response = http.post("/api/v1/auth/api-keys", json={"name": "tests"}, headers=auth)
+def api_key(http: httpx.Client, auth: dict[str, str], limits: dict[str, Any] | None = None) -> str:
+    body = {"name": "tests", "limits": limits}
+    response = http.post("/api/v1/auth/api-keys", json=body, headers=auth)
     assert response.status_code == 200, response.text
     return str(response.json()["data"]["key"])

@@ -75,6 +75,7 @@ async def test_out_of_quota_moves_to_the_next_target_and_charges_the_first_nothi
     assert response.json()["data"]["choices"][0]["message"]["content"] == "Hello!"
     assert response.json()["data"]["model"].endswith("qwen-turbo")  # the served model
     assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert response.headers["x-oauth-proxy-account"] == str(bound["qwen"]["id"])
     assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
     assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1
     assert calls_with(platform_fakes, "gemini", bound["gemini"]["key"]) == 0
@@ -351,3 +352,90 @@ async def test_one_targets_unknown_model_moves_on(client, auth, platform_fakes):
     assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
     assert calls_with(platform_fakes, "openai", openai["key"]) == 1
     assert calls_with(platform_fakes, "qwen", qwen["key"]) == 1
+
+
+async def test_one_targets_unsupported_parameter_moves_on(client, auth, platform_fakes):
+    """OpenAI's 400 unsupported_parameter (`reasoning_effort` to a model that does not reason)
+    is that target's own refusal: the route tries the next, and nothing rests or is charged.
+    Called by its own name the refusal goes back to the caller."""
+    openai = await account(client, auth, "openai")
+    qwen = await account(client, auth, "qwen")
+    forget(platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, ["openai/gpt-4.1-mini", "qwen/qwen-turbo"])
+    refusal = errors.openai_unsupported_parameter("reasoning_effort")
+    fake_of(platform_fakes, "openai").script(refusal, credential=openai["key"])
+    response = await call_route(client, auth, name, reasoning_effort="low")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert calls_with(platform_fakes, "openai", openai["key"]) == 1
+    assert calls_with(platform_fakes, "qwen", qwen["key"]) == 1
+    first = (await accounts_by_id(client, auth))[openai["id"]]
+    assert (first["status"], first["quota_used"]) == ("active", 0)
+
+    fake_of(platform_fakes, "openai").script(refusal, credential=openai["key"])
+    direct = await call_route(client, auth, "openai/gpt-4.1-mini", reasoning_effort="low")
+    assert direct.status_code == 400, direct.text
+    assert "'reasoning_effort' is not supported with this model" in direct.json()["message"]
+
+
+async def test_the_gemini_api_takes_a_route_name(client, auth, platform_fakes):
+    """On Google's generateContent: a route to other platforms fails over across them and
+    answers in Gemini's shape; a route whose first target is Gemini's keeps to its Gemini targets
+    (the request goes as it is), moving from a model whose free quota is spent to the next."""
+    from tests.helpers.api import create_api_key
+
+    bound = await three_platforms(client, auth, platform_fakes)
+    headers = {"x-goog-api-key": (await create_api_key(client, auth))["key"]}
+    body = {"contents": [{"role": "user", "parts": [{"text": said()[0]["content"]}]}]}
+    across = route_name()
+    await save_route(client, auth, across, ["zhipu/glm-4-flash", "qwen/qwen-turbo"])
+    fake_of(platform_fakes, "zhipu").script(errors.zhipu("1113"), credential=bound["zhipu"]["key"])
+    answer = await client.post(
+        f"/v1beta/models/{across}:generateContent", json=body, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["candidates"][0]["content"]["parts"][0]["text"] == "Hello!"
+    assert answer.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+    assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
+
+    gemini = fake_of(platform_fakes, "gemini")
+    own = route_name()
+    targets = ["gemini/gemini-2.5-flash", "qwen/qwen-turbo", "gemini/gemini-2.5-flash-lite"]
+    await save_route(client, auth, own, targets)
+    gemini.script(errors.gemini_quota_exhausted(daily=True), credential=bound["gemini"]["key"])
+    answer = await client.post(f"/v1beta/models/{own}:generateContent", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-oauth-proxy-target"] == "gemini/gemini-2.5-flash-lite"
+    assert [r.path.rsplit("/", 1)[-1] for r in gemini.model_requests] == [
+        "gemini-2.5-flash:generateContent",
+        "gemini-2.5-flash-lite:generateContent",
+    ]
+    assert calls_with(platform_fakes, "qwen", bound["qwen"]["key"]) == 1  # the first route's
+
+
+async def test_embeddings_take_a_route_whose_targets_embed(client, auth, platform_fakes):
+    """A route over embedding models moves on across the platforms that speak the first
+    target's embeddings API (OpenAI's here), passing over Gemini's (Google's own)."""
+    from tests.helpers.api import create_api_key
+
+    bound = await three_platforms(client, auth, platform_fakes)
+    key = (await create_api_key(client, auth))["key"]
+    name = route_name()
+    targets = ["zhipu/embedding-3", "gemini/gemini-embedding-001", "qwen/text-embedding-v4"]
+    assert (await save_route(client, auth, name, targets)).status_code == 200
+    fake_of(platform_fakes, "zhipu").script(errors.zhipu("1113"), credential=bound["zhipu"]["key"])
+    answer = await client.post(
+        "/v1/embeddings",
+        json={"model": name, "input": ["one", "two"], "encoding_format": "float"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert [len(item["embedding"]) > 0 for item in answer.json()["data"]] == [True, True]
+    assert answer.headers["x-oauth-proxy-target"] == "qwen/text-embedding-v4"
+    assert answer.json()["model"] == "text-embedding-v4"  # the served model
+    served = [r for r in fake_of(platform_fakes, "qwen").model_requests]
+    assert [r.path for r in served if r.credential == bound["qwen"]["key"]] == [
+        "/compatible-mode/v1/embeddings"
+    ]
+    assert calls_with(platform_fakes, "gemini", bound["gemini"]["key"]) == 0

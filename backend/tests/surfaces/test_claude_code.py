@@ -17,23 +17,26 @@ import pytest
 from tests.clients.node import MODULES, install
 from tests.fakes.upstream import Reply, ToolCall
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.connect_snippets import exports, render
 
 SMALL_FAST_MODEL = "openai/gpt-4.1-mini"
 TASK_TIMEOUT_S = 180
 
 
 def claude_env(home: Path, base_url: str, key: str, model: str | None) -> dict[str, str]:
-    """What the README tells a user to set, in a home of its own (no config, no telemetry);
-    without a model Claude Code asks for its own `claude-…` names."""
-    models = {"ANTHROPIC_MODEL": model, "ANTHROPIC_SMALL_FAST_MODEL": SMALL_FAST_MODEL}
+    """The "Connect a client" panel's variables (data/connect-clients.json) with another small fast
+    model, in a home of its own (no config, no updates); without a model Claude Code asks for its
+    own `claude-…` names."""
+    told = exports(render("claude_code", base_url, key, model or "none"))
+    told["ANTHROPIC_SMALL_FAST_MODEL"] = SMALL_FAST_MODEL
+    if model is None:
+        del told["ANTHROPIC_MODEL"], told["ANTHROPIC_SMALL_FAST_MODEL"]
+    assert told["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"  # no telemetry to Anthropic
     return {
-        **(models if model else {}),
+        **told,
         "PATH": os.environ["PATH"],
         "HOME": str(home),
         "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_AUTH_TOKEN": key,
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_AUTOUPDATER": "1",
     }
 

@@ -1,6 +1,7 @@
 """Codex CLI end to end: `codex exec` (npm `@openai/codex`, installed by tests/clients/node.py)
 with the service as a custom model provider (`model_providers` in its config.toml, wire_api
-`responses`, the README's configuration) runs one task: the platform asks for a shell command,
+`responses`: the "Connect a client" panel's configuration, data/connect-clients.json) runs one
+task: the platform asks for a shell command,
 Codex runs it and sends back its output, and the platform answers — on a platform translated
 onto chat (Qwen) and on an OpenAI account, which gets Codex's requests on its own Responses API.
 The answer, what the platform was sent and the books are checked."""
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import anyio
 import pytest
@@ -17,23 +17,9 @@ import pytest
 from tests.clients.node import MODULES, install
 from tests.fakes.upstream import Reply, ToolCall
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.connect_snippets import render
 
 TASK_TIMEOUT_S = 180
-
-
-def codex_config(base_url: str, model: str) -> str:
-    """The README's config.toml."""
-    return f"""
-model = "{model}"
-model_provider = "oauth-proxy"
-web_search = "disabled"
-
-[model_providers.oauth-proxy]
-name = "OAuth Proxy"
-base_url = "{base_url}/v1"
-env_key = "OAUTH_PROXY_API_KEY"
-wire_api = "responses"
-"""
 
 
 @pytest.mark.parametrize("model", ["qwen/qwen-plus", "openai/gpt-4.1-mini"])
@@ -58,7 +44,7 @@ async def test_codex_runs_a_task_with_a_tool_through_the_service(
     )
     home = tmp_path / "codex-home"
     home.mkdir()
-    (home / "config.toml").write_text(codex_config(service_url, model))
+    (home / "config.toml").write_text(render("codex", service_url, key, model))
     work = tmp_path / "work"
     work.mkdir()
     last = tmp_path / "last-message.txt"
@@ -110,9 +96,3 @@ async def test_codex_runs_a_task_with_a_tool_through_the_service(
     assert mine[bound["id"]]["quota_used"] == used["input_tokens"] + used["output_tokens"]
     rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
     assert [row["requests"] for row in rows if row["account_id"] == bound["id"]] == [2]
-
-
-def test_the_codex_config_is_the_readmes() -> None:
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    config = codex_config("http://127.0.0.1:8000", "qwen/qwen-plus").strip()
-    assert config in readme

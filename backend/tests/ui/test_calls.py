@@ -193,8 +193,8 @@ def test_an_api_key_is_shown_once_copied_listed_and_revoked(
     row = page.get_by_role("row", name=re.compile("laptop scripts"))
     expect(row).to_be_visible()
     assert key not in row.inner_text()
-    snippet = page.locator(".snippet pre").inner_text()
-    assert f'base_url="{service.url}/v1"' in snippet and key in snippet
+    snippet = page.locator('.connect [role="tabpanel"][data-client="python"] pre').text_content()
+    assert f'base_url="{service.url}/v1", api_key="{key}"' in snippet
     assert 'model="acme/acme-1"' in snippet
 
     # The key works with the OpenAI-compatible API, until it is revoked.
@@ -272,14 +272,14 @@ def test_an_administrator_disables_and_edits_a_platform(
     open_view(page, "admin")
     platforms = page.locator("section").filter(has=page.get_by_role("heading", name="Platforms"))
     row = platforms.get_by_role("row", name=re.compile("doubao"))
-    row.get_by_role("button", name="Disable 豆包").click()
-    expect(page.get_by_role("status")).to_have_text("豆包 is disabled.")
+    row.get_by_role("button", name="Disable Doubao").click()
+    expect(page.get_by_role("status")).to_have_text("Doubao is disabled.")
     expect(row.locator(".badge")).to_have_text("Disabled")
-    row.get_by_role("button", name="Enable 豆包").click()
+    row.get_by_role("button", name="Enable Doubao").click()
     expect(row.locator(".badge")).to_have_text("Enabled")
 
-    row.get_by_role("button", name="Edit 豆包").click()
-    dialog = page.get_by_role("dialog", name="Edit 豆包")
+    row.get_by_role("button", name="Edit Doubao").click()
+    dialog = page.get_by_role("dialog", name="Edit Doubao")
     editor = dialog.get_by_label("Configuration (JSON)")
     expect(editor).to_be_focused()
     config = editor.input_value()
@@ -292,7 +292,7 @@ def test_an_administrator_disables_and_edits_a_platform(
     editor.fill(config.replace('"description": "', '"description": "Edited in the page. '))
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_have_count(0)
-    expect(page.get_by_role("status")).to_have_text("豆包 is saved.")
+    expect(page.get_by_role("status")).to_have_text("Doubao is saved.")
     saved = service.call("GET", "/api/v1/admin/platforms/doubao", service.admin_token)
     assert saved["description"].startswith("Edited in the page. ")
 

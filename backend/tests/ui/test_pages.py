@@ -21,7 +21,7 @@ from tests.ui.conftest import DESKTOP, PHONE, ConsoleWatch, Service, sign_in_as,
 
 pytestmark = pytest.mark.browser
 
-VIEWS = ("accounts", "add", "usage", "playground", "keys", "admin")
+VIEWS = ("accounts", "add", "usage", "requests", "playground", "keys", "routes", "admin")
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
@@ -118,8 +118,10 @@ def test_a_new_user_sees_clear_empty_states(page: Page, user: tuple[str, str]) -
     expect(page.get_by_role("heading", name="No calls in the last 30 days")).to_be_visible()
 
     open_view(page, "playground")
-    platform = page.get_by_label("Platform")
-    expect(platform.locator("option").first).to_contain_text("no active account")
+    expect(page.get_by_role("heading", name="No account to call with yet")).to_be_visible()
+    page.get_by_role("link", name="Add an account").click()
+    wait_rendered(page)
+    expect(page.get_by_role("heading", name="Add an account")).to_be_visible()
 
     # Not offered in the menu to a user; reached by its address, it says why there is nothing.
     page.goto("/#/admin")

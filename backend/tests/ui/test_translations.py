@@ -20,6 +20,7 @@ README = (BACKEND_DIR.parent / "README.md").read_text(encoding="utf-8")
 _ENTRY = re.compile(r'^\s+"([a-z_.0-9]+)": "((?:[^"\\]|\\.)*)",?$', re.MULTILINE)
 _KEY_LITERAL = re.compile(r'"((?:[a-z]+)\.[a-z_.0-9]+)"')
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLURAL = re.compile(r'\btn\("([a-z_.0-9]+)"')  # i18n.js tn(): the key's plural forms, key_other
 
 
 def dictionary(lang: str) -> dict[str, str]:
@@ -48,8 +49,12 @@ def test_every_key_the_modules_name_exists() -> None:
         for key in _KEY_LITERAL.findall(path.read_text(encoding="utf-8"))
         if key.split(".")[0] in namespaces
     }
+    texts = [path.read_text(encoding="utf-8") for path in modules()]
+    plural = {key for text in texts for key in _PLURAL.findall(text)}
     assert len(used) > 150
-    assert sorted(used - set(en)) == []
+    assert sorted(used - plural - set(en)) == []
+    for lang in ("en", "zh"):
+        assert sorted(key for key in plural if f"{key}_other" not in dictionary(lang)) == [], lang
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,22 @@ from fastapi import APIRouter
 
 from app.api.deps import AppDep, ClientAddress, CurrentUser, SessionDep
 from app.core.errors import Forbidden, TooManyRequests
-from app.schemas.auth import Credentials, LoginCredentials, TokenOut, UserOut
+from app.schemas.auth import Credentials, LoginCredentials, RegistrationOut, TokenOut, UserOut
 from app.schemas.common import Envelope, ok
 from app.services import users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.get(
+    "/registration", response_model=Envelope[RegistrationOut], summary="Whether one may register"
+)
+async def registration(session: SessionDep, ctx: AppDep) -> Envelope[RegistrationOut]:
+    """Public: the sign-up form says whether it is open and whether its user will be the
+    administrator (the only thing this tells about the users: whether any took that seat)."""
+    is_open = ctx.settings.allow_registration
+    becomes_admin = is_open and await users.admin_seat_free(session)
+    return ok(RegistrationOut(open=is_open, becomes_admin=becomes_admin))
 
 
 @router.post("/register", response_model=Envelope[UserOut], summary="Create a user")

@@ -19,6 +19,7 @@ from app.core.errors import AppError
 from app.schemas.common import Envelope, ok
 from app.schemas.oauth import (
     AccountOut,
+    AccountTestOut,
     DeletedOut,
     InitiateRequest,
     InitiateResult,
@@ -29,6 +30,7 @@ from app.schemas.oauth import (
 from app.schemas.platform import PlatformOut
 from app.services import platforms
 from app.services.oauth import (
+    account_probe,
     authorization_sessions,
     browser_binding,
     oauth_service,
@@ -63,6 +65,7 @@ async def list_platforms(
                 description=row.description,
                 is_enabled=row.is_enabled,
                 available_models=list(row.litellm_config.get("available_models", [])),
+                embedding_models=list(row.litellm_config.get("embedding_models") or []),
                 login_methods=platforms.login_methods(row, unavailable),
                 unavailable_methods={
                     method: why
@@ -176,6 +179,17 @@ async def refresh_account(
     session: SessionDep, ctx: AppDep, user: CurrentUser, account_id: int = AccountId
 ) -> Envelope[RefreshResult]:
     return ok(await oauth_service.refresh(ctx, session, user, account_id))
+
+
+@router.post(
+    "/accounts/{account_id}/test",
+    response_model=Envelope[AccountTestOut],
+    summary="Make one minimal call on the account",
+)
+async def probe_account(
+    ctx: AppDep, user: CurrentUser, account_id: int = AccountId
+) -> Envelope[AccountTestOut]:
+    return ok(await account_probe.probe(ctx, user, account_id))
 
 
 @router.put(

@@ -1,5 +1,6 @@
-"""Alerts: raised when an account expires, when a platform's success rate falls, and when a user's
-accounts on a platform are all out of quota; resolved when that clears; sent to the webhook.
+"""Alerts: raised when an account expires, when a platform's success rate falls, when a user's
+accounts on a platform are all out of quota, and when a budget reaches 80% or 100% of its limit
+(alerts/budget_alerts.py); resolved when that clears; sent to the webhook.
 
 The checks (`checks.AlertChecker`) find every condition each round; the call path reports an
 account the platform refused (`account_expired`) and a user's accounts all out of quota
@@ -19,9 +20,10 @@ from app.core.database import utcnow
 from app.models import Alert, PlatformConfig, User
 from app.schemas.alert import AlertKind
 from app.services import account_health
-from app.services.alerts import store, webhook
+from app.services.alerts import budget_alerts, store, webhook
 from app.services.alerts.checks import exhausted_message, exhausted_subject, expired_condition
 from app.services.context import AppContext
+from app.services.quota.budget_ledger import Held
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,17 @@ async def accounts_exhausted(
         )
 
     await _raise_now(ctx, "accounts_exhausted", subject, condition)
+
+
+async def budget_reached(ctx: AppContext, user_id: int, held: Held, level: int) -> None:
+    """An answered call took a budget of `user_id` (or of their API key) to `level` percent of
+    its limit (budget_ledger.passed_level marked it, once per period). Like
+    `accounts_exhausted`: in its own transaction, never raises."""
+
+    async def condition(session: AsyncSession) -> store.Condition | None:
+        return await budget_alerts.condition(session, user_id, held, level)
+
+    await _raise_now(ctx, "budget_reached", budget_alerts.subject(held, level), condition)
 
 
 async def _raise_now(

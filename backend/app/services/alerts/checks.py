@@ -9,6 +9,9 @@ those that have cleared, and every change goes to the webhook.
                         attempts answered over the window, with at least
                         ALERT_SUCCESS_RATE_MIN_REQUESTS of them
 
+A budget alert (`budget_reached`, raised by the call path: alerts/budget_alerts.py) is resolved
+once its budget's period is over.
+
 A success-rate alert stays open while the window holds too few attempts to judge, and clears
 once the rate is back or nothing at all was tried.
 """
@@ -28,7 +31,7 @@ from app.models import Alert, PlatformConfig, User
 from app.schemas.alert import AlertKind
 from app.services import account_health
 from app.services.account_health import AccountHealth
-from app.services.alerts import store, webhook
+from app.services.alerts import budget_alerts, store, webhook
 from app.services.alerts.store import Condition
 from app.services.alerts.success_rate import Rate, SuccessRates
 from app.services.context import AppContext
@@ -80,6 +83,7 @@ class AlertChecker:
         events += await self._reconcile(open_alerts["accounts_exhausted"], exhausted, set(), now)
         low, undecided = self._low_rates(rates, platforms, open_alerts["success_rate_low"])
         events += await self._reconcile(open_alerts["success_rate_low"], low, undecided, now)
+        events += await budget_alerts.resolve_ended(self.ctx.factory, now)
         url = self.ctx.settings.alert_webhook_url
         await webhook.deliver(self.ctx.http, url.get_secret_value() if url else None, events)
         return len(events)

@@ -1,10 +1,10 @@
-"""The call path's cached reads: the platform configs (an hour) and each user's accounts on a
-platform with their rests (five minutes), both dropped by any change in every worker and instance
-through the generations of `app.core.cache`.
+"""The call path's cached reads: the platform configs (an hour), each user's accounts on a
+platform with their rests (five minutes) and the routes a user's calls see (five minutes), all
+dropped by any change in every worker and instance through the generations of `app.core.cache`.
 
 Changes to accounts and configs made through the ORM, and bulk statements on the configs, are
-noticed by listeners; bulk updates of accounts (the call path's rests, exhaustion and expiry)
-announce themselves with `accounts_changed`.
+noticed by listeners (those of the routes in services/model_routes.py); bulk updates of accounts
+(the call path's rests, exhaustion and expiry) announce themselves with `accounts_changed`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.cache import Generations, TTLCache, changed
-from app.models import OAuthAccount, PlatformConfig
+from app.models import ModelRoute, OAuthAccount, PlatformConfig
+from app.models.model_route import DEPLOYMENT
+from app.services import model_routes
 from app.services.account_status import Cooldown, load_cooldowns
 
 ACCOUNTS_TTL_S = 300.0
+ROUTES_TTL_S = 300.0
 PLATFORMS_TTL_S = 3600.0
 PLATFORMS = "platforms"
 # Columns the call path writes on every call or renewal claim; selection does not read them.
@@ -51,12 +54,36 @@ class CallCache:
         self._platforms: TTLCache[str, dict[str, PlatformConfig]] = TTLCache(
             PLATFORMS_TTL_S if enabled else 0
         )
+        self._routes: TTLCache[int, list[ModelRoute]] = TTLCache(ROUTES_TTL_S if enabled else 0)
 
     async def platforms(
         self, factory: async_sessionmaker[AsyncSession]
     ) -> dict[str, PlatformConfig]:
         """The platform configs by id (a session is opened only to load them)."""
         (generation,) = await self.generations.read(PLATFORMS)
+        return await self._platforms_at(factory, generation)
+
+    async def platforms_and_routes(
+        self, factory: async_sessionmaker[AsyncSession], user_id: int
+    ) -> tuple[dict[str, PlatformConfig], list[ModelRoute]]:
+        """The platform configs, and the saved routes a user's calls see (their own and the
+        deployment's): one look at the generations for both."""
+        platforms_generation, generation = await self.generations.read(
+            PLATFORMS, model_routes.ROUTES
+        )
+        platforms = await self._platforms_at(factory, platforms_generation)
+        found = self._routes.get(user_id, generation)
+        if found is None:
+            async with factory() as session:
+                found = await model_routes.rows_of(session, [user_id, DEPLOYMENT])
+                for row in found:
+                    session.expunge(row)  # shared between sessions from now on: belongs to none
+            self._routes.put(user_id, generation, found)
+        return platforms, found
+
+    async def _platforms_at(
+        self, factory: async_sessionmaker[AsyncSession], generation: int
+    ) -> dict[str, PlatformConfig]:
         found = self._platforms.get(PLATFORMS, generation)
         if found is None:
             async with factory() as session:

@@ -59,6 +59,7 @@ from app.services.calls.usage import TokenUsage
 from app.services.context import AppContext
 from app.services.oauth.adapters.errors import Classified
 from app.services.quota import books
+from app.services.request_log import trace
 
 MAX_HELD_CHUNKS = 8
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
@@ -109,14 +110,15 @@ class CallPath:
         cache_control: str | None = None,
     ) -> ChatCall:
         """Resolve the request's platform and model (raises NotFound/BadRequest)."""
-        platforms = await self.admission.cache.platforms(self.ctx.factory)
+        trace.asked(request.model)
         plan = None
         if platform_id is None and request.model:
-            async with self.ctx.factory() as session:
-                plan = await route_plan.plan_for(
-                    session, self.admission, user_id, request.model, platforms, self.draw,
-                    self.chooser.clock(),
-                )  # fmt: skip
+            plan, platforms = await route_plan.plan_for(
+                self.ctx.factory, self.admission, user_id, request.model, self.draw,
+                self.chooser.clock(),
+            )  # fmt: skip
+        else:
+            platforms = await self.admission.cache.platforms(self.ctx.factory)
         if plan is not None:
             found = routing.Route(plan.targets[0].platform, plan.targets[0].model)
         else:
@@ -125,7 +127,6 @@ class CallPath:
             )
         asked = request.model or found.model
         key_limits.check_model(asked, found.platform.platform_id, found.model)
-        calling_key = key_limits.CALLING_KEY.get()
         return ChatCall(
             user_id=user_id,
             route=plan,
@@ -136,7 +137,8 @@ class CallPath:
             extra_body=request.extra_body(),
             include_usage=request.wants_usage,
             cache=cache_use(request.messages, params, request.cache, cache_control),
-            api_key_id=calling_key.id if calling_key else None,
+            api_key_id=key_limits.calling_key_id(),
+            budgets=key_limits.call_budgets(user_id),
         )
 
     # --- the two ways to call ---
@@ -150,12 +152,11 @@ class CallPath:
         and an identical one is there."""
         cache_key = None
         if self.answers is not None and call.cache.write:
-            request = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
-            cache_key = self.answers.key(
-                call.user_id, call.platform.platform_id, call.model, request
-            )
+            asked = {"messages": call.messages, "params": call.params, "extra": call.extra_body}
+            cache_key = self.answers.key(call.user_id, call.platform.platform_id, call.model, asked)
             cached = self.answers.get(cache_key, call.cache.max_age_s) if call.cache.read else None
             if cached is not None:
+                trace.from_cache(call.platform.platform_id, call.model)
                 return Answer(cached, from_cache=True)
 
         async def attempt(chosen: Attempt) -> Any:
@@ -198,7 +199,7 @@ class CallPath:
     async def complete_native(self, call: ChatCall, native: NativeCall) -> dict[str, Any]:
         """The platform's whole answer to a request in its own API."""
         seconds = self.settings.call_timeout
-        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
+        call = replace(call, route=route_plan.spoken(call.route, call.platform, native.speakers))
 
         async def attempt(chosen: Attempt) -> dict[str, Any]:
             return await natives.answer(self._lean_pool(), chosen.target, native, seconds)
@@ -216,7 +217,7 @@ class CallPath:
         """The platform's stream in its own API's events, failing over until its first byte;
         `format`: the wire's own, when the caller reads it afterwards."""
         seconds = self.settings.call_timeout
-        call = replace(call, route=route_plan.on_platform(call.route, call.platform))
+        call = replace(call, route=route_plan.spoken(call.route, call.platform, native.speakers))
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)
@@ -315,7 +316,6 @@ class CallPath:
         return chosen.adapter.classify_error(from_exception(exc, self._transport_errors))
 
     # --- books ---
-
     async def _book(
         self,
         call: ChatCall,
@@ -323,8 +323,8 @@ class CallPath:
         tokens: TokenUsage | None,
         failure: Classified | None = None,
     ) -> None:
-        """The attempt's books (quota/books.py), then its concurrency ticket given back.
-        `tokens` with a `failure`: a stream that broke after delivering part of its answer."""
+        """The attempt's books (quota/books.py), then its ticket given back; `tokens`: it answered
+        (with a `failure`: its stream broke after part of its answer), ending the call."""
         now = self.chooser.clock()
         account_id = chosen.admitted.account.id
         call = chosen.call  # the target that served, on a route
@@ -341,11 +341,14 @@ class CallPath:
             clear_exhaustion=chosen.clear_exhaustion,
             touch_last_used=tokens is not None and self._last_used.due(account_id, now),
             now=now,
+            budget_holds=call.budget_holds if tokens is not None else (),
+            log=trace.ended(tokens, failure),
         )
         try:
             await self.books.write(entry)
         finally:
             await self.admission.leave(chosen.admitted)
+        await self.failover.budgets.settled(call.user_id, entry.budget_holds)
 
     async def count_prompt(self, call: ChatCall) -> int:
         """The call's prompt tokens as counted here (the platform is not asked)."""

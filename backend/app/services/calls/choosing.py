@@ -29,6 +29,8 @@ from app.services.calls.selection import Availability
 from app.services.context import AppContext
 from app.services.oauth.adapters import create_adapter
 from app.services.oauth.adapters.base import BasePlatformAdapter, CallTarget, CredentialRejected
+from app.services.quota.budget_ledger import Held
+from app.services.quota.budgets import Budget
 
 QUEUE_FIRST_PAUSE_S = 0.02
 QUEUE_MAX_PAUSE_S = 0.5
@@ -54,6 +56,12 @@ class ChatCall:
     """The route asked for: its targets, tried in turn (`platform`/`model`: the first)."""
     api_key_id: int | None = None
     """The API key the call was made with (None: a JWT): its usage is booked per key too."""
+    budgets: tuple[Budget, ...] = ()
+    """The key's and the user's budgets (quota/budgets.py)."""
+    budget_holds: tuple[Held, ...] = ()
+    """What the call holds on them until its books settle it (calls/budget_gate.py)."""
+    account_id: int | None = None
+    """Only this account may serve the call (an account's test)."""
 
 
 @dataclass
@@ -108,6 +116,8 @@ class Chooser:
                 session, call.user_id, call.platform, call.model, now
             )
             ordered = await self.admission.candidates(call.user_id, call.platform, surveyed, tried)
+            if call.account_id is not None:
+                ordered = [a for a in ordered if a.id == call.account_id]
             ordered.sort(key=lambda a: a.id != again)  # a renewed account goes again first
             for account in ordered:
                 admitted = await self.admission.admit(

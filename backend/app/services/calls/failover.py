@@ -29,11 +29,13 @@ from app.core.outbound import AddressRefused
 from app.services import alerts
 from app.services.calls import account_state, monitoring, refusals, served
 from app.services.calls.admission import Admission
+from app.services.calls.budget_gate import BudgetGate
 from app.services.calls.choosing import Attempt, ChatCall, Chooser
 from app.services.calls.selection import Availability
 from app.services.calls.usage import TokenUsage
 from app.services.context import AppContext
 from app.services.oauth.adapters.errors import Classified
+from app.services.request_log import trace
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +59,25 @@ class Failover:
         self.chooser = chooser
         self.book = book
         self.classify = classify
+        self.budgets = BudgetGate(ctx, lambda: self.chooser.clock())
 
     async def run(
         self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], *, stream: bool
     ) -> tuple[Attempt, T]:
         """The first attempt that answers, and its answer; raises what the caller is told when
-        none does. A route's targets are tried in turn, sharing the attempts."""
+        none does. A route's targets are tried in turn, sharing the attempts. The call's budgets
+        are reserved first; what answers settles them with its books, else they are given back."""
+        holds = await self.budgets.reserve(call)
+        try:
+            return await self._run_targets(replace(call, budget_holds=holds), attempt, stream)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.budgets.release(holds)
+            raise
+
+    async def _run_targets(
+        self, call: ChatCall, attempt: Callable[[Attempt], Awaitable[T]], stream: bool
+    ) -> tuple[Attempt, T]:
         budget = [self.ctx.settings.call_max_attempts]
         if call.route is None:
             return await self._run_target(call, attempt, stream, budget)
@@ -100,6 +115,8 @@ class Failover:
             if chosen is None:
                 break
             budget[0] -= 1
+            route = call.route.name if call.route else None
+            trace.attempt(route, call.platform.platform_id, call.model, chosen.account.id)
             if failures:
                 monitoring.failed_over(call.platform)
             await self._check_address(chosen)
@@ -112,8 +129,9 @@ class Failover:
                     await self.admission.withdraw_committed(chosen.admitted)
                 raise
             else:
+                trace.answered()
                 monitoring.call_ended(call.platform, call.model, "ok", started, stream)
-                served.note(call.platform.platform_id, call.model)
+                served.note(call.platform.platform_id, call.model, chosen.account.id)
                 return chosen, answer
             if await self._failed(call, chosen, failure, renewed, started, stream):
                 again = chosen.account.id  # the same account, with its renewed credential
@@ -143,6 +161,7 @@ class Failover:
     ) -> bool:
         """Act on a failed attempt; True when its account is to be tried again (renewed)."""
         account_id = chosen.account.id
+        trace.failed(failure)
         monitoring.attempt_failed(call.platform, failure.kind)
         logger.info(
             "call to %s/%s on account %s failed: %s (HTTP %s, code %s): %s",

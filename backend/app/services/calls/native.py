@@ -10,11 +10,13 @@ choice, quota, failover, books and metrics (calls/call_path.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
 
+from app.models import PlatformConfig
 from app.services.calls import passthrough
 from app.services.calls.stream_relay import StreamFormat
 from app.services.calls.usage import TokenUsage
@@ -54,6 +56,9 @@ class NativeCall:
     wire: NativeWire
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    speakers: Callable[[PlatformConfig], bool] | None = None
+    """Which platforms of a route's targets take the request as it is (embeddings: every one
+    speaking the same embeddings API); None: the call's platform alone."""
 
 
 async def answer(

@@ -10,14 +10,15 @@ most_remaining  the largest share of today's tokens left across the target's usa
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.errors import BadRequest
-from app.models import PlatformConfig
+from app.models import ModelRoute, PlatformConfig
 from app.services import model_routes
 from app.services.calls.admission import Admission
 from app.services.quota.quota_clock import daily_limit
@@ -88,36 +89,55 @@ async def by_remaining(
 
 
 async def plan_for(
-    session: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
     admission: Admission,
     user_id: int,
     name: str,
+    draw: random.Random,
+    now: datetime,
+) -> tuple[RoutePlan | None, dict[str, PlatformConfig]]:
+    """The plan of the route `name` means for this user (None when it is no route), and the
+    platform configs it was made with (both from the call path's cache)."""
+    platforms, rows = await admission.cache.platforms_and_routes(factory, user_id)
+    row = model_routes.find(rows, name, platforms)
+    if row is None:
+        return None, platforms
+    return await _ordered(factory, admission, user_id, row, platforms, draw, now), platforms
+
+
+async def _ordered(
+    factory: async_sessionmaker[AsyncSession],
+    admission: Admission,
+    user_id: int,
+    row: ModelRoute,
     platforms: dict[str, PlatformConfig],
     draw: random.Random,
     now: datetime,
-) -> RoutePlan | None:
-    """The plan of the route `name` means for this user, or None when it is no route."""
-    row = await model_routes.find(session, user_id, name, platforms)
-    if row is None:
-        return None
+) -> RoutePlan:
     targets = targets_of(row.targets, platforms)
     if not targets:
         raise BadRequest(
-            f"The route {name!r} has no target on an enabled platform.", code="route_unusable"
+            f"The route {row.name!r} has no target on an enabled platform.", code="route_unusable"
         )
     if row.strategy == "weighted":
         targets = weighted(targets, draw)
     elif row.strategy == "most_remaining":
-        targets = await by_remaining(session, admission, user_id, targets, now)
+        async with factory() as session:
+            targets = await by_remaining(session, admission, user_id, targets, now)
     return RoutePlan(row.name, tuple(targets))
 
 
-def on_platform(plan: RoutePlan | None, platform: PlatformConfig) -> RoutePlan | None:
-    """A call in one platform's own API keeps to that platform's targets."""
+def spoken(
+    plan: RoutePlan | None,
+    platform: PlatformConfig,
+    speakers: Callable[[PlatformConfig], bool] | None,
+) -> RoutePlan | None:
+    """A call in a platform's own API keeps to the route's targets whose platform speaks it:
+    those `speakers` says, else the targets on that platform."""
     if plan is None:
         return None
-    kept = tuple(t for t in plan.targets if t.platform.platform_id == platform.platform_id)
-    return RoutePlan(plan.name, kept)
+    speaks = speakers or (lambda other: other.platform_id == platform.platform_id)
+    return RoutePlan(plan.name, tuple(t for t in plan.targets if speaks(t.platform)))
 
 
 def platforms(plan: RoutePlan | None, platform: PlatformConfig) -> list[PlatformConfig]:

@@ -141,8 +141,8 @@ _USED_ON = func.coalesce(
     .scalar_subquery(),
     0,
 )
-"""The account's used tokens on the day bound as `quota_day` (0 when none), as a subquery of an
-UPDATE of it."""
+"""The account's used tokens on the day bound as `quota_day` (0 when none), correlated to the
+oauth_accounts row of the statement it is in."""
 _MARK_USED = (
     update(OAuthAccount)
     .where(OAuthAccount.id == bindparam("account"))
@@ -169,22 +169,30 @@ async def mark_used(
 
 async def align_quota_used(session: AsyncSession, now: datetime) -> int:
     """Every account's `quota_used` set to its tokens on its platform's current quota day where
-    it is not: a new quota day starts at 0 before any call is booked on it (the sweeper's
-    round, one statement per platform)."""
+    it is not: a new quota day starts at 0 before any call is booked on it (the sweeper's round).
+
+    The figures are read without locks and each account is then set only if its `quota_used` is
+    still what was read, in id order: an UPDATE reading the day rows itself would lock them after
+    the accounts, against the ledger's lock order (the books lock a day row, then its account),
+    and MariaDB then chooses one of the two as a deadlock's victim."""
     aligned = 0
     for platform in list(await session.scalars(select(PlatformConfig))):
         day = quota_day(platform, now)
-        result = await session.execute(
-            update(OAuthAccount)
-            .where(
-                OAuthAccount.platform_id == platform.platform_id,
-                OAuthAccount.quota_used != _USED_ON,
-            )
-            .values(quota_used=_USED_ON)
-            .execution_options(synchronize_session=False),
+        stale = await session.execute(
+            select(OAuthAccount.id, OAuthAccount.quota_used, _USED_ON)
+            .where(OAuthAccount.platform_id == platform.platform_id)
+            .where(OAuthAccount.quota_used != _USED_ON)
+            .order_by(OAuthAccount.id),
             {"quota_day": day},
         )
-        aligned += int(getattr(result, "rowcount", 0) or 0)
+        for account_id, seen, used in stale.all():
+            result = await session.execute(
+                update(OAuthAccount)
+                .where(OAuthAccount.id == account_id, OAuthAccount.quota_used == seen)
+                .values(quota_used=used)
+                .execution_options(synchronize_session=False)
+            )
+            aligned += int(getattr(result, "rowcount", 0) or 0)
     return aligned
 
 

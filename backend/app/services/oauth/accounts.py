@@ -6,13 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
 from app.models import OAuthAccount, PlatformConfig
-from app.schemas.oauth import AccountOut, CooldownOut
-from app.services.account_status import CallState, status_of
+from app.schemas.oauth import AccountCallsOut, AccountOut, CooldownOut, LastError
+from app.services.account_status import CallState, exhausted_by, shown_status, status_of
 from app.services.calls import account_state
 from app.services.oauth.adapters.base import BoundCredential
 from app.services.oauth.adapters.errors import Classified
 from app.services.oauth.credential_store import CredentialStore
 from app.services.quota.quota_clock import next_reset
+from app.services.request_log.store import AccountCalls
 
 
 async def create_account(
@@ -49,7 +50,10 @@ async def create_account(
 
 
 def account_out(
-    account: OAuthAccount, platform: PlatformConfig | None, state: CallState | None = None
+    account: OAuthAccount,
+    platform: PlatformConfig | None,
+    state: CallState | None = None,
+    calls: AccountCalls | None = None,
 ) -> AccountOut:
     state = state or CallState()
     now = utcnow()
@@ -66,6 +70,8 @@ def account_out(
         is_active=account.is_active,
         is_expired=account.is_expired,
         status=status.status,
+        shown_status=shown_status(status, platform),
+        exhausted_by=exhausted_by(account, status, now),
         status_reason=account.status_reason,
         reset_at=status.reset_at,
         quota_reset_at=next_reset(platform, now) if platform is not None else None,
@@ -75,6 +81,20 @@ def account_out(
         ],
         expires_at=account.expires_at,
         last_used_at=account.last_used_at,
+        calls=calls_out(calls) if calls is not None else None,
         created_at=account.created_at,
         updated_at=account.updated_at,
     )
+
+
+def calls_out(calls: AccountCalls) -> AccountCallsOut:
+    error = calls.last_error
+    return AccountCallsOut(
+        calls=calls.calls,
+        success_rate=calls.success_rate,
+        median_latency_ms=calls.median_latency_ms,
+        last_error=LastError(
+            at=error.created_at, status=error.status, error_kind=error.error_kind,
+            error_code=error.error_code,
+        ) if error is not None else None,
+    )  # fmt: skip

@@ -6,6 +6,8 @@ account is indistinguishable from a missing one (404).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +27,7 @@ from app.services.context import AppContext
 from app.services.oauth import authorization_sessions, device_sessions
 from app.services.oauth.accounts import account_out, create_account
 from app.services.oauth.adapters import create_adapter
+from app.services.request_log import store as request_log
 
 
 async def initiate(
@@ -76,8 +79,15 @@ async def list_accounts(session: AsyncSession, user: User) -> list[AccountOut]:
         .order_by(OAuthAccount.id)
     )
     pairs = [(account, platform) for account, platform in rows]
-    states = await load_states(session, pairs, utcnow())
-    return [account_out(account, platform, states.get(account.id)) for account, platform in pairs]
+    now = utcnow()
+    states = await load_states(session, pairs, now)
+    calls = await request_log.account_calls(
+        session, [account.id for account, _ in pairs], now - timedelta(days=1)
+    )
+    return [
+        account_out(account, platform, states.get(account.id), calls.get(account.id))
+        for account, platform in pairs
+    ]
 
 
 async def get_owned(session: AsyncSession, user: User, account_id: int) -> OAuthAccount:

@@ -17,13 +17,17 @@ answered and charged the account, so the answer's usage must not be lost to a da
 A try whose COMMIT was cut off may have landed; the next try sees its first hold gone or its
 first block already lowered and stops there, so nothing is counted twice (a lot of accounts
 without a daily limit has nothing to tell by: its rare lost COMMIT may count twice). Rows are
-written in the ledger's lock order (quota/ledger.py).
+written in the ledger's lock order (quota/ledger.py). The request log's rows go in the same
+transaction: those of the calls these books end (`Entry.log`), and those of calls that end
+without any (`Books.record`: refused, or every attempt failed), so logging costs no transaction
+of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -36,10 +40,13 @@ from app.services.calls import account_state, usage
 from app.services.calls.admission import Admitted
 from app.services.calls.usage import TokenUsage
 from app.services.oauth.adapters.errors import Classified
-from app.services.quota import key_usage, ledger, route_usage
+from app.services.quota import budget_ledger, budgets, key_usage, ledger, route_usage
 from app.services.quota.allowances import Block
+from app.services.quota.budget_ledger import Held
 from app.services.quota.cost import NOTHING, Cost, call_cost
 from app.services.quota.key_usage import KeyUse
+from app.services.request_log import store as request_log
+from app.services.request_log.trace import Row
 
 BOOKS_RETRY_S = 30.0
 MAX_LOT = 256
@@ -63,6 +70,14 @@ class Entry:
     """The API key the call was made with: its usage is booked per key too."""
     route: str | None = None
     """The route the call asked for: its usage is booked per route too."""
+    budget_holds: tuple[Held, ...] = ()
+    """What the answered call holds on its budgets: settled to what it spent."""
+    log: Row | None = None
+    """The request log's row of the call this attempt ends (it answered)."""
+
+
+Queued = Entry | Row
+"""An attempt's books, or the request log's row of a call that ended without books."""
 
 
 class Books:
@@ -70,12 +85,13 @@ class Books:
 
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self.factory = factory
-        self._queue: list[tuple[Entry, asyncio.Future[None]]] = []
+        self._queue: list[tuple[Queued, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, entry: Entry) -> None:
-        """Record the attempt's books; returns once they are committed (raises if they cannot
-        be). A caller that is cancelled meanwhile does not stop them."""
+    async def write(self, entry: Queued) -> None:
+        """Record the attempt's books (or a call's row of the request log); returns once they
+        are committed (raises if they cannot be). A caller that is cancelled meanwhile does not
+        stop them."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((entry, future))
         if self._writer is None or self._writer.done():
@@ -99,12 +115,12 @@ class Books:
                     future.set_result(None)
             finally:
                 for entry, _ in lot:
-                    if entry.admitted.block is not None:
+                    if isinstance(entry, Entry) and entry.admitted.block is not None:
                         entry.admitted.block.give_back(entry.admitted.estimate)
 
 
 async def _write_alone(
-    factory: async_sessionmaker[AsyncSession], entry: Entry, future: asyncio.Future[None]
+    factory: async_sessionmaker[AsyncSession], entry: Queued, future: asyncio.Future[None]
 ) -> None:
     try:
         await write_lot(factory, [entry])
@@ -114,13 +130,16 @@ async def _write_alone(
         future.set_result(None)
 
 
-async def write_lot(factory: async_sessionmaker[AsyncSession], entries: list[Entry]) -> None:
+async def write_lot(factory: async_sessionmaker[AsyncSession], queued: list[Queued]) -> None:
     """The entries' books in one transaction, tried again while the database is unavailable
     (or after a deadlock)."""
+    entries = [entry for entry in queued if isinstance(entry, Entry)]
+    logged = [entry.log for entry in entries if entry.log is not None]
+    logged += [row for row in queued if isinstance(row, Row)]
     lowered = _lowered_blocks(entries)
 
     async def write(session: AsyncSession, again: bool) -> None:
-        await _write(session, entries, lowered, again=again)
+        await _write(session, entries, lowered, again=again, logged=logged)
 
     await retried(factory, write, within_s=BOOKS_RETRY_S)
     for block, left in lowered.items():
@@ -144,10 +163,16 @@ def _lowered_blocks(entries: list[Entry]) -> dict[Block, int]:
 
 
 async def _write(
-    session: AsyncSession, entries: list[Entry], lowered: dict[Block, int], *, again: bool
+    session: AsyncSession,
+    entries: list[Entry],
+    lowered: dict[Block, int],
+    *,
+    again: bool,
+    logged: Sequence[Row] = (),
 ) -> None:
     # The ledger's lock order (ledger.py): hold rows, day rows, then usage rows, accounts and
-    # rests, each by key; so no two writers wait on each other crosswise.
+    # rests, each by key; so no two writers wait on each other crosswise. The request log's rows
+    # (insert only, nothing to lock) go in last.
     tally = ledger.Tally()
     if not await _write_holds(session, entries, lowered, tally, again=again):
         return  # the try before landed
@@ -158,6 +183,7 @@ async def _write(
     await _usage_rows(session, entries)
     await _key_usage_rows(session, entries)
     await _route_usage_rows(session, entries)
+    await _budget_rows(session, entries)
     used: dict[int, tuple[date, datetime | None]] = {}
     for entry in entries:
         if entry.tokens is not None:
@@ -168,6 +194,7 @@ async def _write(
         await usage.mark_used(session, account_id, day, now)
     for entry in entries:
         await _account_state(session, entry)
+    await request_log.write(session, logged)
 
 
 async def _write_holds(
@@ -280,6 +307,18 @@ async def _route_usage_rows(session: AsyncSession, entries: list[Entry]) -> None
         rows[key] = (tokens + entry.tokens.total_tokens, requests + 1, max(latest, entry.now))
     for key, (tokens, requests, latest) in sorted(rows.items()):
         await route_usage.add(session, key, tokens, requests, latest)
+
+
+async def _budget_rows(session: AsyncSession, entries: list[Entry]) -> None:
+    """The answered calls' budget holds settled to what each spent on its budget."""
+    spent = [
+        (held, budgets.spent(held.budget, entry.platform, entry.model, entry.tokens))
+        for entry in entries
+        if entry.tokens is not None
+        for held in entry.budget_holds
+    ]
+    if spent:
+        await budget_ledger.settle(session, spent)
 
 
 async def _account_state(session: AsyncSession, entry: Entry) -> None:

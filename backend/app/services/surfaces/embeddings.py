@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import struct
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from app.core.errors import BadRequest
+from app.models import PlatformConfig
 from app.schemas.embeddings import EmbeddingsRequest
+from app.services.calls import served
 from app.services.calls.call_path import CallPath
 from app.services.calls.native import NativeCall, NativeWire, model_name
 from app.services.calls.stream_relay import StreamFormat
@@ -38,10 +41,10 @@ async def create(proxy: CallPath, user_id: int, request: EmbeddingsRequest) -> d
     # The chat call carries the inputs' words, for the estimate and a count when none is reported.
     counted = {"role": "user", "content": "\n".join(texts) or "-"}
     call = await chat_call.prepare(proxy, user_id, {"model": request.model, "messages": [counted]})
-    wire = _wire(call.platform.litellm_config.get("provider"), call.platform.platform_name, inputs)
+    wire = _wire(_provider(call.platform), call.platform.platform_name, inputs)
     body = request.model_dump(exclude_none=True, exclude={"model", "encoding_format"})
     body["input"] = inputs
-    answer = await proxy.complete_native(call, NativeCall(wire, body))
+    answer = await proxy.complete_native(call, NativeCall(wire, body, speakers=_speakers(wire)))
     usage = wire.usage(answer) or TokenUsage(await proxy.count_prompt(call), 0)
     return {
         "object": "list",
@@ -49,7 +52,7 @@ async def create(proxy: CallPath, user_id: int, request: EmbeddingsRequest) -> d
             {"object": "embedding", "index": index, "embedding": _encoded(vector, request)}
             for index, vector in enumerate(wire.vectors(answer))
         ],
-        "model": request.model,
+        "model": (call.route and served.model()) or request.model,  # a route's: what served
         "usage": {"prompt_tokens": usage.prompt_tokens, "total_tokens": usage.prompt_tokens},
     }
 
@@ -73,6 +76,17 @@ def _encoded(vector: list[float], request: EmbeddingsRequest) -> list[float] | s
     if request.encoding_format == "float":
         return vector
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+
+
+def _provider(platform: PlatformConfig) -> object:
+    return platform.litellm_config.get("provider")
+
+
+def _speakers(wire: EmbeddingsWire) -> Callable[[PlatformConfig], bool]:
+    """A route's targets the call may move on to: those whose platform speaks the same
+    embeddings API as the first's."""
+    google = isinstance(wire, GoogleEmbeddings)
+    return lambda p: _provider(p) not in _NO_EMBEDDINGS and (_provider(p) == "gemini") == google
 
 
 def _wire(provider: object, platform_name: str, inputs: list[Any]) -> EmbeddingsWire:

@@ -52,6 +52,19 @@ def openai_model_not_found(model: str = "gpt-4.1-mini") -> Error:
     )
 
 
+def openai_unsupported_parameter(param: str = "reasoning_effort") -> Error:
+    """A parameter the model does not take (`reasoning_effort` on a model that does not reason)."""
+    return Error(
+        400,
+        _openai_body(
+            f"Unsupported parameter: '{param}' is not supported with this model.",
+            "invalid_request_error",
+            "unsupported_parameter",
+            param,
+        ),
+    )
+
+
 def openai_missing_key() -> Error:
     """No Authorization header: OpenAI answers 401 with `code: null` (not invalid_api_key)."""
     return Error(

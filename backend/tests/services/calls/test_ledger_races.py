@@ -1,7 +1,7 @@
 """Writers of the quota ledger racing on PostgreSQL and MariaDB, with real row locks: a give-back
 of quota blocks made a deadlock's victim is tried again and the tokens come back (the block stays
 in memory until they have); the sweeper and a block's books on one hold give back exactly what
-is left.
+is left; the sweeper's alignment of `quota_used` never waits for a day row the books hold.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.core.database import session_scope, utcnow
 from app.models import AccountQuotaDay
+from app.services.calls import usage
 from app.services.quota import allowances, ledger
 from app.services.quota.allowances import Allowances
 from app.services.quota.quota_clock import quota_day
@@ -161,3 +162,44 @@ async def test_the_sweeper_gives_back_what_a_hold_holds_when_it_is_deleted(
 async def sweep_once(factory: Any, now: Any) -> int:
     async with session_scope(factory) as session:
         return await ledger.sweep(session, now)
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+async def test_aligning_quota_used_takes_no_day_row_the_books_hold(
+    kind: str, tmp_path: Any
+) -> None:
+    """The books lock an account's day row, then its account. The sweeper's alignment, run in
+    between on a stale `quota_used`, must not wait for that day row while it holds the account
+    (MariaDB's locking read of an UPDATE's subquery did, and one of the two died a deadlock's
+    victim): it finishes first, and the books then set the figure they wrote."""
+    async with empty_database(kind, tmp_path) as url:
+        engine, factory, platform, account = await one_limited_account(url, LIMIT)
+        now = utcnow()
+        day = quota_day(platform, now)
+        async with session_scope(factory) as session:
+            await ledger.reserve(session, account.id, day, 0, LIMIT, now)  # the day's row
+            await session.execute(
+                text("UPDATE oauth_accounts SET quota_used = 5 WHERE id = :id"), {"id": account.id}
+            )
+        other = create_async_engine(url)
+        try:
+            async with other.connect() as books:
+                await books.execute(
+                    text("UPDATE account_quota_days SET used_tokens = 30 WHERE account_id = :id"),
+                    {"id": account.id},
+                )
+                async with session_scope(factory) as session:  # it sees 0 used: 5 is stale
+                    aligned = await asyncio.wait_for(usage.align_quota_used(session, now), 20)
+                await books.execute(
+                    text("UPDATE oauth_accounts SET quota_used = 30 WHERE id = :id"),
+                    {"id": account.id},
+                )
+                await books.commit()
+        finally:
+            await other.dispose()
+        async with factory() as session:
+            used = await session.scalar(
+                text("SELECT quota_used FROM oauth_accounts WHERE id = :id"), {"id": account.id}
+            )
+        await engine.dispose()
+    assert (aligned, used) == (1, 30)

@@ -37,7 +37,7 @@ class LoginUser(Protocol):
         self,
         signals: PageSignals,
         reason: ActionReason,
-        prompt: str,
+        prompt: str | None,
         *,
         code_kind: Literal["sms", "email", "code"] | None = None,
     ) -> None: ...
@@ -46,13 +46,14 @@ class LoginUser(Protocol):
 
 
 def describe(step: Step) -> str:
+    """The step as a code the page words in its language (`flow.step.<code>` in the locales)."""
     if isinstance(step, GotoStep):
-        return "open the login page"
+        return "open_page"
     if isinstance(step, FillStep):
-        return f"fill {step.value_from}"
+        return f"fill_{step.value_from}"
     if isinstance(step, ClickStep):
-        return f"click {step.selector}"
-    return "wait for the page"
+        return "click"
+    return "wait"
 
 
 class RecipeDriver:
@@ -92,7 +93,7 @@ class RecipeDriver:
                 await signals.page.locator(step.selector).first.fill(value)
             elif isinstance(step, ClickStep):
                 await signals.page.locator(step.selector).first.click()
-        await self._running("wait for the login to finish")
+        await self._running("wait_login")
         await self._watch(signals, guarded, None)
 
     async def _value(self, step: FillStep, signals: PageSignals) -> str:
@@ -100,7 +101,7 @@ class RecipeDriver:
             return self._credentials[step.value_from]
         if self._credentials.get("code"):
             return self._credentials.pop("code")
-        await self._user.ask(signals, "code", "Enter the verification code the platform asks for.")
+        await self._user.ask(signals, "code", None, code_kind="code")
         code = await self._user.next_input(signals, still_asking=None)
         await self._user.set_running(self._step)
         return code or ""
@@ -186,7 +187,7 @@ class RecipeDriver:
         if code is None:  # the page moved on without the code (the user typed it in the view)
             await self._user.set_running(self._step)
             return
-        await self._running(f"submit the {kind} code")
+        await self._running("submit_code")
         field = signals.page.locator(prompt.input_selector or prompt.selector).first
         await field.fill(code)
         if prompt.submit_selector:

@@ -22,12 +22,12 @@ deadline)."""
 class LoginStatus:
     state: LoginState
     step: str | None = None
-    """What the browser is doing, e.g. "fill username" (running)."""
+    """What the browser is doing, as a code, e.g. "fill_username" (running)."""
     queue_position: int | None = None
     """1 = next to start (queued)."""
     reason: ActionReason | None = None
     prompt: str | None = None
-    """What the user is asked to do (needs_user_action)."""
+    """What the user is asked to do (needs_user_action); for a code, the platform's words only."""
     code_kind: Literal["sms", "email", "code"] | None = None
     screenshot_png: bytes | None = field(default=None, repr=False)
     """The page when the user was asked (needs_user_action)."""

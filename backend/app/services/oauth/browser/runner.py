@@ -189,7 +189,7 @@ class LoginHandle:
                 signals = PageSignals(page, guarded.context, recipe, recorder, self._redact)
                 driver = RecipeDriver(self, recipe, self._credentials, self._step_timeout_s)
                 await driver.drive(signals, guarded)
-                await self.set_running("capture the credential")
+                await self.set_running("capture")
                 captured = await capture(signals, guarded, self._step_timeout_s)
                 if recipe.validate_request and not await session_accepted(
                     guarded, recipe.validate_request
@@ -234,7 +234,7 @@ class LoginHandle:
         self,
         signals: PageSignals,
         reason: ActionReason,
-        prompt: str,
+        prompt: str | None,
         *,
         code_kind: Literal["sms", "email", "code"] | None = None,
     ) -> None:

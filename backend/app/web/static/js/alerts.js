@@ -4,7 +4,7 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { timeText } from "./ui.js";
 
-const KINDS = new Set(["account_expired", "accounts_exhausted", "success_rate_low"]);
+const KINDS = new Set(["account_expired", "accounts_exhausted", "success_rate_low", "budget_reached"]);
 
 function alertItem(alert) {
   const open = !alert.resolved_at;
@@ -18,7 +18,7 @@ function alertItem(alert) {
       alert.platform_id ? h("code", { class: "muted" }, alert.platform_id) : null,
       h("span", { class: `badge badge-${open ? "expired" : "active"}` }, t(open ? "alert.open" : "alert.resolved")),
     ),
-    h("p", { class: "alert-message" }, alert.message),
+    h("p", { class: "alert-message", lang: "en" }, alert.message), // the service words it in English
     h(
       "p",
       { class: "meta" },

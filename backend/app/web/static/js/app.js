@@ -3,6 +3,7 @@
 import { api, auth, onSignedOut } from "./api.js";
 import { h, fill } from "./dom.js";
 import { t, getLang, setLang } from "./i18n.js";
+import { stackTables } from "./tables.js";
 import { toast, errorText, notice } from "./ui.js";
 import * as accounts from "./views/accounts.js";
 import * as addAccount from "./views/add-account.js";
@@ -10,14 +11,18 @@ import * as admin from "./views/admin.js";
 import * as keys from "./views/keys.js";
 import * as login from "./views/login.js";
 import * as playground from "./views/playground.js";
+import * as requests from "./views/requests.js";
+import * as routes from "./views/routes.js";
 import * as usage from "./views/usage.js";
 
 const ROUTES = {
   accounts: { view: accounts, nav: "nav.accounts" },
   add: { view: addAccount, nav: "nav.add" },
   usage: { view: usage, nav: "nav.usage" },
+  requests: { view: requests, nav: "nav.requests" },
   playground: { view: playground, nav: "nav.playground" },
   keys: { view: keys, nav: "nav.keys" },
+  routes: { view: routes, nav: "nav.routes" },
   admin: { view: admin, nav: "nav.admin", admin: true },
 };
 const DEFAULT_ROUTE = "accounts";
@@ -140,6 +145,7 @@ async function boot() {
       auth.clear();
     }
   }
+  stackTables(document.getElementById("main"));
   // The skip link moves the focus without touching the address (the hash is the route).
   document.getElementById("skip-link").addEventListener("click", (event) => {
     event.preventDefault();

@@ -30,10 +30,47 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+// The locales name the shipped platforms in both languages (`platform.<id>.name`); a platform an
+// administrator added or renamed keeps the name it was given.
+function shipped(platformId, configuredName) {
+  const key = `platform.${platformId}.name`;
+  return key in en && (!configuredName || [en[key], zh[key]].includes(configuredName));
+}
+
+/** A platform's name in the page's language. */
+export function platformName(platformId, configuredName) {
+  return shipped(platformId, configuredName) ? t(`platform.${platformId}.name`) : configuredName || platformId;
+}
+
+/** A platform's description in the page's language (a platform as API answers it). */
+export function platformDescription(platform) {
+  return shipped(platform.platform_id, platform.platform_name)
+    ? t(`platform.${platform.platform_id}.description`)
+    : platform.description;
+}
+
 const locales = { en: "en-GB", zh: "zh-CN" };
 
 export function formatNumber(value) {
   return new Intl.NumberFormat(locales[lang]).format(value ?? 0);
+}
+
+/** `key_one`, `key_other`, …: the plural form the language uses for `count`, with `{count}`. */
+export function tn(key, count, vars = {}) {
+  const form = `${key}_${new Intl.PluralRules(locales[lang]).select(count)}`;
+  const chosen = form in dictionaries[lang] ? form : `${key}_other`;
+  return t(chosen, { ...vars, count: formatNumber(count) });
+}
+
+/** Milliseconds as "850ms" or "1.25s", in the language's own words for the units. */
+export function formatDuration(ms) {
+  const [value, unit] = ms < 1000 ? [Math.round(ms), "millisecond"] : [ms / 1000, "second"];
+  return new Intl.NumberFormat(locales[lang], { style: "unit", unit, unitDisplay: "narrow", maximumFractionDigits: 2 }).format(value);
+}
+
+/** "a, b and c" / "a、b和c". */
+export function formatList(items) {
+  return new Intl.ListFormat(locales[lang], { type: "conjunction" }).format(items);
 }
 
 export function formatDateTime(value) {

@@ -77,7 +77,7 @@ export function statusBadge(status) {
   return h("span", { class: `badge badge-${status}` }, t(`status.${status}`));
 }
 
-/** Used of limit, as a bar with its numbers and the reset time. */
+/** Used of limit, as a bar with its numbers and when the quota starts again. */
 export function quotaBar(used, limit, resetAt) {
   const id = uid("quota");
   const hasLimit = Number.isFinite(limit) && limit > 0;

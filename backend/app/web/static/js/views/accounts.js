@@ -1,16 +1,16 @@
 // Your accounts: status, quota, last use; refresh, enable/disable, delete. Kept current by polling.
 
+import { callFacts, keyHint, quotaView, shownStatus, waitLine } from "../account-health.js";
 import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill, uid } from "../dom.js";
-import { t, formatRelative } from "../i18n.js";
+import { t, formatRelative, platformName } from "../i18n.js";
 import {
   confirmDialog,
   emptyState,
   errorText,
   notice,
   pageHeader,
-  quotaBar,
   statusBadge,
   timeText,
   toast,
@@ -19,12 +19,8 @@ import {
 const POLL_MS = 5000;
 export const ACCOUNTS_CHANGED = "oauth-proxy:accounts-changed";
 
-/** active, disabled, expired, cooling or exhausted (the API says; older versions lack the last two). */
-export function accountStatus(account) {
-  if (account.status && account.status !== "active") return account.status;
-  if (account.quota_limit && account.quota_used >= account.quota_limit) return "exhausted";
-  return "active";
-}
+/** The status as the page shows it (account-health.js). */
+export const accountStatus = shownStatus;
 
 const COOLDOWN_REASONS = new Set(["rate_limited", "overloaded", "quota_exhausted"]);
 
@@ -52,7 +48,16 @@ function methodText(method) {
   return t(`method.${method}`);
 }
 
-function accountCard(account, actions) {
+/** The outcome of the account's last test, while the page is open. */
+function testLine(result) {
+  if (!result) return null;
+  const latency = t("requests.ms", { ms: result.latency_ms });
+  return result.outcome === "ok"
+    ? h("p", { class: "test-result test-ok", role: "status" }, t("health.test_ok", { model: result.model, latency }))
+    : h("p", { class: "test-result test-failed", role: "status" }, t("health.test_failed", { latency, message: result.message || result.error_code || result.status }));
+}
+
+function accountCard(account, actions, tested) {
   const titleId = uid("account");
   const name = account.account_name || t("accounts.unnamed");
   const status = accountStatus(account);
@@ -71,7 +76,7 @@ function accountCard(account, actions) {
       h(
         "div",
         {},
-        h("p", { class: "platform" }, account.platform_name || account.platform_id),
+        h("p", { class: "platform" }, platformName(account.platform_id, account.platform_name)),
         h("h2", { id: titleId }, name),
       ),
       statusBadge(status),
@@ -80,9 +85,10 @@ function accountCard(account, actions) {
       "p",
       { class: "meta" },
       methodText(account.auth_method),
-      account.credential_hint ? h("code", {}, account.credential_hint) : null,
+      keyHint(account),
     ),
-    quotaBar(account.quota_used, account.quota_limit, account.reset_at),
+    quotaView(account),
+    waitLine(account),
     cooldownList(account),
     account.status_reason ? h("p", { class: "reason" }, account.status_reason) : null,
     h(
@@ -92,10 +98,15 @@ function accountCard(account, actions) {
       account.expires_at
         ? h("div", {}, h("dt", {}, t("accounts.expires")), h("dd", {}, timeText(account.expires_at)))
         : null,
+      callFacts(account),
     ),
+    testLine(tested),
     h(
       "div",
       { class: "actions" },
+      button("test", t("health.test"), t("health.test_named", { name }), (event) =>
+        actions.test(account, event.currentTarget),
+      ),
       button("refresh", t("accounts.refresh"), t("accounts.refresh_named", { name }), (event) =>
         actions.refresh(account, event.currentTarget),
       ),
@@ -130,6 +141,7 @@ export async function render(main) {
   const addLink = h("a", { class: "button primary", href: "#/add" }, t("accounts.add"));
   fill(main, pageHeader(t("accounts.title"), addLink), alertsBox, list);
   let shown = "";
+  const tested = new Map(); // account id → the outcome of its last test
 
   async function load() {
     // Alerts are secondary: when they cannot be read, the accounts still show.
@@ -149,7 +161,7 @@ export async function render(main) {
       );
       return;
     }
-    fill(list, h("ul", { class: "cards", "aria-label": t("accounts.list_label") }, accounts.map((a) => accountCard(a, actions))));
+    fill(list, h("ul", { class: "cards", "aria-label": t("accounts.list_label") }, accounts.map((a) => accountCard(a, actions, tested.get(a.id)))));
     if (focusedKey) list.querySelector(`[data-key="${focusedKey}"]`)?.focus();
   }
 
@@ -168,6 +180,10 @@ export async function render(main) {
   }
 
   const actions = {
+    test: (account, button) =>
+      act(button, async () => {
+        tested.set(account.id, await api.post(`/api/v1/oauth/accounts/${account.id}/test`));
+      }),
     refresh: (account, button) =>
       act(button, async () => {
         const result = await api.post(`/api/v1/oauth/accounts/${account.id}/refresh`);

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, platformName, platformDescription } from "../i18n.js";
 import { errorLine, field, notice, pageHeader, toast } from "../ui.js";
 import { ACCOUNTS_CHANGED } from "./accounts.js";
 import { followSession, flowPanel } from "./authorization.js";
@@ -30,6 +30,7 @@ function platformOption(platform, checked, onChange) {
   const models = platform.available_models || [];
   const more = models.length - MODEL_PREVIEW;
   const id = `platform-${platform.platform_id}`;
+  const description = platformDescription(platform);
   // The whole card selects the platform; its name alone names the radio, the rest describes it.
   const input = h("input", {
     type: "radio",
@@ -48,11 +49,11 @@ function platformOption(platform, checked, onChange) {
     h(
       "span",
       { class: "po-body" },
-      h("span", { class: "po-name", id: `${id}-name` }, platform.platform_name),
+      h("span", { class: "po-name", id: `${id}-name` }, platformName(platform.platform_id, platform.platform_name)),
       h(
         "span",
         { class: "po-details", id: `${id}-details` },
-        platform.description ? h("span", { class: "po-desc" }, platform.description) : null,
+        description ? h("span", { class: "po-desc" }, description) : null,
         models.length
           ? h(
               "span",
@@ -128,7 +129,7 @@ function browserFields() {
 function methodPanel(method, platform) {
   if (method === "api_key") return keyFields(platform);
   if (method === "browser") return browserFields();
-  const text = t(method === "oauth" ? "add.oauth_explain" : "add.device_explain", { platform: platform.platform_name });
+  const text = t(method === "oauth" ? "add.oauth_explain" : "add.device_explain", { platform: platformName(platform.platform_id, platform.platform_name) });
   const extra = {};
   const children = [h("p", { class: "hint" }, text)];
   if (platform.platform_id === "gemini") {
@@ -175,7 +176,7 @@ export async function render(main, ctx) {
   function setPlatform(next) {
     platform = next;
     flow.platformId = next.platform_id;
-    nameInput.placeholder = t("add.name_placeholder", { platform: next.platform_name });
+    nameInput.placeholder = t("add.name_placeholder", { platform: platformName(next.platform_id, next.platform_name) });
     const methods = next.login_methods || [];
     fill(
       methodsBox,
@@ -219,7 +220,7 @@ export async function render(main, ctx) {
         finished(ctx)(result.account);
         return;
       }
-      flow.current = { ...result, method, accountName, platformName: platform.platform_name, status: "pending", popup };
+      flow.current = { ...result, method, accountName, platformId: platform.platform_id, platformName: platform.platform_name, status: "pending", popup };
       if (popup && result.auth_url) popup.location.href = result.auth_url;
       await ctx.navigate("add");
     } catch (failure) {
@@ -258,7 +259,7 @@ export async function render(main, ctx) {
 function finished(ctx) {
   return (account) => {
     flow.current = null;
-    toast(t("add.bound", { name: account?.account_name || "", platform: account?.platform_name || "" }));
+    toast(t("add.bound", { name: account?.account_name || "", platform: account ? platformName(account.platform_id, account.platform_name) : "" }));
     window.dispatchEvent(new CustomEvent(ACCOUNTS_CHANGED));
     ctx.navigate("accounts");
   };

@@ -3,7 +3,7 @@
 import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, formatNumber } from "../i18n.js";
+import { t, formatList, formatNumber, platformName } from "../i18n.js";
 import { emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
 
 /** What the service requires of a platform config (app/schemas/platform.py), checked here first. */
@@ -66,7 +66,7 @@ function editPlatform(platform, onSaved) {
     }
     try {
       await api.put(platformPath(platform), { ...config, platform_id: id });
-      toast(t("admin.saved", { name: config.platform_name }));
+      toast(t("admin.saved", { name: platformName(id, config.platform_name) }));
       close();
       onSaved();
     } catch (failure) {
@@ -78,7 +78,7 @@ function editPlatform(platform, onSaved) {
     h(
       "form",
       { onSubmit },
-      h("h2", { id: "edit-title" }, t("admin.edit_title", { name: platform.platform_name })),
+      h("h2", { id: "edit-title" }, t("admin.edit_title", { name: platformName(platform.platform_id, platform.platform_name) })),
       field(t("admin.config_json"), text, t("admin.config_hint")),
       error,
       h(
@@ -104,29 +104,30 @@ async function platformsSection(section) {
   const toggle = async (platform) => {
     try {
       await api.put(platformPath(platform), { ...configOf(platform), is_enabled: !platform.is_enabled });
-      toast(t(platform.is_enabled ? "admin.platform_disabled" : "admin.platform_enabled", { name: platform.platform_name }));
+      toast(t(platform.is_enabled ? "admin.platform_disabled" : "admin.platform_enabled", { name: platformName(platform.platform_id, platform.platform_name) }));
       reload();
     } catch (failure) {
       toast(errorText(failure), "error");
     }
   };
   const rows = platforms.map((p) => {
+    const name = platformName(p.platform_id, p.platform_name);
     const models = p.available_models || p.litellm_config?.available_models || [];
     return h(
       "tr",
       {},
-      h("th", { scope: "row" }, p.platform_name, h("br"), h("code", { class: "muted" }, p.platform_id)),
+      h("th", { scope: "row" }, name, h("br"), h("code", { class: "muted" }, p.platform_id)),
       h("td", {}, h("span", { class: `badge badge-${p.is_enabled ? "active" : "disabled"}` }, t(p.is_enabled ? "admin.enabled" : "admin.disabled"))),
       h("td", {}, formatNumber(models.length)),
-      h("td", {}, (p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)).join(", ")),
+      h("td", {}, formatList((p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)))),
       h(
         "td",
         {},
         h(
           "div",
           { class: "row-actions" },
-          h("button", { type: "button", class: "secondary small", "aria-label": t(p.is_enabled ? "admin.disable_named" : "admin.enable_named", { name: p.platform_name }), onClick: () => toggle(p) }, t(p.is_enabled ? "admin.disable" : "admin.enable")),
-          h("button", { type: "button", class: "secondary small", "aria-label": t("admin.edit_named", { name: p.platform_name }), onClick: () => editPlatform(p, reload) }, t("admin.edit")),
+          h("button", { type: "button", class: "secondary small", "aria-label": t(p.is_enabled ? "admin.disable_named" : "admin.enable_named", { name }), onClick: () => toggle(p) }, t(p.is_enabled ? "admin.disable" : "admin.enable")),
+          h("button", { type: "button", class: "secondary small", "aria-label": t("admin.edit_named", { name }), onClick: () => editPlatform(p, reload) }, t("admin.edit")),
         ),
       ),
     );

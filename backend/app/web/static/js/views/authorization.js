@@ -2,13 +2,16 @@
 
 import { api } from "../api.js";
 import { h, fill } from "../dom.js";
-import { t, formatRelative } from "../i18n.js";
+import { t, formatRelative, platformName } from "../i18n.js";
 import { copyButton, errorLine, errorText, field, notice } from "../ui.js";
 import { ACCOUNTS_CHANGED } from "./accounts.js";
 import { liveView } from "./live-view.js";
 
 const POLL_MS = 1500;
 const TERMINAL = new Set(["completed", "failed", "expired"]);
+const OWN_WORDS_REASONS = new Set(["challenge", "unknown_page"]);
+// A code the platform asks for without words of its own, by what it is.
+const CODE_PROMPTS = { sms: "flow.code_prompt_sms", email: "flow.code_prompt_email" };
 export const AUTHORIZATION_MESSAGE = "oauth-proxy:authorization";
 
 // The OAuth window tells its opener when it is done, wherever the user is on the page.
@@ -20,11 +23,18 @@ window.addEventListener("message", (event) => {
 function stateText(current) {
   if (current.status === "needs_user_action") return t("flow.needs_action");
   if (current.status === "completing") return t("flow.completing");
-  if (current.method === "oauth") return t("flow.oauth_waiting", { platform: current.platformName });
+  if (current.method === "oauth") return t("flow.oauth_waiting", { platform: platformName(current.platformId, current.platformName) });
   if (current.method === "device") return t("flow.device_waiting");
   if (current.queue_position) return t("flow.queued", { position: current.queue_position });
   if (current.step === "queued") return t("flow.queued_plain");
-  return current.step ? t("flow.browser_step", { step: current.step }) : t("flow.browser_starting");
+  return current.step ? t("flow.browser_step", { step: stepText(current.step) }) : t("flow.browser_starting");
+}
+
+/** A browser login's step (a code from the service) in words; an unknown code as it is. */
+function stepText(step) {
+  const key = `flow.step.${step}`;
+  const text = t(key);
+  return text === key ? step : text;
 }
 
 function oauthPart(current) {
@@ -34,7 +44,7 @@ function oauthPart(current) {
   return h(
     "div",
     { class: "flow-part" },
-    h("p", {}, t("flow.oauth_explain", { platform: current.platformName })),
+    h("p", {}, t("flow.oauth_explain", { platform: platformName(current.platformId, current.platformName) })),
     current.popup === null ? notice(t("flow.popup_blocked"), { kind: "warning" }) : null,
     h("button", { type: "button", class: "secondary", onClick: reopen }, t("flow.oauth_reopen")),
   );
@@ -49,12 +59,12 @@ function devicePart(current) {
       {},
       t("flow.device_go"),
       " ",
-      h("a", { href: current.verification_uri, target: "_blank", rel: "noopener" }, current.verification_uri),
+      h("a", { href: current.verification_uri, target: "_blank", rel: "noopener", translate: "no" }, current.verification_uri),
     ),
     h(
       "div",
       { class: "device-code" },
-      h("output", { class: "code", "aria-label": t("flow.device_code") }, current.user_code),
+      h("output", { class: "code", translate: "no", "aria-label": t("flow.device_code") }, current.user_code),
       copyButton(() => current.user_code),
     ),
     current.verification_uri_complete
@@ -99,7 +109,7 @@ function codeForm(current, redraw) {
   return h(
     "form",
     { class: "code-form", onSubmit },
-    field(current.prompt || t("flow.code_prompt"), input),
+    field(current.prompt || t(CODE_PROMPTS[current.code_kind] || "flow.code_prompt"), input),
     error,
     h("div", { class: "form-actions" }, submit),
   );
@@ -144,7 +154,7 @@ function browserPart(current, live, redraw) {
   const part = h(
     "div",
     { class: "flow-part" },
-    steps.length ? h("ol", { class: "steps", "aria-label": t("flow.steps") }, steps.map((s) => h("li", {}, s))) : null,
+    steps.length ? h("ol", { class: "steps", "aria-label": t("flow.steps") }, steps.map((s) => h("li", {}, stepText(s)))) : null,
     current.blocked?.length
       ? h("p", { class: "hint" }, t("flow.blocked", { hosts: current.blocked.join(", ") }))
       : null,
@@ -154,8 +164,10 @@ function browserPart(current, live, redraw) {
   const wantsCode = current.reason === "code" || (!current.reason && current.prompt);
   if (wantsCode) {
     part.append(current.codeSent ? codeSentNote(current, redraw) : codeForm(current, redraw));
-  } else if (current.prompt) {
-    part.append(h("p", { class: "prompt" }, current.prompt));
+  } else if (current.prompt || OWN_WORDS_REASONS.has(current.reason)) {
+    // What the service asks in its own (English) words is said in the page's language.
+    const words = OWN_WORDS_REASONS.has(current.reason) ? t(`flow.reason.${current.reason}`) : current.prompt;
+    part.append(h("p", { class: "prompt" }, words));
   }
   if (!wantsCode) live.show();
   return part;
@@ -187,7 +199,7 @@ export function flowPanel(flow, { onRestart }) {
   const panel = h(
     "section",
     { class: "card flow", "aria-labelledby": "flow-title" },
-    h("h2", { id: "flow-title" }, t("flow.title", { name: current.accountName, platform: current.platformName })),
+    h("h2", { id: "flow-title" }, t("flow.title", { name: current.accountName, platform: platformName(current.platformId, current.platformName) })),
     status,
     body,
     liveBox,

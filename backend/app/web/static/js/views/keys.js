@@ -1,6 +1,9 @@
-// API keys for the OpenAI-compatible API: create (shown once), list, revoke; a ready snippet.
+// API keys for the OpenAI-compatible API: create (shown once), list with their budgets, revoke;
+// how to connect a client.
 
 import { api } from "../api.js";
+import { budgetBars, budgetEditor, myBudgets } from "./budgets.js";
+import { connectPanel } from "./connect.js";
 import { h, fill } from "../dom.js";
 import { t } from "../i18n.js";
 import {
@@ -15,55 +18,16 @@ import {
   toast,
 } from "../ui.js";
 
-function snippet(key, model) {
-  return [
-    "from openai import OpenAI",
-    "",
-    "client = OpenAI(",
-    `    base_url="${location.origin}/v1",`,
-    `    api_key="${key || "YOUR_API_KEY"}",`,
-    ")",
-    "reply = client.chat.completions.create(",
-    `    model="${model}",`,
-    '    messages=[{"role": "user", "content": "Hello!"}],',
-    ")",
-    "print(reply.choices[0].message.content)",
-  ].join("\n");
-}
-
-function snippetBlock(key, model) {
-  const text = snippet(key, model);
-  return h(
-    "section",
-    { class: "card snippet", "aria-labelledby": "snippet-title" },
-    h("div", { class: "section-head" }, h("h2", { id: "snippet-title" }, t("keys.snippet_title")), copyButton(() => text, t("keys.copy_snippet"))),
-    h("p", { class: "muted" }, t("keys.snippet_text")),
-    h("pre", { tabindex: "0", "aria-label": t("keys.snippet_title") }, h("code", {}, text)),
-  );
-}
-
-/** The snippet's model, `platform/model`: a platform you have an account on, if any. */
-async function defaultModel() {
-  const [platforms, accounts] = await Promise.all([
-    api.get("/api/v1/oauth/platforms"),
-    api.get("/api/v1/oauth/accounts"),
-  ]);
-  const enabled = platforms.filter((p) => p.is_enabled && p.available_models?.length);
-  const owned = enabled.find((p) => accounts.some((a) => a.platform_id === p.platform_id));
-  const platform = owned || enabled[0];
-  return platform ? `${platform.platform_id}/${platform.available_models[0]}` : "qwen/qwen-turbo";
-}
-
 export async function render(main) {
   const header = pageHeader(t("keys.title"));
   const path = "/api/v1/auth/api-keys";
-  const model = await defaultModel();
   const created = h("div", {});
   const list = h("div", {});
   const name = h("input", { name: "name", required: true, maxlength: 100, autocomplete: "off" });
   const error = errorLine();
   const submit = h("button", { type: "submit", class: "primary" }, t("keys.create"));
-  const snippetBox = h("div", {}, snippetBlock(null, model));
+  const connectBox = h("div", {}, await connectPanel());
+  const mine = await myBudgets();
 
   async function load() {
     const keys = (await api.get(path)).filter((k) => !k.revoked_at);
@@ -80,7 +44,7 @@ export async function render(main) {
           "table",
           { class: "keys" },
           h("caption", { class: "sr-only" }, t("keys.list_caption")),
-          h("thead", {}, h("tr", {}, [t("keys.name"), t("keys.key"), t("keys.created"), t("keys.last_used"), ""].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, [t("keys.name"), t("keys.key"), t("keys.created"), t("keys.last_used"), t("budgets.column"), ""].map((c) => h("th", { scope: "col" }, c)))),
           h(
             "tbody",
             {},
@@ -92,6 +56,7 @@ export async function render(main) {
                 h("td", {}, h("code", {}, key.prefix || key.hint || "")),
                 h("td", {}, timeText(key.created_at)),
                 h("td", {}, timeText(key.last_used_at, t("accounts.never"))),
+                h("td", { class: "key-budgets" }, budgetBars(key.budgets), budgetEditor(key, path, load)),
                 h(
                   "td",
                   {},
@@ -151,7 +116,8 @@ export async function render(main) {
           h("div", { class: "secret-row" }, shown, copyButton(() => secret)),
         ),
       );
-      fill(snippetBox, snippetBlock(secret, model));
+      fill(connectBox, await connectPanel(secret));
+      created.after(connectBox);
       shown.focus();
       shown.select();
       await load();
@@ -173,8 +139,9 @@ export async function render(main) {
       h("div", { class: "form-actions" }, submit),
     ),
     created,
+    mine,
     list,
-    snippetBox,
+    connectBox,
   );
   await load();
   return null;

@@ -3,12 +3,14 @@
 import { api, auth } from "../api.js";
 import { h, fill } from "../dom.js";
 import { t } from "../i18n.js";
-import { errorLine, field, toast } from "../ui.js";
+import { errorLine, field, notice, toast } from "../ui.js";
 
 let mode = "signin";
 
 export async function render(main, ctx) {
   const registering = mode === "register";
+  // The first user to register becomes the administrator: the form says so before, not after.
+  const registration = registering ? await api.get("/api/v1/auth/registration").catch(() => null) : null;
   const username = h("input", {
     name: "username",
     autocomplete: "username",
@@ -55,6 +57,8 @@ export async function render(main, ctx) {
     { class: "card auth-card", onSubmit, novalidate: false },
     h("h1", { tabindex: "-1", id: "page-title" }, t(registering ? "login.register_title" : "login.title")),
     h("p", { class: "muted" }, t("login.intro")),
+    registration?.becomes_admin ? notice(t("login.first_admin_text"), { title: t("login.first_admin") }) : null,
+    registration && !registration.open ? notice(t("error.code.registration_closed"), { kind: "warning" }) : null,
     field(t("login.username"), username, registering ? t("login.username_hint") : null),
     field(t("login.password"), password, registering ? t("login.password_hint") : null),
     h("div", { class: "check" }, remember, h("label", { for: "remember" }, t("login.remember"))),

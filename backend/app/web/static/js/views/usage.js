@@ -1,11 +1,13 @@
 // Usage over the last 30 days: tokens and requests per day by account or platform, and how many
-// calls succeeded.
+// calls succeeded; then what they cost (views/cost.js).
 
 import { api } from "../api.js";
 import { barChart } from "../chart.js";
+import { costSection } from "./cost.js";
 import { h, fill } from "../dom.js";
-import { t, formatNumber } from "../i18n.js";
+import { t, formatNumber, platformName } from "../i18n.js";
 import { emptyState, pageHeader } from "../ui.js";
+import { drawRouteUsage, stopRouteUsage } from "./usage-routes.js";
 
 const DAYS = 30;
 let groupBy = "account";
@@ -38,7 +40,7 @@ function lastDays(rows) {
 
 function groups(rows, accounts, platforms) {
   const accountById = new Map(accounts.map((a) => [String(a.id), a]));
-  const platformName = (id) => platforms.find((p) => p.platform_id === id)?.platform_name || id;
+  const nameOf = (id, given) => platformName(id, given || platforms.find((p) => p.platform_id === id)?.platform_name);
   const result = new Map();
   for (const row of rows) {
     const account = accountById.get(String(row.accountId));
@@ -47,11 +49,11 @@ function groups(rows, accounts, platforms) {
     let label;
     if (groupBy === "platform") {
       key = platformId;
-      label = row.platformName || platformName(platformId);
+      label = nameOf(platformId, row.platformName);
     } else {
       key = String(row.accountId);
       const name = row.accountName || account?.account_name || t("usage.deleted_account", { id: row.accountId });
-      label = `${name} · ${row.platformName || platformName(platformId)}`;
+      label = `${name} · ${nameOf(platformId, row.platformName)}`;
     }
     if (!result.has(key)) result.set(key, { label, rows: [] });
     result.get(key).rows.push(row);
@@ -95,6 +97,8 @@ export async function render(main) {
   }
   const body = h("div", { class: "usage" });
   const draw = () => {
+    if (groupBy === "route") return drawRouteUsage(body, days);
+    stopRouteUsage();
     const list = groups(rows, accounts, platforms);
     const requests = rows.reduce((s, r) => s + r.requests, 0);
     const failures = rows.reduce((s, r) => s + r.failures, 0);
@@ -155,9 +159,11 @@ export async function render(main) {
     main,
     header,
     h("p", { class: "muted" }, t("usage.period", { days: DAYS })),
-    h("fieldset", { class: "segmented" }, h("legend", {}, t("usage.group_by")), choice("account"), choice("platform")),
+    h("fieldset", { class: "segmented" }, h("legend", {}, t("usage.group_by")), choice("account"), choice("platform"), choice("route")),
     body,
   );
   draw();
+  const cost = await costSection(data, days);
+  if (cost) main.append(cost);
   return null;
 }

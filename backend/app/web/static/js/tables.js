@@ -1,0 +1,27 @@
+// Every table of the page as stacked cards on a phone (app.css, "tables on a phone"): each cell
+// carries its column's name in `data-label`, which the narrow layout shows before the value.
+// Done here once for every table any view draws, whenever it draws one.
+
+function labelCells(table) {
+  const headers = [...table.querySelectorAll(":scope > thead > tr:last-child > th")].map((th) =>
+    th.textContent.trim(),
+  );
+  for (const row of table.querySelectorAll(":scope > tbody > tr")) {
+    let column = 0;
+    for (const cell of row.cells) {
+      const label = headers[column] || "";
+      if (cell.dataset.label !== label) {
+        if (label) cell.dataset.label = label;
+        else delete cell.dataset.label;
+      }
+      column += cell.colSpan || 1;
+    }
+  }
+}
+
+/** Label the cells of every table under `root`, now and whenever its content changes. */
+export function stackTables(root) {
+  const label = () => root.querySelectorAll("table").forEach(labelCells);
+  new MutationObserver(label).observe(root, { childList: true, subtree: true });
+  label();
+}

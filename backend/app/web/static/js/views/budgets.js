@@ -1,0 +1,133 @@
+// Budgets on the API keys page: each key's budgets as bars (used of the limit, when it resets), a
+// form to set them, and the budgets an administrator set on you.
+
+import { api } from "../api.js";
+import { h, uid } from "../dom.js";
+import { t, formatNumber, formatRelative } from "../i18n.js";
+import { errorLine, field, toast } from "../ui.js";
+
+const CURRENCIES = ["CNY", "USD"];
+const AMOUNT = /^\d{1,6}(\.\d{1,6})?$/;
+
+function figure(kind, value) {
+  return kind === "tokens_per_day" ? formatNumber(Number(value)) : value;
+}
+
+/** One budget as a bar: used (and held by calls in flight) of its limit, and its reset. */
+function budgetBar(budget) {
+  const [kind, currency] = budget.budget.split(":");
+  const used = Number(budget.used);
+  const limit = Number(budget.limit);
+  const share = limit > 0 ? Math.min(1, used / limit) : 1;
+  const label = t(`budgets.${kind}`, {
+    used: figure(kind, budget.used),
+    limit: figure(kind, budget.limit),
+    currency,
+  });
+  const id = uid("budget");
+  const fillBar = h("span", { class: "quota-fill" });
+  fillBar.style.width = `${(share * 100).toFixed(1)}%`;
+  if (share >= 0.8) fillBar.classList.add("quota-high");
+  return h(
+    "div",
+    { class: "quota budget", "data-budget": budget.budget },
+    h("span", { class: "quota-label", id }, label),
+    h(
+      "span",
+      {
+        class: "quota-track",
+        role: "progressbar",
+        "aria-labelledby": id,
+        "aria-valuemin": 0,
+        "aria-valuemax": 100,
+        "aria-valuenow": Math.round(share * 100),
+      },
+      fillBar,
+    ),
+    h("span", { class: "quota-reset" }, t("budgets.resets", { when: formatRelative(budget.resets_at) })),
+  );
+}
+
+/** A key's or a user's budgets as bars ("none" when there are none). */
+export function budgetBars(budgets) {
+  if (!budgets?.length) return h("span", { class: "muted" }, t("budgets.none"));
+  return h("div", { class: "budgets" }, budgets.map(budgetBar));
+}
+
+/** The limits the form's values say, keeping the key's other limits (its models). */
+function limitsFrom(key, tokens, amounts) {
+  const limits = { ...(key.limits || {}) };
+  delete limits.tokens_per_day;
+  delete limits.cost_per_month;
+  if (tokens.value.trim()) limits.tokens_per_day = Number(tokens.value);
+  const cost = {};
+  for (const [currency, input] of amounts) if (input.value.trim()) cost[currency] = input.value.trim();
+  if (Object.keys(cost).length) limits.cost_per_month = cost;
+  return Object.keys(limits).length ? limits : null;
+}
+
+function problem(tokens, amounts) {
+  const count = tokens.value.trim();
+  if (count && !(Number.isInteger(Number(count)) && Number(count) >= 1)) return [tokens, t("budgets.bad_tokens")];
+  for (const [, input] of amounts) {
+    if (input.value.trim() && !AMOUNT.test(input.value.trim())) return [input, t("budgets.bad_amount")];
+  }
+  return null;
+}
+
+/** "Set budgets" for a key: a disclosure with its form; `onSaved` runs once they are saved. */
+export function budgetEditor(key, path, onSaved) {
+  const current = key.limits || {};
+  const tokens = h("input", { name: "tokens_per_day", inputmode: "numeric", value: current.tokens_per_day ?? "", autocomplete: "off" });
+  const amounts = CURRENCIES.map((currency) => [
+    currency,
+    h("input", { name: `cost_per_month_${currency}`, inputmode: "decimal", value: current.cost_per_month?.[currency] ?? "", autocomplete: "off" }),
+  ]);
+  const error = errorLine();
+  const save = h("button", { type: "submit", class: "primary small" }, t("budgets.save"));
+  async function onSubmit(event) {
+    event.preventDefault();
+    error.show(null);
+    const wrong = problem(tokens, amounts);
+    if (wrong) {
+      error.show(wrong[1]);
+      wrong[0].focus();
+      return;
+    }
+    save.disabled = true;
+    try {
+      await api.patch(`${path}/${key.id}`, { limits: limitsFrom(key, tokens, amounts) });
+      toast(t("budgets.saved", { name: key.name }));
+      await onSaved();
+    } catch (failure) {
+      error.show(failure);
+      save.disabled = false;
+    }
+  }
+  return h(
+    "details",
+    { class: "budget-editor" },
+    h("summary", { "aria-label": t("budgets.edit_named", { name: key.name }) }, t("budgets.edit")),
+    h(
+      "form",
+      { class: "budget-form", onSubmit, novalidate: true },
+      field(t("budgets.tokens_field"), tokens, t("budgets.empty_hint")),
+      amounts.map(([currency, input]) => field(t("budgets.cost_field", { currency }), input)),
+      error,
+      h("div", { class: "form-actions" }, save),
+    ),
+  );
+}
+
+/** The budgets an administrator set on you, as a card; null when there are none. */
+export async function myBudgets() {
+  const mine = await api.get("/api/v1/auth/me/budgets");
+  if (!mine.budgets.length) return null;
+  return h(
+    "section",
+    { class: "card my-budgets", "aria-labelledby": "my-budgets-title" },
+    h("h2", { id: "my-budgets-title" }, t("budgets.mine_title")),
+    h("p", { class: "muted" }, t("budgets.mine_text")),
+    budgetBars(mine.budgets),
+  );
+}
