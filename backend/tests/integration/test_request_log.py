@@ -213,6 +213,8 @@ async def test_each_user_sees_their_own_and_an_administrator_everyones(service, 
         "/api/v1/admin/requests", params={"user_id": theirs["user_id"]}, headers=admin
     )
     assert [r["id"] for r in everyone.json()["data"]] == [theirs["id"]]
+    assert everyone.json()["data"][0]["username"].startswith("user-")
+    assert theirs["username"] is None  # a user's own log does not name them
     both = (await http.get("/api/v1/admin/requests", headers=admin)).json()["data"]
     assert {r["id"] for r in mine} | {theirs["id"]} <= {r["id"] for r in both}
 
