@@ -129,7 +129,8 @@ class SessionOut(BaseModel):
     verification_uri_complete: str | None = None
     interval: int | None = None
     prompt: str | None = None
-    """What the user is asked to do (a browser login that needs a code or a human)."""
+    """What the user is asked to do (a browser login that needs a code or a human); for a code,
+    the platform's own words when it has any, else absent and `code_kind` says what is asked."""
     step: str | None = None
     """What a browser login is doing now, as a code: `queued`, `open_page`, `fill_<input>`
     (username, password, phone, email, code), `click`, `wait`, `submit_code`, `wait_login`,

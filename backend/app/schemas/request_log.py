@@ -14,6 +14,8 @@ class RequestLogOut(BaseModel):
     created_at: datetime
     """When the call came in."""
     user_id: int
+    username: str | None = None
+    """Only in everyone's log (administrators)."""
     surface: str
     """The endpoint called, e.g. `/v1/chat/completions`."""
     model_asked: str | None

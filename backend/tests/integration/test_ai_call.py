@@ -3,6 +3,7 @@ against a real uvicorn server, and every error class with what it does to the ac
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -51,16 +52,22 @@ async def test_the_openai_sdk_gets_answers_from_every_platform(
     bound = await account(client, auth, platform)
     key = (await create_api_key(client, auth))["key"]
     model = f"{platform}/{DEFAULT_MODELS[platform]}"
-    with httpx.Client(timeout=30) as http:
-        sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, http_client=http)
-        answer = sdk.chat.completions.create(model=model, messages=said())
-        assert answer.choices[0].message.content == "Hello!"
-        assert answer.usage is not None and answer.usage.completion_tokens == 1
-        assert answer.usage.prompt_tokens == 3  # the fake counts words: "Say hello <tag>"
-        stream = sdk.chat.completions.create(
-            model=model, messages=said(), stream=True, stream_options={"include_usage": True}
-        )
-        chunks = list(stream)
+
+    def ask_whole_and_streamed() -> tuple[Any, list[Any]]:
+        # The blocking client, as most callers run it, off the test's event loop: the service
+        # shares the test's SQLite file, and a blocked loop could stall a write it has under way.
+        with httpx.Client(timeout=30) as http:
+            sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, http_client=http)
+            answer = sdk.chat.completions.create(model=model, messages=said())
+            stream = sdk.chat.completions.create(
+                model=model, messages=said(), stream=True, stream_options={"include_usage": True}
+            )
+            return answer, list(stream)
+
+    answer, chunks = await asyncio.to_thread(ask_whole_and_streamed)
+    assert answer.choices[0].message.content == "Hello!"
+    assert answer.usage is not None and answer.usage.completion_tokens == 1
+    assert answer.usage.prompt_tokens == 3  # the fake counts words: "Say hello <tag>"
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello!"
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 4
     fake = fake_of(platform_fakes, platform)
@@ -488,9 +495,9 @@ async def test_the_sdk_is_served_by_the_second_account_when_the_first_is_out_of_
     fake.script(errors.dashscope_arrearage(), credential=first["key"])
     fake.script(errors.dashscope_arrearage(), credential=first["key"])
     key = (await create_api_key(client, auth))["key"]
-    with httpx.Client(timeout=30) as http:
-        sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, http_client=http)
-        answer = sdk.chat.completions.create(model="qwen-turbo", messages=said())
+    async with httpx.AsyncClient(timeout=30) as http:
+        sdk = openai.AsyncOpenAI(base_url=service_url + "/v1", api_key=key, http_client=http)
+        answer = await sdk.chat.completions.create(model="qwen-turbo", messages=said())
     assert answer.choices[0].message.content == "Hello!"
     assert credentials_seen(fake, first["key"], second["key"]) == [first["key"], second["key"]]
     mine = await accounts_by_id(client, auth)

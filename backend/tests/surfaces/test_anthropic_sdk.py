@@ -6,6 +6,7 @@ class; the books count every call."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
@@ -13,6 +14,7 @@ import pytest
 
 from tests.fakes.upstream import Error, MidStreamError, Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.sdks import anthropic_sdk
 
 QWEN = "qwen/qwen-plus"
 CLAUDE = "claude/claude-sonnet-4-5"
@@ -33,17 +35,17 @@ def asked(text: str = "Say hello") -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:
+async def sdk(client, auth, service_url) -> AsyncIterator[anthropic.AsyncAnthropic]:
     key = (await create_api_key(client, auth))["key"]
-    with anthropic.Anthropic(base_url=service_url, api_key=key, max_retries=0) as client:
-        yield client
+    async with anthropic_sdk(service_url, key) as sdk:
+        yield sdk
 
 
 async def test_a_message_from_a_translated_platform_counts_in_the_books(
     client, auth, platform_fakes, sdk
 ):
     bound = await account(client, auth, "qwen")
-    message = sdk.messages.create(
+    message = await sdk.messages.create(
         model=QWEN,
         max_tokens=100,
         system="Be brief.",
@@ -79,7 +81,7 @@ async def test_claude_gets_the_request_as_it_was_written(client, auth, platform_
         },
         *asked(),
     ]
-    message = sdk.messages.create(
+    message = await sdk.messages.create(
         model=CLAUDE,
         max_tokens=2048,
         system=system,
@@ -104,9 +106,9 @@ async def test_claude_gets_the_request_as_it_was_written(client, auth, platform_
 @pytest.mark.parametrize("model", [QWEN, CLAUDE])
 async def test_a_streamed_message_has_anthropics_events(client, auth, platform_fakes, sdk, model):
     bound = await account(client, auth, model.split("/")[0])
-    with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
-        kinds = [event.type for event in stream]
-        final = stream.get_final_message()
+    async with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
+        kinds = [event.type async for event in stream]
+        final = await stream.get_final_message()
     assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
     assert "content_block_start" in kinds and "content_block_stop" in kinds
     assert "message_delta" in kinds
@@ -131,17 +133,19 @@ async def test_a_tool_call_and_its_result_go_round(
     question = asked("Weather in Paris")
     ask = {"model": model, "max_tokens": 200, "tools": [WEATHER]}
     if streamed:
-        with sdk.messages.stream(messages=question, **ask) as stream:
-            first = stream.get_final_message()
+        async with sdk.messages.stream(messages=question, **ask) as stream:
+            first = await stream.get_final_message()
     else:
-        first = sdk.messages.create(messages=question, tool_choice={"type": "auto"}, **ask)
+        first = await sdk.messages.create(messages=question, tool_choice={"type": "auto"}, **ask)
     assert first.stop_reason == "tool_use"
     use = first.content[-1]
     assert use.type == "tool_use" and use.name == "get_weather"
     assert use.input == {"city": "Paris"} and use.id == "toolu_fake_1"
     result = {"type": "tool_result", "tool_use_id": use.id, "content": "sunny, 24 C"}
     history = [*question, {"role": "assistant", "content": first.content}]
-    second = sdk.messages.create(messages=[*history, {"role": "user", "content": [result]}], **ask)
+    second = await sdk.messages.create(
+        messages=[*history, {"role": "user", "content": [result]}], **ask
+    )
     assert second.content[0].text == "Sunny in Paris."
     sent = fake.model_requests[-1].json
     if model == QWEN:
@@ -163,7 +167,7 @@ async def test_a_tool_call_and_its_result_go_round(
 
 async def test_count_tokens_counts_the_prompt(client, auth, sdk):
     await account(client, auth, "qwen")
-    counted = sdk.messages.count_tokens(model=QWEN, messages=asked("Count these words"))
+    counted = await sdk.messages.count_tokens(model=QWEN, messages=asked("Count these words"))
     assert 3 <= counted.input_tokens < 30
 
 
@@ -171,16 +175,16 @@ async def test_count_tokens_counts_the_prompt(client, auth, sdk):
 
 
 async def test_a_bad_key_is_an_authentication_error(service_url):
-    sdk = anthropic.Anthropic(base_url=service_url, api_key="op-invalid", max_retries=0)
-    with sdk, pytest.raises(anthropic.AuthenticationError) as caught:
-        sdk.messages.create(model=QWEN, max_tokens=10, messages=asked())
+    async with anthropic_sdk(service_url, "op-invalid") as sdk:
+        with pytest.raises(anthropic.AuthenticationError) as caught:
+            await sdk.messages.create(model=QWEN, max_tokens=10, messages=asked())
     assert caught.value.body["error"]["type"] == "authentication_error"
 
 
 async def test_an_unknown_model_is_not_found(client, auth, sdk):
     await account(client, auth, "qwen")
     with pytest.raises(anthropic.NotFoundError) as caught:
-        sdk.messages.create(model="no-such-model", max_tokens=10, messages=asked())
+        await sdk.messages.create(model="no-such-model", max_tokens=10, messages=asked())
     assert caught.value.body["error"]["type"] == "not_found_error"
 
 
@@ -200,7 +204,7 @@ async def test_quota_exhausted_is_a_rate_limit_error_with_retry_after(
     bound = await account(client, auth, "claude")
     platform_fakes.anthropic.script(errors.anthropic_billing_error(), credential=bound["key"])
     with pytest.raises(anthropic.RateLimitError) as caught:
-        sdk.messages.create(model=CLAUDE, max_tokens=10, messages=asked())
+        await sdk.messages.create(model=CLAUDE, max_tokens=10, messages=asked())
     assert int(caught.value.response.headers["retry-after"]) > 0
     assert caught.value.body["error"]["type"] == "rate_limit_error"
 
@@ -210,7 +214,7 @@ async def test_an_overloaded_platform_is_529(client, auth, platform_fakes, sdk):
     overloaded = Error(503, {"error": {"message": "busy", "type": "server_error", "code": None}})
     platform_fakes.openai.script(overloaded, overloaded, overloaded, credential=bound["key"])
     with pytest.raises(anthropic.APIStatusError) as caught:
-        sdk.messages.create(model=QWEN, max_tokens=10, messages=asked())
+        await sdk.messages.create(model=QWEN, max_tokens=10, messages=asked())
     assert caught.value.status_code == 529
     assert caught.value.body["error"]["type"] == "overloaded_error"
 
@@ -227,11 +231,10 @@ async def test_a_failure_mid_stream_is_an_error_event(client, auth, platform_fak
         body = {"error": {"message": "upstream broke", "type": "server_error", "code": None}}
         platform_fakes.openai.script(MidStreamError(2, body), credential=bound["key"])
     texts: list[str] = []
-    with (
-        pytest.raises(anthropic.APIStatusError) as caught,
-        sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream,
-    ):
-        texts.extend(stream.text_stream)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        async with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
+            async for text in stream.text_stream:
+                texts.append(text)
     assert "".join(texts) == "Partial answer"[: len("".join(texts))] and texts
     assert caught.value.body["error"]["type"] in ("overloaded_error", "api_error")
     mine = await accounts_by_id(client, auth)
@@ -292,10 +295,10 @@ async def test_cached_and_reasoning_tokens_reach_the_answer_and_the_books(
     fake = platform_fakes.anthropic if model == CLAUDE else platform_fakes.openai
     fake.script(Reply("Hello there!", cached_tokens=2, reasoning_tokens=1), credential=bound["key"])
     if streamed:
-        with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
-            usage = stream.get_final_message().usage
+        async with sdk.messages.stream(model=model, max_tokens=50, messages=asked()) as stream:
+            usage = (await stream.get_final_message()).usage
     else:
-        usage = sdk.messages.create(model=model, max_tokens=50, messages=asked()).usage
+        usage = (await sdk.messages.create(model=model, max_tokens=50, messages=asked())).usage
     assert (usage.input_tokens, usage.cache_read_input_tokens) == (1, 2)  # 3 words, 2 cached
     rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
     books = next(row for row in rows if row["account_id"] == bound["id"])

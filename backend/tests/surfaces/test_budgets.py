@@ -5,6 +5,7 @@ call that fails gives back what it held."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -195,3 +196,27 @@ async def test_alerts_at_80_and_100_percent_once_a_period(client, auth, platform
     resolved = await budget_alerts.resolve_ended(factory, datetime.now(UTC) + timedelta(days=1))
     assert {alert.id for _, alert in resolved} >= {a["id"] for a in raised}
     assert all(a["resolved_at"] for a in await _budget_alerts(client, auth))
+
+
+async def test_a_streamed_call_settles_its_budget_to_what_it_used(client, auth, platform_fakes):
+    bound = await account(client, auth, "zhipu")
+    platform_fakes.openai.script(Reply("one two three four", chunks=2), credential=bound["key"])
+    key = await _key(client, auth, {"tokens_per_day": 100_000})
+    body = {
+        "model": "zhipu/glm-4-flash",
+        "messages": SAID,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    streamed = await client.post(
+        "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key['key']}"}
+    )
+    assert streamed.status_code == 200, streamed.text
+    chunks = [
+        json.loads(line.removeprefix("data: "))
+        for line in streamed.text.splitlines()
+        if line.startswith("data: {")
+    ]
+    (usage,) = [c["usage"] for c in chunks if c.get("usage")]
+    tokens = (await _budgets(client, auth, key["id"]))["tokens_per_day"]
+    assert (tokens["used"], tokens["reserved"]) == (str(usage["total_tokens"]), "0")

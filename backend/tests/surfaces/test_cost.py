@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-import openai
 import pytest
 
 from tests.fakes.upstream import Reply
 from tests.helpers.api import account, create_api_key
+from tests.helpers.sdks import openai_sdk
 
 # 1001 prompt tokens of which 3 cached, 7 completion tokens of which 2 thinking.
 USED = Reply("one two three four five six seven", prompt_tokens=1001, cached_tokens=3,
@@ -41,15 +41,14 @@ async def test_a_call_costs_its_tokens_at_list_price(
     bound = await account(client, auth, platform)
     platform_fakes.openai.script(USED, USED, credential=bound["key"])
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
     asked = [{"role": "user", "content": f"Say hello {uuid.uuid4().hex[:8]}"}]
-    answer = sdk.chat.completions.create(model=model, messages=asked)
-    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (1001, 7)
-    row = await _row(client, auth, bound["id"], name)
-    assert (row["cost"], row["free_covered"], row["currency"]) == (cost, "0", currency)
-    sdk.chat.completions.create(
-        model=model, messages=[*asked, {"role": "user", "content": "again"}]
-    )
+    async with openai_sdk(service_url, key) as sdk:
+        answer = await sdk.chat.completions.create(model=model, messages=asked)
+        assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (1001, 7)
+        row = await _row(client, auth, bound["id"], name)
+        assert (row["cost"], row["free_covered"], row["currency"]) == (cost, "0", currency)
+        again = [*asked, {"role": "user", "content": "again"}]
+        await sdk.chat.completions.create(model=model, messages=again)
     row = await _row(client, auth, bound["id"], name)
     assert Decimal(row["cost"]) == 2 * Decimal(cost)
 
@@ -58,8 +57,9 @@ async def test_an_unpriced_model_costs_null_not_zero(client, auth, platform_fake
     bound = await account(client, auth, "zhipu")
     platform_fakes.openai.script(USED, credential=bound["key"])
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
-    sdk.chat.completions.create(model="zhipu/glm-4.5", messages=[{"role": "user", "content": "hi"}])
+    async with openai_sdk(service_url, key) as sdk:
+        hi = [{"role": "user", "content": "hi"}]
+        await sdk.chat.completions.create(model="zhipu/glm-4.5", messages=hi)
     row = await _row(client, auth, bound["id"], "glm-4.5")
     assert row["total_tokens"] == 1008
     assert (row["cost"], row["free_covered"], row["currency"]) == (None, None, "CNY")
@@ -69,10 +69,9 @@ async def test_a_free_tier_model_is_covered_whole(client, auth, platform_fakes, 
     bound = await account(client, auth, "zhipu")
     platform_fakes.openai.script(USED, credential=bound["key"])
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
-    sdk.chat.completions.create(
-        model="zhipu/glm-4-flash", messages=[{"role": "user", "content": "hi"}]
-    )
+    async with openai_sdk(service_url, key) as sdk:
+        hi = [{"role": "user", "content": "hi"}]
+        await sdk.chat.completions.create(model="zhipu/glm-4-flash", messages=hi)
     row = await _row(client, auth, bound["id"], "glm-4-flash")
     assert (row["cost"], row["free_covered"]) == ("0", "0")
 
@@ -88,17 +87,17 @@ async def test_the_summary_is_the_sum_of_the_calls(client, auth, platform_fakes,
     calls = [("openai", "gpt-4.1-mini", 2), ("openai", "gpt-4o-mini", 1), ("qwen", "qwen-plus", 3),
              ("zhipu", "glm-4.5", 1), ("zhipu", "glm-4-flash", 2)]  # fmt: skip
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
     bound = {
         platform: await account(client, auth, platform) for platform in ("openai", "qwen", "zhipu")
     }
     for platform, one in bound.items():
         times = sum(n for p, _, n in calls if p == platform)
         platform_fakes.openai.script(*[USED] * times, credential=one["key"])
-    for platform, name, times in calls:
-        for n in range(times):
-            asked = [{"role": "user", "content": f"call {n} {uuid.uuid4().hex[:8]}"}]
-            sdk.chat.completions.create(model=f"{platform}/{name}", messages=asked)
+    async with openai_sdk(service_url, key) as sdk:
+        for platform, name, times in calls:
+            for n in range(times):
+                asked = [{"role": "user", "content": f"call {n} {uuid.uuid4().hex[:8]}"}]
+                await sdk.chat.completions.create(model=f"{platform}/{name}", messages=asked)
     rows = (await client.get("/api/v1/oauth/usage?days=30", headers=auth)).json()["data"]
     summary = (await client.get("/api/v1/oauth/usage/summary?days=30", headers=auth)).json()
     by_currency = {c["currency"]: c for c in summary["data"]["currencies"]}

@@ -6,6 +6,7 @@ id; legacy completions answered by chat, whole and streamed. Failures are the SD
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
@@ -14,12 +15,13 @@ import pytest
 from tests.fakes.upstream import Reply, errors
 from tests.fakes.upstream.embeddings import vector
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.sdks import openai_sdk
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:
+async def sdk(client, auth, service_url) -> AsyncIterator[openai.AsyncOpenAI]:
     key = (await create_api_key(client, auth))["key"]
-    with openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0) as sdk:
+    async with openai_sdk(service_url, key) as sdk:
         yield sdk
 
 
@@ -36,7 +38,7 @@ async def usage_rows(client, auth, model: str) -> list[dict[str, Any]]:
 async def test_an_embedding_in_base64_as_the_sdk_asks_is_counted(client, auth, platform_fakes, sdk):
     bound = await account(client, auth, "qwen")
     text = words(3)
-    answer = sdk.embeddings.create(model="text-embedding-v4", input=text, user="user-7")
+    answer = await sdk.embeddings.create(model="text-embedding-v4", input=text, user="user-7")
     assert answer.object == "list" and answer.model == "text-embedding-v4"
     assert [item.index for item in answer.data] == [0]
     # The SDK asked for base64 and decoded it: the platform's floats as float32.
@@ -53,7 +55,7 @@ async def test_an_embedding_in_base64_as_the_sdk_asks_is_counted(client, auth, p
 async def test_several_inputs_with_dimensions_as_floats(client, auth, platform_fakes, sdk):
     await account(client, auth, "zhipu")
     texts = [words(2), words(4)]
-    answer = sdk.embeddings.create(
+    answer = await sdk.embeddings.create(
         model="zhipu/embedding-3", input=texts, dimensions=4, encoding_format="float"
     )
     assert [item.embedding for item in answer.data] == [vector(t, 4) for t in texts]
@@ -65,7 +67,7 @@ async def test_several_inputs_with_dimensions_as_floats(client, auth, platform_f
 
 async def test_token_arrays_go_to_the_platform_as_they_are(client, auth, platform_fakes, sdk):
     await account(client, auth, "openai")
-    answer = sdk.embeddings.create(
+    answer = await sdk.embeddings.create(
         model="openai/text-embedding-3-small", input=[[1, 2, 3], [4, 5]], encoding_format="float"
     )
     assert len(answer.data) == 2 and answer.usage.prompt_tokens == 5
@@ -77,7 +79,7 @@ async def test_gemini_embeds_with_googles_api_and_the_service_counts(
 ):
     bound = await account(client, auth, "gemini")
     texts = [words(2), words(2)]
-    answer = sdk.embeddings.create(
+    answer = await sdk.embeddings.create(
         model="gemini-embedding-001", input=texts, dimensions=6, encoding_format="float"
     )
     assert [item.embedding for item in answer.data] == [vector(t, 6) for t in texts]
@@ -97,11 +99,11 @@ async def test_embeddings_refused_where_they_cannot_be(client, auth, sdk):
     await account(client, auth, "claude")
     await account(client, auth, "gemini")
     with pytest.raises(openai.BadRequestError, match="no embeddings API"):
-        sdk.embeddings.create(model="claude/claude-haiku-4-5", input="hi")
+        await sdk.embeddings.create(model="claude/claude-haiku-4-5", input="hi")
     with pytest.raises(openai.BadRequestError, match="token arrays"):
-        sdk.embeddings.create(model="gemini/gemini-embedding-001", input=[1, 2])
+        await sdk.embeddings.create(model="gemini/gemini-embedding-001", input=[1, 2])
     with pytest.raises(openai.BadRequestError, match="input"):
-        sdk.embeddings.create(model="gemini/gemini-embedding-001", input="")
+        await sdk.embeddings.create(model="gemini/gemini-embedding-001", input="")
 
 
 async def test_a_platforms_rate_limit_on_every_account_is_a_rate_limit_error(
@@ -110,7 +112,7 @@ async def test_a_platforms_rate_limit_on_every_account_is_a_rate_limit_error(
     bound = await account(client, auth, "qwen")
     platform_fakes.openai.script(errors.dashscope_rate_limited(), credential=bound["key"])
     with pytest.raises(openai.RateLimitError) as raised:
-        sdk.embeddings.create(model="qwen/text-embedding-v4", input="hi there")
+        await sdk.embeddings.create(model="qwen/text-embedding-v4", input="hi there")
     assert int(raised.value.response.headers["retry-after"]) > 0
     rows = await usage_rows(client, auth, "text-embedding-v4")
     assert [(row["requests"], row["failures"]) for row in rows] == [(0, 1)]
@@ -118,14 +120,14 @@ async def test_a_platforms_rate_limit_on_every_account_is_a_rate_limit_error(
 
 async def test_models_tell_embeddings_apart_and_one_is_retrieved(client, auth, sdk):
     await account(client, auth, "qwen")
-    listed = {model.id: model for model in sdk.models.list()}
+    listed = {model.id: model async for model in sdk.models.list()}
     assert listed["qwen/qwen-plus"].type == "chat"  # type: ignore[attr-defined]
     assert listed["qwen/text-embedding-v4"].type == "embedding"  # type: ignore[attr-defined]
-    model = sdk.models.retrieve("qwen/text-embedding-v4")
+    model = await sdk.models.retrieve("qwen/text-embedding-v4")
     assert (model.id, model.object, model.owned_by) == ("qwen/text-embedding-v4", "model", "qwen")
-    assert sdk.models.retrieve("qwen-plus").id == "qwen-plus"
+    assert (await sdk.models.retrieve("qwen-plus")).id == "qwen-plus"
     with pytest.raises(openai.NotFoundError) as raised:
-        sdk.models.retrieve("gpt-no-such-model")
+        await sdk.models.retrieve("gpt-no-such-model")
     assert raised.value.body["code"] == "model_not_found"
 
 
@@ -133,7 +135,7 @@ async def test_a_legacy_completion_is_answered_by_chat(client, auth, platform_fa
     bound = await account(client, auth, "qwen")
     platform_fakes.openai.script(Reply("Paris is the capital."), credential=bound["key"])
     prompt = "The capital of France"
-    answer = sdk.completions.create(
+    answer = await sdk.completions.create(
         model="qwen/qwen-plus", prompt=prompt, max_tokens=20, stop=["\n"], user="user-7"
     )
     assert answer.object == "text_completion" and answer.id.startswith("cmpl-")
@@ -149,14 +151,13 @@ async def test_a_legacy_completion_is_answered_by_chat(client, auth, platform_fa
 async def test_a_streamed_legacy_completion(client, auth, platform_fakes, sdk):
     bound = await account(client, auth, "qwen")
     platform_fakes.openai.script(Reply("One two three four"), credential=bound["key"])
-    chunks = list(
-        sdk.completions.create(
-            model="qwen/qwen-plus",
-            prompt="Count to four",
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+    stream = await sdk.completions.create(
+        model="qwen/qwen-plus",
+        prompt="Count to four",
+        stream=True,
+        stream_options={"include_usage": True},
     )
+    chunks = [chunk async for chunk in stream]
     assert "".join(c.choices[0].text for c in chunks if c.choices) == "One two three four"
     assert all(c.object == "text_completion" for c in chunks)
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 4
@@ -166,6 +167,6 @@ async def test_a_streamed_legacy_completion(client, auth, platform_fakes, sdk):
 async def test_what_chat_cannot_do_is_refused(client, auth, sdk):
     await account(client, auth, "qwen")
     with pytest.raises(openai.BadRequestError, match="echo"):
-        sdk.completions.create(model="qwen/qwen-plus", prompt="Hi", echo=True)
+        await sdk.completions.create(model="qwen/qwen-plus", prompt="Hi", echo=True)
     with pytest.raises(openai.BadRequestError, match="prompt"):
-        sdk.completions.create(model="qwen/qwen-plus", prompt=["a", "b"])
+        await sdk.completions.create(model="qwen/qwen-plus", prompt=["a", "b"])

@@ -7,13 +7,14 @@ every call."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator
 
 import openai
 import pytest
 
 from tests.fakes.upstream import MidStreamError, Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.sdks import openai_sdk
 
 QWEN = "qwen/qwen-plus"
 WEATHER = {
@@ -34,15 +35,15 @@ def asked(text: str = "Say hello") -> str:
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:
+async def sdk(client, auth, service_url) -> AsyncIterator[openai.AsyncOpenAI]:
     key = (await create_api_key(client, auth))["key"]
-    with openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0) as sdk:
+    async with openai_sdk(service_url, key) as sdk:
         yield sdk
 
 
 async def test_a_response_is_translated_and_counted(client, auth, platform_fakes, sdk):
     bound = await account(client, auth, "qwen")
-    answer = sdk.responses.create(
+    answer = await sdk.responses.create(
         model=QWEN,
         instructions="Be brief.",
         input=asked(),
@@ -72,9 +73,9 @@ async def test_a_streamed_response_has_the_responses_events_in_sequence(
     client, auth, platform_fakes, sdk
 ):
     bound = await account(client, auth, "qwen")
-    with sdk.responses.stream(model=QWEN, input=asked()) as stream:
-        events = list(stream)
-        final = stream.get_final_response()
+    async with sdk.responses.stream(model=QWEN, input=asked()) as stream:
+        events = [event async for event in stream]
+        final = await stream.get_final_response()
     kinds = [event.type for event in events]
     assert kinds == [
         "response.created",
@@ -91,7 +92,8 @@ async def test_a_streamed_response_has_the_responses_events_in_sequence(
     assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "Hello!"
     assert final.output_text == "Hello!" and final.status == "completed"
     assert (final.usage.input_tokens, final.usage.output_tokens) == (3, 1)
-    assert sdk.responses.retrieve(final.id).output_text == "Hello!"  # stored before it ended
+    stored = await sdk.responses.retrieve(final.id)
+    assert stored.output_text == "Hello!"  # stored before it ended
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] == 4
 
@@ -106,19 +108,19 @@ async def test_a_function_call_and_its_output_go_round(client, auth, platform_fa
     )
     question = [{"role": "user", "content": asked("Weather in Paris")}]
     if streamed:
-        with sdk.responses.stream(model=QWEN, input=question, tools=[WEATHER]) as stream:
-            arguments = [e.delta for e in stream if e.type.endswith("arguments.delta")]
-            first = stream.get_final_response()
+        async with sdk.responses.stream(model=QWEN, input=question, tools=[WEATHER]) as stream:
+            arguments = [e.delta async for e in stream if e.type.endswith("arguments.delta")]
+            first = await stream.get_final_response()
         assert "".join(arguments) == '{"city":"Paris"}'
     else:
-        first = sdk.responses.create(
+        first = await sdk.responses.create(
             model=QWEN, input=question, tools=[WEATHER], tool_choice="auto"
         )
     call = first.output[-1]
     assert call.type == "function_call" and call.name == "get_weather"
     assert call.call_id == "call_weather_1" and call.arguments == '{"city":"Paris"}'
     result = {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 24 C"}
-    second = sdk.responses.create(
+    second = await sdk.responses.create(
         model=QWEN, input=[*question, *first.output, result], tools=[WEATHER]
     )
     assert second.output_text == "Sunny in Paris."
@@ -143,8 +145,8 @@ async def test_previous_response_id_continues_a_stored_conversation(
 ):
     await account(client, auth, "qwen")
     question = asked("Remember the word")
-    first = sdk.responses.create(model=QWEN, input=question)
-    second = sdk.responses.create(model=QWEN, input="And now?", previous_response_id=first.id)
+    first = await sdk.responses.create(model=QWEN, input=question)
+    second = await sdk.responses.create(model=QWEN, input="And now?", previous_response_id=first.id)
     assert second.previous_response_id == first.id
     sent = platform_fakes.openai.model_requests[-1].json["messages"]
     assert sent == [
@@ -152,39 +154,38 @@ async def test_previous_response_id_continues_a_stored_conversation(
         {"role": "assistant", "content": "Hello!"},
         {"role": "user", "content": "And now?"},
     ]
-    items = sdk.responses.input_items.list(second.id, order="asc")
+    items = await sdk.responses.input_items.list(second.id, order="asc")
     assert [item.type for item in items.data] == ["message"] * 3
     assert items.data[0].content[0].text == question
-    assert sdk.responses.retrieve(second.id).output_text == "Hello!"
+    assert (await sdk.responses.retrieve(second.id)).output_text == "Hello!"
 
     # Another user knows nothing of these responses.
-    other = await _other_users_sdk(client, service_url)
-    with pytest.raises(openai.NotFoundError):
-        other.responses.create(model=QWEN, input="Hi", previous_response_id=first.id)
-    with pytest.raises(openai.NotFoundError):
-        other.responses.retrieve(first.id)
+    async with openai_sdk(service_url, await _other_users_token(client)) as other:
+        with pytest.raises(openai.NotFoundError):
+            await other.responses.create(model=QWEN, input="Hi", previous_response_id=first.id)
+        with pytest.raises(openai.NotFoundError):
+            await other.responses.retrieve(first.id)
 
-    sdk.responses.delete(first.id)
+    await sdk.responses.delete(first.id)
     with pytest.raises(openai.NotFoundError):
-        sdk.responses.retrieve(first.id)
+        await sdk.responses.retrieve(first.id)
     with pytest.raises(openai.NotFoundError):
-        sdk.responses.create(model=QWEN, input="Hi", previous_response_id=first.id)
+        await sdk.responses.create(model=QWEN, input="Hi", previous_response_id=first.id)
 
 
 async def test_store_false_keeps_nothing(client, auth, sdk):
     await account(client, auth, "qwen")
-    answer = sdk.responses.create(model=QWEN, input=asked(), store=False)
+    answer = await sdk.responses.create(model=QWEN, input=asked(), store=False)
     assert answer.store is False
     with pytest.raises(openai.NotFoundError):
-        sdk.responses.retrieve(answer.id)
+        await sdk.responses.retrieve(answer.id)
 
 
-async def _other_users_sdk(client, service_url: str) -> openai.OpenAI:
+async def _other_users_token(client) -> str:
     name = f"other{uuid.uuid4().hex[:8]}"
     login = {"username": name, "password": "another long password"}
     await client.post("/api/v1/auth/register", json=login)
-    token = (await client.post("/api/v1/auth/login", json=login)).json()["data"]["access_token"]
-    return openai.OpenAI(base_url=service_url + "/v1", api_key=token, max_retries=0)
+    return (await client.post("/api/v1/auth/login", json=login)).json()["data"]["access_token"]
 
 
 # --- failures, each as the SDK's own error ---------------------------------------------------
@@ -193,20 +194,20 @@ async def _other_users_sdk(client, service_url: str) -> openai.OpenAI:
 async def test_a_hosted_tool_is_refused_naming_it(client, auth, sdk):
     await account(client, auth, "qwen")
     with pytest.raises(openai.BadRequestError) as caught:
-        sdk.responses.create(model=QWEN, input=asked(), tools=[{"type": "web_search"}])
+        await sdk.responses.create(model=QWEN, input=asked(), tools=[{"type": "web_search"}])
     assert "web_search" in caught.value.message
 
 
 async def test_a_bad_key_is_an_authentication_error(service_url):
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key="op-invalid", max_retries=0)
-    with sdk, pytest.raises(openai.AuthenticationError):
-        sdk.responses.create(model=QWEN, input=asked())
+    async with openai_sdk(service_url, "op-invalid") as sdk:
+        with pytest.raises(openai.AuthenticationError):
+            await sdk.responses.create(model=QWEN, input=asked())
 
 
 async def test_an_unknown_model_is_not_found(client, auth, sdk):
     await account(client, auth, "qwen")
     with pytest.raises(openai.NotFoundError) as caught:
-        sdk.responses.create(model="no-such-model", input=asked())
+        await sdk.responses.create(model="no-such-model", input=asked())
     assert caught.value.body["code"] == "model_not_found"
 
 
@@ -216,7 +217,7 @@ async def test_quota_exhausted_is_a_rate_limit_error_with_retry_after(
     bound = await account(client, auth, "openai")
     platform_fakes.openai.script(errors.openai_insufficient_quota(), credential=bound["key"])
     with pytest.raises(openai.RateLimitError) as caught:
-        sdk.responses.create(model="openai/gpt-4.1-mini", input=asked(), stream=True)
+        await sdk.responses.create(model="openai/gpt-4.1-mini", input=asked(), stream=True)
     assert int(caught.value.response.headers["retry-after"]) > 0
 
 
@@ -224,7 +225,8 @@ async def test_a_failure_mid_stream_is_a_response_failed_event(client, auth, pla
     bound = await account(client, auth, "qwen")
     body = {"error": {"message": "upstream broke", "type": "server_error", "code": None}}
     platform_fakes.openai.script(MidStreamError(2, body), credential=bound["key"])
-    events = list(sdk.responses.create(model=QWEN, input=asked(), stream=True))
+    stream = await sdk.responses.create(model=QWEN, input=asked(), stream=True)
+    events = [event async for event in stream]
     assert events[0].type == "response.created"
     deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert deltas and "Partial answer".startswith(deltas)

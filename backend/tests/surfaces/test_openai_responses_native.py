@@ -7,21 +7,22 @@ to store nothing) and continues it with `previous_response_id`; a failure mid-st
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator
 
 import openai
 import pytest
 
 from tests.fakes.upstream import MidStreamError, Reply
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.sdks import openai_sdk
 
 GPT = "openai/gpt-4.1-mini"
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:
+async def sdk(client, auth, service_url) -> AsyncIterator[openai.AsyncOpenAI]:
     key = (await create_api_key(client, auth))["key"]
-    with openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0) as sdk:
+    async with openai_sdk(service_url, key) as sdk:
         yield sdk
 
 
@@ -34,7 +35,7 @@ async def test_openai_gets_the_request_as_it_was_written(client, auth, platform_
     platform_fakes.openai.script(
         Reply("Hello!", cached_tokens=2, reasoning_tokens=1), credential=bound["key"]
     )
-    answer = sdk.responses.create(
+    answer = await sdk.responses.create(
         model=GPT,
         input=asked(),
         tools=[{"type": "web_search"}],
@@ -47,7 +48,7 @@ async def test_openai_gets_the_request_as_it_was_written(client, auth, platform_
     assert seen.json["model"] == "gpt-4.1-mini" and seen.json["store"] is False
     assert seen.json["tools"] == [{"type": "web_search"}]
     assert seen.json["include"] == ["reasoning.encrypted_content"]
-    assert sdk.responses.retrieve(answer.id).output_text == "Hello!"  # stored here
+    assert (await sdk.responses.retrieve(answer.id)).output_text == "Hello!"  # stored here
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] == answer.usage.total_tokens
     rows = (await client.get("/api/v1/oauth/usage?days=2", headers=auth)).json()["data"]
@@ -58,10 +59,11 @@ async def test_openai_gets_the_request_as_it_was_written(client, auth, platform_
 async def test_a_stream_continues_a_stored_conversation(client, auth, platform_fakes, sdk):
     bound = await account(client, auth, "openai")
     question = asked("Remember the word")
-    first = sdk.responses.create(model=GPT, input=question)
-    with sdk.responses.stream(model=GPT, input="And now?", previous_response_id=first.id) as stream:
-        events = list(stream)
-        final = stream.get_final_response()
+    first = await sdk.responses.create(model=GPT, input=question)
+    continued = sdk.responses.stream(model=GPT, input="And now?", previous_response_id=first.id)
+    async with continued as stream:
+        events = [event async for event in stream]
+        final = await stream.get_final_response()
     assert events[0].type == "response.created" and events[-1].type == "response.completed"
     assert [e.sequence_number for e in events] == list(range(len(events)))  # OpenAI's own
     assert final.output_text == "Hello!"
@@ -70,7 +72,7 @@ async def test_a_stream_continues_a_stored_conversation(client, auth, platform_f
     assert [item.get("role") for item in sent["input"]] == ["user", "assistant", "user"]
     assert all("id" not in item for item in sent["input"][:2])
     assert sent["input"][2]["content"] == "And now?"
-    assert sdk.responses.retrieve(final.id).output_text == "Hello!"
+    assert (await sdk.responses.retrieve(final.id)).output_text == "Hello!"
     mine = await accounts_by_id(client, auth)
     assert mine[bound["id"]]["quota_used"] == (first.usage.total_tokens + final.usage.total_tokens)
 
@@ -79,7 +81,8 @@ async def test_a_failure_mid_stream_is_a_response_failed_event(client, auth, pla
     bound = await account(client, auth, "openai")
     body = {"error": {"message": "upstream broke", "type": "server_error", "code": None}}
     platform_fakes.openai.script(MidStreamError(2, body), credential=bound["key"])
-    events = list(sdk.responses.create(model=GPT, input=asked(), stream=True))
+    stream = await sdk.responses.create(model=GPT, input=asked(), stream=True)
+    events = [event async for event in stream]
     deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert deltas and "Partial answer".startswith(deltas)
     failed = events[-1]
@@ -102,10 +105,10 @@ async def test_what_only_openai_takes_goes_there_and_is_refused_elsewhere(
         {"type": "custom_tool_call", "call_id": "call_p1", "name": "apply_patch", "input": "x"},
         {"type": "custom_tool_call_output", "call_id": "call_p1", "output": "done"},
     ]
-    answer = sdk.responses.create(model=GPT, input=history, tools=[patch])
+    answer = await sdk.responses.create(model=GPT, input=history, tools=[patch])
     assert answer.output_text == "Hello!"
     sent = platform_fakes.openai.model_requests[-1].json
     assert sent["input"] == history and sent["tools"] == [patch]
     with pytest.raises(openai.BadRequestError) as caught:
-        sdk.responses.create(model="qwen/qwen-plus", input=history)
+        await sdk.responses.create(model="qwen/qwen-plus", input=history)
     assert "custom_tool_call" in caught.value.message

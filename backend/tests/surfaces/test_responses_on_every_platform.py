@@ -6,6 +6,7 @@ platform sees its own wire's tool call and result; the books count both calls.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
@@ -13,6 +14,7 @@ import pytest
 
 from tests.fakes.upstream import Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
+from tests.helpers.sdks import openai_sdk
 
 WEATHER = {
     "type": "function",
@@ -34,9 +36,9 @@ WIRE = {"claude": "anthropic", "gemini": "gemini", "zhipu": "openai", "doubao": 
 
 
 @pytest.fixture
-async def sdk(client, auth, service_url) -> Any:
+async def sdk(client, auth, service_url) -> AsyncIterator[openai.AsyncOpenAI]:
     key = (await create_api_key(client, auth))["key"]
-    with openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0) as sdk:
+    async with openai_sdk(service_url, key) as sdk:
         yield sdk
 
 
@@ -65,18 +67,18 @@ async def test_a_streamed_tool_round_trip(client, auth, platform_fakes, sdk, pla
         credential=bound["key"],
     )
     question = [{"role": "user", "content": f"Weather in Paris {uuid.uuid4().hex[:6]}"}]
-    with sdk.responses.stream(
+    async with sdk.responses.stream(
         model=MODELS[platform], input=question, tools=[WEATHER], instructions="Be brief."
     ) as stream:
-        kinds = [event.type for event in stream]
-        first = stream.get_final_response()
+        kinds = [event.type async for event in stream]
+        first = await stream.get_final_response()
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert "response.function_call_arguments.done" in kinds
     call = first.output[-1]
     assert call.type == "function_call" and call.name == "get_weather"
     assert call.arguments.replace(" ", "") == '{"city":"Paris"}'
     result = {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 24 C"}
-    second = sdk.responses.create(
+    second = await sdk.responses.create(
         model=MODELS[platform], input=[*question, *first.output, result], tools=[WEATHER]
     )
     assert second.output_text == "Sunny in Paris." and second.status == "completed"
@@ -100,7 +102,7 @@ async def test_a_rate_limit_before_the_first_byte_is_openais_429(
     fake = getattr(platform_fakes, WIRE[platform])
     fake.script(FAILURES[platform][0], credential=bound["key"])
     with pytest.raises(openai.RateLimitError) as caught:
-        sdk.responses.create(model=MODELS[platform], input="Hello there", stream=True)
+        await sdk.responses.create(model=MODELS[platform], input="Hello there", stream=True)
     assert int(caught.value.response.headers["retry-after"]) > 0
     assert caught.value.body["type"] and caught.value.body["message"]
 
@@ -113,7 +115,8 @@ async def test_a_failure_after_the_first_byte_is_response_failed(
     fake = getattr(platform_fakes, WIRE[platform])
     broken = FAILURES[platform][1].mid_stream(after_chunks=2)
     fake.script(broken, credential=bound["key"])
-    events = list(sdk.responses.create(model=MODELS[platform], input="Hello there", stream=True))
+    stream = await sdk.responses.create(model=MODELS[platform], input="Hello there", stream=True)
+    events = [event async for event in stream]
     assert events[0].type == "response.created"
     assert any(e.type == "response.output_text.delta" for e in events)
     failed = events[-1]

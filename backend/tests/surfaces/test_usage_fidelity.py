@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import uuid
 
-import openai
 import pytest
 
 from tests.fakes.upstream import Reply
 from tests.helpers.api import account, create_api_key
+from tests.helpers.sdks import openai_sdk
 
 DETAILED = Reply(
     "Hello there!",
@@ -39,22 +39,21 @@ async def test_chat_completions_keep_what_the_platform_reported(
     bound = await account(client, auth, model.split("/")[0])
     platform_fakes.openai.script(DETAILED, credential=bound["key"])
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
     asked = [{"role": "user", "content": f"Say hello {uuid.uuid4().hex[:8]}"}]
-    if streamed:
-        chunks = list(
-            sdk.chat.completions.create(
+    async with openai_sdk(service_url, key) as sdk:
+        if streamed:
+            stream = await sdk.chat.completions.create(
                 model=model,
                 messages=asked,
                 user="user-7",
                 stream=True,
                 stream_options={"include_usage": True},
             )
-        )
-        usage, first = chunks[-1].usage, chunks[0]
-    else:
-        first = sdk.chat.completions.create(model=model, messages=asked, user="user-7")
-        usage = first.usage
+            chunks = [chunk async for chunk in stream]
+            usage, first = chunks[-1].usage, chunks[0]
+        else:
+            first = await sdk.chat.completions.create(model=model, messages=asked, user="user-7")
+            usage = first.usage
     assert usage.prompt_tokens_details.cached_tokens == 2
     assert usage.completion_tokens_details.reasoning_tokens == 1
     assert first.system_fingerprint == "fp_fake_7" and first.service_tier == "default"
@@ -72,10 +71,11 @@ async def test_a_response_carries_the_cached_and_reasoning_tokens(
     bound = await account(client, auth, "qwen")
     platform_fakes.openai.script(DETAILED, DETAILED, credential=bound["key"])
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
-    whole = sdk.responses.create(model="qwen/qwen-plus", input="Say hello")
-    with sdk.responses.stream(model="qwen/qwen-plus", input="Say hello again") as stream:
-        streamed = stream.get_final_response()
+    async with openai_sdk(service_url, key) as sdk:
+        whole = await sdk.responses.create(model="qwen/qwen-plus", input="Say hello")
+        again = sdk.responses.stream(model="qwen/qwen-plus", input="Say hello again")
+        async with again as stream:
+            streamed = await stream.get_final_response()
     for answer in (whole, streamed):
         assert answer.usage.input_tokens_details.cached_tokens == 2
         assert answer.usage.output_tokens_details.reasoning_tokens == 1
@@ -90,12 +90,12 @@ async def test_a_refusal_reaches_the_caller(client, auth, platform_fakes, servic
     refused = Reply(refusal="I can't help with that.")
     platform_fakes.openai.script(refused, refused, credential=bound["key"])
     key = (await create_api_key(client, auth))["key"]
-    sdk = openai.OpenAI(base_url=service_url + "/v1", api_key=key, max_retries=0)
     asked = [{"role": "user", "content": f"Do something bad {uuid.uuid4().hex[:8]}"}]
-    answer = sdk.chat.completions.create(model=model, messages=asked)
-    assert answer.choices[0].message.refusal == "I can't help with that."
-    assert answer.choices[0].message.content is None
-    if model.startswith("qwen"):  # translated: the Responses API's refusal part
-        response = sdk.responses.create(model=model, input="Do something bad")
-        assert response.output[0].content[0].type == "refusal"
-        assert response.output[0].content[0].refusal == "I can't help with that."
+    async with openai_sdk(service_url, key) as sdk:
+        answer = await sdk.chat.completions.create(model=model, messages=asked)
+        assert answer.choices[0].message.refusal == "I can't help with that."
+        assert answer.choices[0].message.content is None
+        if model.startswith("qwen"):  # translated: the Responses API's refusal part
+            response = await sdk.responses.create(model=model, input="Do something bad")
+            assert response.output[0].content[0].type == "refusal"
+            assert response.output[0].content[0].refusal == "I can't help with that."

@@ -101,3 +101,41 @@ def test_the_budgets_an_administrator_set_are_shown_above_the_keys(
     expect(mine.locator('[data-budget="tokens_per_day"]')).to_contain_text(
         "0 of 5,000 tokens today"
     )
+
+
+def test_the_usage_view_shows_cost_and_free_quota_per_day_platform_model_and_key(
+    page: Page, service: Service, user: tuple[str, str]
+) -> None:
+    credential = f"sk-{unique('cost')}"
+    service.add_key_account(user[1], "priced openai", "openai", api_key=credential)
+    name = unique("costly")
+    key = service.call("POST", "/api/v1/auth/api-keys", user[1], json={"name": name})["key"]
+    # 1000 prompt and 10 completion tokens of gpt-4.1-mini: 1000 × 0.4 + 10 × 1.6 = 416e-6 USD
+    service.fakes.openai.script(
+        Reply(" ".join(["w"] * 10), prompt_tokens=1000), credential=credential
+    )
+    body = {"model": "openai/gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}
+    answer = httpx.post(
+        f"{service.url}/v1/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    open_view(page, "usage")
+
+    cost = page.get_by_role("region", name="Cost")
+    usd = cost.locator('[data-currency="USD"]')
+    expect(usd.get_by_role("heading")).to_have_text(
+        "USD: 0.000416 at list price, 0 covered by free quota"
+    )
+    expect(usd.get_by_role("group", name="Cost per day (USD)")).to_contain_text("0.000416 USD")
+    for caption, label in [
+        ("Cost by platform", "openai"),
+        ("Cost by model", "openai/gpt-4.1-mini"),
+        ("Cost by API key", name),
+    ]:
+        row = usd.get_by_role("table", name=caption).get_by_role("row", name=label)
+        expect(row).to_contain_text("0.000416")
+        expect(row).to_contain_text("1,010")
+    assert_not_blank(page, "desktop-usage-cost")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.helpers.pages import assert_no_horizontal_scroll, assert_not_blank, open_view
-from tests.ui.conftest import PHONE, Service
+from tests.ui.conftest import PHONE, Service, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +77,18 @@ def test_the_log_on_a_phone_stacks_its_rows(
     expect(called.locator('td[data-label="Latency"]')).to_contain_text("ms")
     assert_no_horizontal_scroll(page)
     assert_not_blank(page, "phone-requests")
+
+
+def test_an_administrator_reads_everyones_calls(
+    page: Page, service: Service, context: BrowserContext
+) -> None:
+    username, token = service.new_user()
+    assert call(service, token, "nowhere/none") == 404
+    sign_in_as(context, service.admin_token)
+    open_view(page, "requests")
+    # Their own log first: the other user's call is not in it.
+    expect(page.locator("main")).not_to_contain_text(username)
+    page.get_by_label("Everyone's calls").check()
+    expect(page.locator("table.requests thead")).to_contain_text("User")
+    theirs = page.locator("table.requests tbody tr").filter(has_text=username)
+    expect(theirs.first).to_contain_text("model_not_found")

@@ -86,4 +86,6 @@ async def all_requests(
 ) -> Envelope[list[RequestLogOut]]:
     filters = Filters(user_id, platform, account_id, _status(status), since, until)
     rows = await store.page(session, filters, limit=limit, before_id=before_id)
-    return ok([RequestLogOut.model_validate(row) for row in rows])
+    names = await store.usernames(session, rows)
+    shown = [RequestLogOut.model_validate(row) for row in rows]
+    return ok([row.model_copy(update={"username": names.get(row.user_id)}) for row in shown])

@@ -1,7 +1,7 @@
 """The books of attempts: the reservation settled to the tokens used (or released when none were),
-the usage row with its list-price cost (quota/cost.py), the account's `quota_used` (and now and
-then `last_used_at`), and its new state — in one transaction for all the attempts that end
-together.
+the usage row with its list-price cost (quota/cost.py), the call's budget holds settled to what
+it spent (quota/budget_ledger.py), the account's `quota_used` (and now and then `last_used_at`),
+and its new state — in one transaction for all the attempts that end together.
 
 Group commit: each attempt's books join a queue, and one task of this process writes what is
 queued in one transaction, then what queued meanwhile in the next. The caller waits for the

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, case, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import RequestLog
+from app.models import RequestLog, User
 from app.services.request_log.trace import Row
 
 LATENCY_SAMPLE = 20_000
@@ -70,6 +70,15 @@ async def page(
     if before_id is not None:
         query = query.where(RequestLog.id < before_id)
     return list(await session.scalars(query))
+
+
+async def usernames(session: AsyncSession, rows: Sequence[RequestLog]) -> dict[int, str]:
+    """The names of the rows' users (an administrator reads everyone's calls)."""
+    ids = {row.user_id for row in rows}
+    if not ids:
+        return {}
+    found = await session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in found}
 
 
 async def prune(session: AsyncSession, now: datetime, days: int) -> int:

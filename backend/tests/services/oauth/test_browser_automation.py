@@ -275,6 +275,24 @@ async def test_sms_code_is_asked_for_and_given_through_input(
     assert site.sms_codes[PHONE] not in repr(statuses.items)
 
 
+async def test_a_code_asked_without_the_platforms_words_says_only_its_kind(
+    pool: BrowserPool, consoles: tuple[ConsoleSite, str]
+) -> None:
+    """No sentence of the service's own: the page words the question in its language."""
+    site, base = consoles
+    code_prompt = {"selector": "#sms-code", "kind": "sms", "submit_selector": "#verify"}
+    config = seed_config(base, "sms", ["sms_session"], code_prompts=[code_prompt])
+    statuses = Statuses()
+    handle = start_login(
+        pool, LoginRecipe.from_oauth_config(config), USER, on_update=statuses, deadline_s=30
+    )
+
+    asked = await statuses.wait_for(lambda s: s.state == "needs_user_action")
+    assert (asked.reason, asked.code_kind, asked.prompt) == ("code", "sms", None)
+    await handle.provide_input(site.sms_codes[PHONE])
+    assert (await handle.result()).captured.cookies
+
+
 async def test_email_code_login(pool: BrowserPool, consoles: tuple[ConsoleSite, str]) -> None:
     site, base = consoles
     config = {

@@ -37,7 +37,7 @@ class LoginUser(Protocol):
         self,
         signals: PageSignals,
         reason: ActionReason,
-        prompt: str,
+        prompt: str | None,
         *,
         code_kind: Literal["sms", "email", "code"] | None = None,
     ) -> None: ...
@@ -101,7 +101,7 @@ class RecipeDriver:
             return self._credentials[step.value_from]
         if self._credentials.get("code"):
             return self._credentials.pop("code")
-        await self._user.ask(signals, "code", "Enter the verification code the platform asks for.")
+        await self._user.ask(signals, "code", None, code_kind="code")
         code = await self._user.next_input(signals, still_asking=None)
         await self._user.set_running(self._step)
         return code or ""

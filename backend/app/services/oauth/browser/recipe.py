@@ -101,18 +101,9 @@ class CodePrompt(_Model):
     """Clicked after typing the code; unset: press Enter in the input."""
     kind: Literal["sms", "email", "code"] = "code"
     prompt: str | None = None
-    """What to tell the user; defaults to a sentence built from `kind`."""
+    """What to tell the user; unset: the page words what `kind` asks in its own language."""
     prompt_selector: str | None = None
     """An element whose text says what is asked (e.g. "We sent a code to 138****0000")."""
-
-    def default_prompt(self) -> str:
-        if self.prompt:
-            return self.prompt
-        return {
-            "sms": "Enter the code the platform sent to your phone by SMS.",
-            "email": "Enter the code the platform sent to your e-mail address.",
-            "code": "Enter the verification code the platform asks for.",
-        }[self.kind]
 
 
 class SuccessRule(_Model):

@@ -27,7 +27,7 @@ class LoginStatus:
     """1 = next to start (queued)."""
     reason: ActionReason | None = None
     prompt: str | None = None
-    """What the user is asked to do (needs_user_action)."""
+    """What the user is asked to do (needs_user_action); for a code, the platform's words only."""
     code_kind: Literal["sms", "email", "code"] | None = None
     screenshot_png: bytes | None = field(default=None, repr=False)
     """The page when the user was asked (needs_user_action)."""

@@ -234,7 +234,7 @@ class LoginHandle:
         self,
         signals: PageSignals,
         reason: ActionReason,
-        prompt: str,
+        prompt: str | None,
         *,
         code_kind: Literal["sms", "email", "code"] | None = None,
     ) -> None:

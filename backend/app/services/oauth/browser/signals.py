@@ -200,8 +200,9 @@ class PageSignals:
                 return prompt
         return None
 
-    async def prompt_text(self, prompt: CodePrompt) -> str:
-        text = prompt.default_prompt()
+    async def prompt_text(self, prompt: CodePrompt) -> str | None:
+        """The platform's words for what it asks (its page's, else the recipe's), if any."""
+        text = prompt.prompt
         if prompt.prompt_selector:
             try:
                 element = self.page.locator(prompt.prompt_selector).first

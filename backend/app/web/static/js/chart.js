@@ -17,7 +17,7 @@ function shortDay(day) {
   return day.slice(5); // MM-DD
 }
 
-function drawSvg(width, { days, series, label }) {
+function drawSvg(width, { days, series, label, format }) {
   const plotW = Math.max(50, width - MARGIN.left - MARGIN.right);
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const totals = days.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] || 0), 0));
@@ -30,7 +30,7 @@ function drawSvg(width, { days, series, label }) {
   for (const tick of ticks) {
     svg.append(
       h("svg:line", { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(tick), y2: y(tick), class: "grid" }),
-      h("svg:text", { x: MARGIN.left - 6, y: y(tick) + 4, class: "axis", "text-anchor": "end" }, formatNumber(tick)),
+      h("svg:text", { x: MARGIN.left - 6, y: y(tick) + 4, class: "axis", "text-anchor": "end" }, format(tick)),
     );
   }
   const every = Math.max(1, Math.ceil(days.length / Math.max(1, plotW / 44)));
@@ -44,7 +44,7 @@ function drawSvg(width, { days, series, label }) {
         h(
           "svg:rect",
           { x, y: y(base + value), width: barW, height: Math.max(1, y(base) - y(base + value)), class: `bar s${index % PALETTE_SIZE}` },
-          h("svg:title", {}, `${day} · ${s.label}: ${formatNumber(value)} ${label}`),
+          h("svg:title", {}, `${day} · ${s.label}: ${format(value)} ${label}`),
         ),
       );
       base += value;
@@ -58,11 +58,12 @@ function drawSvg(width, { days, series, label }) {
   return svg;
 }
 
-/** days: ["YYYY-MM-DD", ...]; series: [{label, values}] (one value per day); label: the unit. */
-export function barChart({ title, days, series, label }) {
+/** days: ["YYYY-MM-DD", ...]; series: [{label, values}] (one value per day); label: the unit;
+ * format: how a value is written (numbers by default). */
+export function barChart({ title, days, series, label, format = formatNumber }) {
   const total = series.reduce((sum, s) => sum + s.values.reduce((a, b) => a + b, 0), 0);
   const canvas = h("div", { class: "chart-canvas" });
-  const summary = t("chart.summary", { total: formatNumber(total), unit: label, days: days.length });
+  const summary = t("chart.summary", { total: format(total), unit: label, days: days.length });
   const figure = h(
     "figure",
     { class: "chart", role: "group", "aria-label": `${title}. ${summary}` },
@@ -90,7 +91,7 @@ export function barChart({ title, days, series, label }) {
             days
               .map((day, i) => [day, i])
               .filter(([, i]) => series.some((s) => s.values[i]))
-              .map(([day, i]) => h("tr", {}, h("th", { scope: "row" }, day), series.map((s) => h("td", {}, formatNumber(s.values[i] || 0))))),
+              .map(([day, i]) => h("tr", {}, h("th", { scope: "row" }, day), series.map((s) => h("td", {}, format(s.values[i] || 0))))),
           ),
         ),
       ),
@@ -101,7 +102,7 @@ export function barChart({ title, days, series, label }) {
     const next = Math.floor(canvas.clientWidth);
     if (next && next !== width) {
       width = next;
-      fill(canvas, drawSvg(width, { days, series, label }));
+      fill(canvas, drawSvg(width, { days, series, label, format }));
     }
   };
   new ResizeObserver(() => requestAnimationFrame(draw)).observe(canvas);

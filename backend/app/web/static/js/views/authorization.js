@@ -10,6 +10,8 @@ import { liveView } from "./live-view.js";
 const POLL_MS = 1500;
 const TERMINAL = new Set(["completed", "failed", "expired"]);
 const OWN_WORDS_REASONS = new Set(["challenge", "unknown_page"]);
+// A code the platform asks for without words of its own, by what it is.
+const CODE_PROMPTS = { sms: "flow.code_prompt_sms", email: "flow.code_prompt_email" };
 export const AUTHORIZATION_MESSAGE = "oauth-proxy:authorization";
 
 // The OAuth window tells its opener when it is done, wherever the user is on the page.
@@ -107,7 +109,7 @@ function codeForm(current, redraw) {
   return h(
     "form",
     { class: "code-form", onSubmit },
-    field(current.prompt || t("flow.code_prompt"), input),
+    field(current.prompt || t(CODE_PROMPTS[current.code_kind] || "flow.code_prompt"), input),
     error,
     h("div", { class: "form-actions" }, submit),
   );

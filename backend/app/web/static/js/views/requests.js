@@ -72,7 +72,7 @@ function rowOf(entry, accountName, everyone) {
     "tr",
     { "data-id": entry.id },
     h("td", {}, h("time", { datetime: entry.created_at }, formatDateTime(entry.created_at))),
-    everyone ? h("td", {}, `#${entry.user_id}`) : null,
+    everyone ? h("td", {}, entry.username || `#${entry.user_id}`) : null,
     h("td", {}, h("code", {}, entry.surface)),
     h("td", {}, served(entry)),
     h("td", {}, entry.account_id ? accountName(entry.account_id) : "—"),

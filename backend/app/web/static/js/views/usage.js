@@ -1,8 +1,9 @@
 // Usage over the last 30 days: tokens and requests per day by account or platform, and how many
-// calls succeeded.
+// calls succeeded; then what they cost (views/cost.js).
 
 import { api } from "../api.js";
 import { barChart } from "../chart.js";
+import { costSection } from "./cost.js";
 import { h, fill } from "../dom.js";
 import { t, formatNumber, platformName } from "../i18n.js";
 import { emptyState, pageHeader } from "../ui.js";
@@ -162,5 +163,7 @@ export async function render(main) {
     body,
   );
   draw();
+  const cost = await costSection(data, days);
+  if (cost) main.append(cost);
   return null;
 }
