@@ -7,7 +7,13 @@ import pytest
 
 from tests.conftest import new_user
 
-PAGED_ROUTES = ["/api/v1/admin/audit", "/api/v1/admin/alerts", "/api/v1/oauth/alerts"]
+PAGED_ROUTES = [
+    "/api/v1/admin/audit",
+    "/api/v1/admin/alerts",
+    "/api/v1/oauth/alerts",
+    "/api/v1/oauth/requests",
+    "/api/v1/admin/requests",
+]
 
 
 @pytest.mark.parametrize("route", PAGED_ROUTES)

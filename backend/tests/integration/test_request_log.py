@@ -19,6 +19,7 @@ from app.services.platforms import upsert_platforms
 from app.services.request_log.trace import Row
 from tests.conftest import make_settings, migrate_async, new_user, shipped_platforms_on
 from tests.fakes.upstream import errors
+from tests.fakes.upstream.behaviours import Drop
 from tests.helpers.api import account
 from tests.helpers.calls import fake_of, said, sse_events
 from tests.helpers.databases import empty_database
@@ -93,6 +94,22 @@ async def test_answered_calls_are_logged_with_what_served_them(service, http, pl
     # Never the prompt or the answer.
     asked = said()[0]["content"].split()[0]
     assert all(asked not in str(value) for value in row.values())
+
+
+async def test_a_stream_broken_after_its_first_byte_is_logged_as_failed(
+    service, http, platform_fakes
+):
+    auth = await new_user(service)
+    bound = await account(http, auth, "zhipu")
+    fake_of(platform_fakes, "zhipu").script(Drop(after_chunks=2), credential=bound["key"])
+
+    streamed = await chat(http, auth, stream=True)
+    assert streamed.status_code == 200  # the stream had begun: the error is its last event
+    (row,) = await logged(http, auth)
+    assert (row["status"], row["account_id"], row["attempts"]) == (200, bound["id"], 1)
+    assert row["error_kind"] == "network" and row["error_code"]
+    assert row["completion_tokens"] is not None and row["first_byte_ms"] is not None
+    assert [r["id"] for r in await logged(http, auth, status="error")] == [row["id"]]
 
 
 async def test_an_answer_from_the_cache_is_logged_without_an_attempt(service, http):

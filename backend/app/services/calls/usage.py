@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.upsert import upsert
@@ -132,14 +132,26 @@ class LastUsed:
         return True
 
 
-def _used_on(day: date) -> Any:
-    """The account's used tokens on `day` (0 when none), as a subquery of an UPDATE of it."""
-    used = (
-        select(AccountQuotaDay.used_tokens)
-        .where(AccountQuotaDay.account_id == OAuthAccount.id, AccountQuotaDay.day == day)
-        .scalar_subquery()
+_USED_ON = func.coalesce(
+    select(AccountQuotaDay.used_tokens)
+    .where(
+        AccountQuotaDay.account_id == OAuthAccount.id,
+        AccountQuotaDay.day == bindparam("quota_day"),
     )
-    return func.coalesce(used, 0)
+    .scalar_subquery(),
+    0,
+)
+"""The account's used tokens on the day bound as `quota_day` (0 when none), correlated to the
+oauth_accounts row of the statement it is in."""
+_MARK_USED = (
+    update(OAuthAccount)
+    .where(OAuthAccount.id == bindparam("account"))
+    .values(quota_used=_USED_ON)
+    .execution_options(synchronize_session=False)
+)
+_MARK_USED_AND_TOUCHED = _MARK_USED.values(last_used_at=bindparam("touched"))
+# Built once, with bound parameters: the books run one per account on every lot, and building
+# the statement (its correlated subquery above all) cost more than running it.
 
 
 async def mark_used(
@@ -148,15 +160,11 @@ async def mark_used(
     """The seed's `oauth_accounts.quota_used` set to the account's tokens on its quota day (the
     ledger's figure, just written in this transaction), and `last_used_at` when `now` is given:
     one statement, written with the books."""
-    values: dict[str, Any] = {"quota_used": _used_on(day)}
-    if now is not None:
-        values["last_used_at"] = now
-    await session.execute(
-        update(OAuthAccount)
-        .where(OAuthAccount.id == account_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    params: dict[str, Any] = {"account": account_id, "quota_day": day}
+    if now is None:
+        await session.execute(_MARK_USED, params)
+    else:
+        await session.execute(_MARK_USED_AND_TOUCHED, params | {"touched": now})
 
 
 async def align_quota_used(session: AsyncSession, now: datetime) -> int:
@@ -171,10 +179,11 @@ async def align_quota_used(session: AsyncSession, now: datetime) -> int:
     for platform in list(await session.scalars(select(PlatformConfig))):
         day = quota_day(platform, now)
         stale = await session.execute(
-            select(OAuthAccount.id, OAuthAccount.quota_used, _used_on(day))
+            select(OAuthAccount.id, OAuthAccount.quota_used, _USED_ON)
             .where(OAuthAccount.platform_id == platform.platform_id)
-            .where(OAuthAccount.quota_used != _used_on(day))
-            .order_by(OAuthAccount.id)
+            .where(OAuthAccount.quota_used != _USED_ON)
+            .order_by(OAuthAccount.id),
+            {"quota_day": day},
         )
         for account_id, seen, used in stale.all():
             result = await session.execute(

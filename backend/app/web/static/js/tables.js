@@ -19,9 +19,19 @@ function labelCells(table) {
   }
 }
 
+// Between the phone's cards and a wide window a table may still be wider than its box: it
+// scrolls sideways, and its box says so (app.css draws a shadow at the edge).
+function markScrolling(wrap) {
+  wrap.toggleAttribute("data-scrolls", wrap.scrollWidth > wrap.clientWidth + 1);
+}
+
 /** Label the cells of every table under `root`, now and whenever its content changes. */
 export function stackTables(root) {
-  const label = () => root.querySelectorAll("table").forEach(labelCells);
-  new MutationObserver(label).observe(root, { childList: true, subtree: true });
-  label();
+  const update = () => {
+    root.querySelectorAll("table").forEach(labelCells);
+    root.querySelectorAll(".table-wrap").forEach(markScrolling);
+  };
+  new MutationObserver(update).observe(root, { childList: true, subtree: true });
+  window.addEventListener("resize", update);
+  update();
 }
