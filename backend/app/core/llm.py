@@ -21,6 +21,8 @@ from concurrent.futures import Future
 from types import ModuleType
 from typing import Any
 
+from app.core.collector import freeze_long_lived
+
 logger = logging.getLogger(__name__)
 
 OFFLINE_SWITCHES = {
@@ -48,6 +50,7 @@ def _import_litellm(future: Future[ModuleType]) -> None:
     try:
         module = importlib.import_module("litellm")
         _drop_litellm_filters()
+        freeze_long_lived("litellm")
         future.set_result(module)
     except BaseException as exc:  # handed to whoever awaits the module
         future.set_exception(exc)
