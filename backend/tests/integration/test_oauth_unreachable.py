@@ -5,6 +5,7 @@ retry), never a 500 and never a session left unfinished past its expiry."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,6 +22,7 @@ from app.core.database import session_scope, utcnow
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig
 from app.schemas.platform import PlatformConfigIn
 from app.services.background import BackgroundJobs
+from app.services.oauth.token_lifecycle import CredentialRenewer
 from app.services.platforms import upsert_platforms
 from tests.conftest import accepts_credential, new_user
 from tests.fakes.oauth_server import ClientSpec, FakeOAuthServer
@@ -188,6 +190,28 @@ async def test_renewal_tries_twice_then_says_why_on_the_account(
         account = await session.get(OAuthAccount, account_id)
     assert account.is_expired is False  # the refresh token may still be good
     assert account.status_reason.startswith("Renewal failed: The authorization server")
+
+
+async def test_workers_that_waited_for_a_failed_renewal_report_the_failure(
+    app, client, brittle, oauth_server, failing_endpoints
+):
+    auth = await new_user(app)
+    started = await initiate(client, auth, "oauth")
+    page = await callback(client, follow_as_browser(started["auth_url"]))
+    assert page.status_code == 200, page.text
+    account_id = (await session_of(client, auth, started["state"]))["account"]["id"]
+    await break_token_endpoint(app, failing_endpoints["http_500"])
+    hits_before = len(failing_endpoints["hits"])
+    ctx = app_context(app)
+    workers = [CredentialRenewer(ctx.settings, ctx.factory, ctx.store, ctx.http) for _ in range(2)]
+
+    outcomes = await asyncio.gather(
+        *(worker.renew(account_id, revalidate=False) for worker in workers for _ in range(3))
+    )
+
+    assert len(failing_endpoints["hits"]) - hits_before == 2  # one renewal (and its retry)
+    assert {o.outcome for o in outcomes} == {"unreachable"}
+    assert all(o.message.startswith("The authorization server") for o in outcomes)
 
 
 async def test_no_session_stays_unfinished_past_its_expiry(app, client, brittle):
