@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.budgets import BudgetUse
 from app.schemas.platform import PlatformConfigIn
 
 MASKED_SECRET = "********"  # noqa: S105 - what is shown instead of a secret
@@ -46,6 +47,10 @@ class UserSummary(BaseModel):
     is_active: bool
     created_at: datetime
     account_count: int
+    limits: dict[str, Any] | None = None
+    """The user's budgets, set with `PATCH /api/v1/admin/users/{id}`."""
+    budgets: list[BudgetUse] = Field(default_factory=list)
+    """Where they stand now."""
 
 
 def mask_oauth_config(oauth_config: dict[str, Any]) -> dict[str, Any]:

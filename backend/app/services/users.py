@@ -165,6 +165,7 @@ async def list_with_account_counts(session: AsyncSession) -> list[UserSummary]:
             is_active=user.is_active,
             created_at=user.created_at,
             account_count=count,
+            limits=user.limits,
         )
         for user, count in rows
     ]

@@ -1,16 +1,17 @@
 """Budgets on the API keys view: each key's budgets as bars of what its calls used, set and changed
 in the view (its allow-list of models kept), a wrong amount said before anything is sent, and the
-budgets an administrator set on the user shown above the keys."""
+budgets an administrator set on the user shown above the keys; an administrator setting a user's
+budgets on the users table; the usage view's cost per day, platform, model and key."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.fakes.upstream.behaviours import Reply
 from tests.helpers.pages import assert_not_blank, open_view
-from tests.ui.conftest import Service, unique
+from tests.ui.conftest import Service, sign_in_as, unique
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +140,28 @@ def test_the_usage_view_shows_cost_and_free_quota_per_day_platform_model_and_key
         expect(row).to_contain_text("0.000416")
         expect(row).to_contain_text("1,010")
     assert_not_blank(page, "desktop-usage-cost")
+
+
+def test_an_administrator_sets_a_users_budgets_on_the_users_table(
+    page: Page, context: BrowserContext, service: Service
+) -> None:
+    _, admin_token = service.new_user(admin=True)
+    username, token = service.new_user()
+    me = service.call("GET", "/api/v1/auth/me", token)
+    sign_in_as(context, admin_token)
+    open_view(page, "admin")
+
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=username))
+    expect(row.get_by_text("No budget")).to_be_visible()
+    row.get_by_text("Set budgets").click()
+    row.locator(".budget-form").get_by_label("Tokens a day").fill("2500")
+    row.locator(".budget-form").get_by_label("Cost a month (USD, list price past free quota)").fill(
+        "5"
+    )
+    row.locator(".budget-form").get_by_role("button", name="Save budgets").click()
+    expect(page.get_by_text(f"Budgets of “{username}” saved.")).to_be_visible()
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=username))
+    expect(row.locator('[data-budget="tokens_per_day"]')).to_contain_text("0 of 2,500 tokens")
+    expect(row.locator('[data-budget="cost_per_month:USD"]')).to_contain_text("0 of 5 USD")
+    shown = service.call("GET", f"/api/v1/admin/users/{me['id']}", admin_token)
+    assert shown["limits"] == {"tokens_per_day": 2500, "cost_per_month": {"USD": "5"}}

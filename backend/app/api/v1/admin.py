@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from app.api.deps import AdminUser, AppDep, SessionDep
 from app.api.v1.alerts import BeforeId, Limit, StateQuery
+from app.core.database import utcnow
 from app.core.errors import BadRequest, NotFound
 from app.models import PlatformConfig
 from app.schemas.admin import (
@@ -23,6 +24,7 @@ from app.schemas.common import Envelope, ok
 from app.services import audit, platforms, users
 from app.services.alerts import store as alert_store
 from app.services.providers import litellm_providers, with_canonical_provider
+from app.services.quota import budget_use
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -115,4 +117,6 @@ async def get_platform_config(
 
 @router.get("/users", response_model=Envelope[list[UserSummary]], summary="Users and accounts")
 async def list_users(session: SessionDep, _admin: AdminUser) -> Envelope[list[UserSummary]]:
-    return ok(await users.list_with_account_counts(session))
+    found = await users.list_with_account_counts(session)
+    uses = await budget_use.standing(session, "user", {u.id: u.limits for u in found}, utcnow())
+    return ok([u.model_copy(update={"budgets": uses[u.id]}) for u in found])

@@ -2,6 +2,7 @@
 
 import { alertList } from "../alerts.js";
 import { api } from "../api.js";
+import { budgetBars, budgetEditor } from "./budgets.js";
 import { h, fill } from "../dom.js";
 import { t, formatList, formatNumber, platformName } from "../i18n.js";
 import { emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
@@ -149,6 +150,11 @@ async function platformsSection(section) {
   );
 }
 
+function userBudgetEditor(user, section) {
+  const save = (limits) => api.patch(`/api/v1/admin/users/${user.id}`, { limits });
+  return budgetEditor({ name: user.username, limits: user.limits }, save, () => usersSection(section));
+}
+
 async function usersSection(section) {
   fill(section, h("h2", {}, t("admin.users")));
   const users = await api.get("/api/v1/admin/users");
@@ -160,7 +166,7 @@ async function usersSection(section) {
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, [t("admin.username"), t("admin.role"), t("admin.accounts"), t("admin.joined")].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, [t("admin.username"), t("admin.role"), t("admin.accounts"), t("admin.joined"), t("budgets.column")].map((c) => h("th", { scope: "col" }, c)))),
         h(
           "tbody",
           {},
@@ -172,6 +178,7 @@ async function usersSection(section) {
               h("td", {}, t(u.is_admin ? "admin.role_admin" : "admin.role_user")),
               h("td", {}, formatNumber(u.account_count ?? 0)),
               h("td", {}, timeText(u.created_at)),
+              h("td", {}, budgetBars(u.budgets), userBudgetEditor(u, section)),
             ),
           ),
         ),

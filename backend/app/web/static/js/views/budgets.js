@@ -1,5 +1,5 @@
-// Budgets on the API keys page: each key's budgets as bars (used of the limit, when it resets), a
-// form to set them, and the budgets an administrator set on you.
+// Budgets: each key's (API keys page) or user's (administration) budgets as bars (used of the
+// limit, when it resets), a form to set them, and the budgets an administrator set on you.
 
 import { api } from "../api.js";
 import { h, uid } from "../dom.js";
@@ -54,9 +54,9 @@ export function budgetBars(budgets) {
   return h("div", { class: "budgets" }, budgets.map(budgetBar));
 }
 
-/** The limits the form's values say, keeping the key's other limits (its models). */
-function limitsFrom(key, tokens, amounts) {
-  const limits = { ...(key.limits || {}) };
+/** The limits the form's values say, keeping the owner's other limits (a key's models). */
+function limitsFrom(owner, tokens, amounts) {
+  const limits = { ...(owner.limits || {}) };
   delete limits.tokens_per_day;
   delete limits.cost_per_month;
   if (tokens.value.trim()) limits.tokens_per_day = Number(tokens.value);
@@ -75,16 +75,17 @@ function problem(tokens, amounts) {
   return null;
 }
 
-/** "Set budgets" for a key: a disclosure with its form; `onSaved` runs once they are saved. */
-export function budgetEditor(key, path, onSaved) {
-  const current = key.limits || {};
+/** "Set budgets" for a key or a user (`owner`: its `name` and `limits`): a disclosure with its
+ * form; `save(limits)` sends them, `onSaved` runs once they are saved. */
+export function budgetEditor(owner, save, onSaved) {
+  const current = owner.limits || {};
   const tokens = h("input", { name: "tokens_per_day", inputmode: "numeric", value: current.tokens_per_day ?? "", autocomplete: "off" });
   const amounts = CURRENCIES.map((currency) => [
     currency,
     h("input", { name: `cost_per_month_${currency}`, inputmode: "decimal", value: current.cost_per_month?.[currency] ?? "", autocomplete: "off" }),
   ]);
   const error = errorLine();
-  const save = h("button", { type: "submit", class: "primary small" }, t("budgets.save"));
+  const button = h("button", { type: "submit", class: "primary small" }, t("budgets.save"));
   async function onSubmit(event) {
     event.preventDefault();
     error.show(null);
@@ -94,29 +95,32 @@ export function budgetEditor(key, path, onSaved) {
       wrong[0].focus();
       return;
     }
-    save.disabled = true;
+    button.disabled = true;
     try {
-      await api.patch(`${path}/${key.id}`, { limits: limitsFrom(key, tokens, amounts) });
-      toast(t("budgets.saved", { name: key.name }));
+      await save(limitsFrom(owner, tokens, amounts));
+      toast(t("budgets.saved", { name: owner.name }));
       await onSaved();
     } catch (failure) {
       error.show(failure);
-      save.disabled = false;
+      button.disabled = false;
     }
   }
-  return h(
-    "details",
-    { class: "budget-editor" },
-    h("summary", { "aria-label": t("budgets.edit_named", { name: key.name }) }, t("budgets.edit")),
-    h(
-      "form",
-      { class: "budget-form", onSubmit, novalidate: true },
-      field(t("budgets.tokens_field"), tokens, t("budgets.empty_hint")),
-      amounts.map(([currency, input]) => field(t("budgets.cost_field", { currency }), input)),
-      error,
-      h("div", { class: "form-actions" }, save),
-    ),
+  // Hidden while closed: a closed disclosure's controls are out of the Tab order, and say so.
+  const form = h(
+    "form",
+    { class: "budget-form", onSubmit, novalidate: true, hidden: true },
+    field(t("budgets.tokens_field"), tokens, t("budgets.empty_hint")),
+    amounts.map(([currency, input]) => field(t("budgets.cost_field", { currency }), input)),
+    error,
+    h("div", { class: "form-actions" }, button),
   );
+  const editor = h(
+    "details",
+    { class: "budget-editor", onToggle: () => (form.hidden = !editor.open) },
+    h("summary", { "aria-label": t("budgets.edit_named", { name: owner.name }) }, t("budgets.edit")),
+    form,
+  );
+  return editor;
 }
 
 /** The budgets an administrator set on you, as a card; null when there are none. */

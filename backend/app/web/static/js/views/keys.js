@@ -56,7 +56,7 @@ export async function render(main) {
                 h("td", {}, h("code", {}, key.prefix || key.hint || "")),
                 h("td", {}, timeText(key.created_at)),
                 h("td", {}, timeText(key.last_used_at, t("accounts.never"))),
-                h("td", { class: "key-budgets" }, budgetBars(key.budgets), budgetEditor(key, path, load)),
+                h("td", { class: "key-budgets" }, budgetBars(key.budgets), budgetEditor(key, (limits) => api.patch(`${path}/${key.id}`, { limits }), load)),
                 h(
                   "td",
                   {},
