@@ -350,6 +350,25 @@ async def test_two_workers_racing_to_renew_one_account_make_one_refresh(
     assert {o.outcome for o in outcomes} == {"refreshed"}
 
 
+async def test_workers_that_waited_for_a_refused_renewal_report_it_expired(
+    app, client, acme, oauth_server
+):
+    auth = await new_user(app)
+    _, session = await bind_by_oauth(client, auth)
+    account_id = session["account"]["id"]
+    oauth_server.revoke_refresh_tokens("acme-client")
+    ctx = app_context(app)
+    workers = [CredentialRenewer(ctx.settings, ctx.factory, ctx.store, ctx.http) for _ in range(2)]
+    before = sum(1 for r in oauth_server.token_requests if r["grant_type"] == "refresh_token")
+    outcomes = await asyncio.gather(
+        *(worker.renew(account_id, revalidate=False) for worker in workers for _ in range(3))
+    )
+    after = sum(1 for r in oauth_server.token_requests if r["grant_type"] == "refresh_token")
+    assert after - before == 1
+    assert {o.outcome for o in outcomes} == {"expired"}
+    assert all("invalid_grant" in o.message for o in outcomes)
+
+
 async def test_the_same_data_only_platform_binds_by_key(app, client, acme, platform_fakes):
     auth = await new_user(app)
     response = await client.post(

@@ -5,6 +5,7 @@ retry), never a 500 and never a session left unfinished past its expiry."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,6 +22,7 @@ from app.core.database import session_scope, utcnow
 from app.models import AuthorizationSession, OAuthAccount, PlatformConfig
 from app.schemas.platform import PlatformConfigIn
 from app.services.background import BackgroundJobs
+from app.services.oauth.token_lifecycle import CredentialRenewer
 from app.services.platforms import upsert_platforms
 from tests.conftest import accepts_credential, new_user
 from tests.fakes.oauth_server import ClientSpec, FakeOAuthServer
@@ -46,7 +48,8 @@ def oauth_server() -> Iterator[FakeOAuthServer]:
 
 @pytest.fixture(scope="module")
 def failing_endpoints() -> Iterator[dict[str, str]]:
-    """A token endpoint for each way of failing, and the 500 server's request count."""
+    """A token endpoint for each way of failing, and the 500 server's request count; `nonsense`
+    answers 200 with a body that is not JSON."""
     hits: list[str] = []
 
     async def broken(request: Request) -> PlainTextResponse:
@@ -60,11 +63,20 @@ def failing_endpoints() -> Iterator[dict[str, str]]:
     stalled = socket.socket()
     stalled.bind(("127.0.0.1", 0))
     stalled.listen(16)  # connections are queued but never accepted nor answered
-    with serve(Starlette(routes=[Route("/token", broken, methods=["POST"])])) as failing:
+
+    async def nonsense(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("{not json", media_type="application/json")
+
+    routes = [
+        Route("/token", broken, methods=["POST"]),
+        Route("/nonsense", nonsense, methods=["POST"]),
+    ]
+    with serve(Starlette(routes=routes)) as failing:
         yield {
             "refused": f"http://127.0.0.1:{refused_port}/token",
             "stalled": f"http://127.0.0.1:{stalled.getsockname()[1]}/token",
             "http_500": f"{failing.url}/token",
+            "nonsense": f"{failing.url}/nonsense",  # 200, but no JSON
             "hits": hits,  # type: ignore[dict-item]
         }
     stalled.close()
@@ -180,6 +192,28 @@ async def test_renewal_tries_twice_then_says_why_on_the_account(
     assert account.status_reason.startswith("Renewal failed: The authorization server")
 
 
+async def test_workers_that_waited_for_a_failed_renewal_report_the_failure(
+    app, client, brittle, oauth_server, failing_endpoints
+):
+    auth = await new_user(app)
+    started = await initiate(client, auth, "oauth")
+    page = await callback(client, follow_as_browser(started["auth_url"]))
+    assert page.status_code == 200, page.text
+    account_id = (await session_of(client, auth, started["state"]))["account"]["id"]
+    await break_token_endpoint(app, failing_endpoints["http_500"])
+    hits_before = len(failing_endpoints["hits"])
+    ctx = app_context(app)
+    workers = [CredentialRenewer(ctx.settings, ctx.factory, ctx.store, ctx.http) for _ in range(2)]
+
+    outcomes = await asyncio.gather(
+        *(worker.renew(account_id, revalidate=False) for worker in workers for _ in range(3))
+    )
+
+    assert len(failing_endpoints["hits"]) - hits_before == 2  # one renewal (and its retry)
+    assert {o.outcome for o in outcomes} == {"unreachable"}
+    assert all(o.message.startswith("The authorization server") for o in outcomes)
+
+
 async def test_no_session_stays_unfinished_past_its_expiry(app, client, brittle):
     auth = await new_user(app)
     started = await initiate(client, auth, "oauth")
@@ -192,3 +226,29 @@ async def test_no_session_stays_unfinished_past_its_expiry(app, client, brittle)
     assert await BackgroundJobs(app_context(app)).sweep() >= 1
     session = await session_of(client, auth, started["state"])
     assert session["status"] == "expired" and "expired" in session["error"]
+
+
+async def break_device_endpoint(app, url: str) -> None:
+    async with session_scope(app_context(app).factory) as session:
+        row = await session.scalar(
+            select(PlatformConfig).where(PlatformConfig.platform_id == PLATFORM)
+        )
+        row.oauth_config = {**row.oauth_config, "device_authorization_endpoint": url}
+
+
+@pytest.mark.parametrize("failure", [*FAILURES, "nonsense"])
+async def test_a_device_start_the_server_cannot_answer_is_a_502(
+    app, client, brittle, failing_endpoints, failure
+):
+    auth = await new_user(app)
+    await break_device_endpoint(app, failing_endpoints[failure])
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": PLATFORM, "account_name": "brittle", "method": "device"},
+        headers=auth,
+    )
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["error_code"] == "platform_unreachable"
+    assert "authorization server" in body["message"] and "Error" not in body["message"]
+    assert response.headers["x-request-id"]

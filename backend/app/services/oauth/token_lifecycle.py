@@ -51,6 +51,9 @@ logger = logging.getLogger(__name__)
 LOCK_TTL = timedelta(seconds=90)
 OAUTH_REFRESH_ATTEMPTS = 2
 Outcome = Literal["refreshed", "valid", "expired", "unreachable", "gone"]
+# Written before the reason of a renewal that could not reach the platform: how a worker that
+# waited for another's renewal tells that failure from a success.
+RENEWAL_FAILED = "Renewal failed: "
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,7 @@ class CredentialRenewer:
                     return RenewalOutcome("gone", "The account no longer exists.")
                 lock_until = account.refresh_lock_until
                 if lock_until is None or lock_until < utcnow():
-                    if account.is_expired:
-                        return RenewalOutcome("expired", account.status_reason or "expired")
-                    return RenewalOutcome("refreshed", "Renewed by another worker.")
+                    return _outcome_left_by_other_worker(account)
         return RenewalOutcome("unreachable", "Another renewal of this account did not finish.")
 
     # --- the renewal itself ---
@@ -308,7 +309,7 @@ class CredentialRenewer:
         async with session_scope(self.factory) as session:
             account = await session.get(OAuthAccount, account_id)
             if account is not None:
-                account.status_reason = f"Renewal failed: {reason}"[:255]
+                account.status_reason = f"{RENEWAL_FAILED}{reason}"[:255]
         return RenewalOutcome("unreachable", reason)
 
     async def _mark_expired(self, account_id: int, reason: str) -> RenewalOutcome:
@@ -318,3 +319,14 @@ class CredentialRenewer:
                 account.is_expired = True
                 account.status_reason = reason[:255]
         return RenewalOutcome("expired", reason)
+
+
+def _outcome_left_by_other_worker(account: OAuthAccount) -> RenewalOutcome:
+    """The other worker's result, read from the account it left: expired, its renewal failed
+    (`_mark_unreachable`), or renewed (`_save` clears the reason)."""
+    reason = account.status_reason or ""
+    if account.is_expired:
+        return RenewalOutcome("expired", reason or "The credential expired.")
+    if reason.startswith(RENEWAL_FAILED):
+        return RenewalOutcome("unreachable", reason.removeprefix(RENEWAL_FAILED))
+    return RenewalOutcome("refreshed", "Renewed by another worker.")
