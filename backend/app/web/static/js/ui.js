@@ -112,12 +112,13 @@ export function statusBadge(status) {
   return h("span", { class: `badge badge-${status}` }, t(`status.${status}`));
 }
 
-/** Used of limit, as a bar with its numbers and when the quota starts again. */
-export function quotaBar(used, limit, resetAt) {
+/** Used of limit, as a bar with its numbers (or `label`) and when it starts again (worded by the
+ * `resets` text). */
+export function quotaBar(used, limit, resetAt, { label = null, resets = "quota.resets" } = {}) {
   const id = uid("quota");
   const hasLimit = Number.isFinite(limit) && limit > 0;
   const share = hasLimit ? Math.min(1, used / limit) : 0;
-  const label = hasLimit
+  label ??= hasLimit
     ? t("quota.used_of", { used: formatNumber(used), limit: formatNumber(limit) })
     : t("quota.used_no_limit", { used: formatNumber(used) });
   const bar = h("span", { class: "quota-fill" });
@@ -145,7 +146,7 @@ export function quotaBar(used, limit, resetAt) {
       ? h(
           "span",
           { class: "quota-reset" },
-          t("quota.resets", { when: formatRelative(resetAt) }),
+          t(resets, { when: formatRelative(resetAt) }),
         )
       : null,
   );
