@@ -31,7 +31,7 @@ from app.api.middleware import (
 from app.api.request_log import RequestLogMiddleware
 from app.api.v1.router import api_router
 from app.core.cache import Generations
-from app.core.collector import freeze_long_lived
+from app.core.collector import start_serving
 from app.core.config import BACKEND_DIR, Settings, get_settings
 from app.core.crypto import CredentialCipher
 from app.core.database import create_engine, create_session_factory
@@ -181,7 +181,7 @@ async def start(ctx: AppContext) -> DemoUpstream | None:
         await retire_demo(ctx.factory)
     if ctx.settings.background_jobs:
         ctx.jobs.start()
-    freeze_long_lived("start-up")
+    start_serving()
     return demo
 
 

@@ -115,16 +115,20 @@ RATE_LIMIT_ROUNDS = 3
 
 def _rate_limited(pid: int, calls: Calls, plan: Plan) -> dict[int, RateLimited]:
     """Non-streaming at 32 connections without a limit (0) and on each rate-limited platform,
-    in turns (RATE_LIMIT_ROUNDS rounds sharing `plan.seconds` each), so that the machine's other
-    work weighs on all alike; and the CPU per call of each."""
+    in turns (RATE_LIMIT_ROUNDS rounds sharing `plan.seconds` each, each round in another
+    order), so that the machine's other work weighs on all alike; and the CPU per call of each."""
     if not calls.rate_limited:
         return {}
     endpoints = {0: calls.plain, **calls.rate_limited}
     runs: dict[int, list[LoadResult]] = {limit: [] for limit in endpoints}
     cpu = dict.fromkeys(endpoints, 0.0)
     seconds = max(1, round(plan.seconds / RATE_LIMIT_ROUNDS))
-    for _ in range(RATE_LIMIT_ROUNDS):
-        for limit, endpoint in endpoints.items():
+    limits = list(endpoints)
+    for turn in range(RATE_LIMIT_ROUNDS):
+        # Each round starts one further along, so no row always runs first or last in a round
+        # (with a fixed order the later rows met more of a load rising during the run).
+        for limit in limits[turn % len(limits) :] + limits[: turn % len(limits)]:
+            endpoint = endpoints[limit]
             before = cpu_seconds(pid)
             runs[limit].append(wrk_load.run(endpoint, connections=32, seconds=seconds))
             cpu[limit] += cpu_seconds(pid) - before

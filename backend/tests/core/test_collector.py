@@ -28,3 +28,4 @@ def test_what_lives_at_a_stage_is_frozen_and_later_objects_are_not():
 async def test_the_app_freezes_once_started(app):
     assert "start-up" in collector._done
     assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == collector.YOUNG_THRESHOLD

@@ -48,7 +48,8 @@ def oauth_server() -> Iterator[FakeOAuthServer]:
 
 @pytest.fixture(scope="module")
 def failing_endpoints() -> Iterator[dict[str, str]]:
-    """A token endpoint for each way of failing, and the 500 server's request count."""
+    """A token endpoint for each way of failing, and the 500 server's request count; `nonsense`
+    answers 200 with a body that is not JSON."""
     hits: list[str] = []
 
     async def broken(request: Request) -> PlainTextResponse:
@@ -62,11 +63,20 @@ def failing_endpoints() -> Iterator[dict[str, str]]:
     stalled = socket.socket()
     stalled.bind(("127.0.0.1", 0))
     stalled.listen(16)  # connections are queued but never accepted nor answered
-    with serve(Starlette(routes=[Route("/token", broken, methods=["POST"])])) as failing:
+
+    async def nonsense(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("{not json", media_type="application/json")
+
+    routes = [
+        Route("/token", broken, methods=["POST"]),
+        Route("/nonsense", nonsense, methods=["POST"]),
+    ]
+    with serve(Starlette(routes=routes)) as failing:
         yield {
             "refused": f"http://127.0.0.1:{refused_port}/token",
             "stalled": f"http://127.0.0.1:{stalled.getsockname()[1]}/token",
             "http_500": f"{failing.url}/token",
+            "nonsense": f"{failing.url}/nonsense",  # 200, but no JSON
             "hits": hits,  # type: ignore[dict-item]
         }
     stalled.close()
@@ -216,3 +226,29 @@ async def test_no_session_stays_unfinished_past_its_expiry(app, client, brittle)
     assert await BackgroundJobs(app_context(app)).sweep() >= 1
     session = await session_of(client, auth, started["state"])
     assert session["status"] == "expired" and "expired" in session["error"]
+
+
+async def break_device_endpoint(app, url: str) -> None:
+    async with session_scope(app_context(app).factory) as session:
+        row = await session.scalar(
+            select(PlatformConfig).where(PlatformConfig.platform_id == PLATFORM)
+        )
+        row.oauth_config = {**row.oauth_config, "device_authorization_endpoint": url}
+
+
+@pytest.mark.parametrize("failure", [*FAILURES, "nonsense"])
+async def test_a_device_start_the_server_cannot_answer_is_a_502(
+    app, client, brittle, failing_endpoints, failure
+):
+    auth = await new_user(app)
+    await break_device_endpoint(app, failing_endpoints[failure])
+    response = await client.post(
+        "/api/v1/oauth/initiate",
+        json={"platform": PLATFORM, "account_name": "brittle", "method": "device"},
+        headers=auth,
+    )
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["error_code"] == "platform_unreachable"
+    assert "authorization server" in body["message"] and "Error" not in body["message"]
+    assert response.headers["x-request-id"]

@@ -46,7 +46,8 @@ def test_a_keys_budgets_show_as_bars_and_are_set_in_the_view(
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
     bar = row.locator('[data-budget="tokens_per_day"]')
     expect(bar).to_contain_text(f"{used} of 10 tokens today")
-    expect(bar.get_by_role("progressbar")).to_have_attribute("aria-valuenow", str(used * 10))
+    expect(bar.get_by_role("progressbar")).to_have_attribute("aria-valuenow", str(used))
+    expect(bar.get_by_role("progressbar")).to_have_attribute("aria-valuemax", "10")
     expect(bar).to_contain_text("Resets in")
 
     row.get_by_text("Set budgets").click()

@@ -67,13 +67,12 @@ class BudgetGate:
             if not isinstance(found, NoRoom):
                 return found
             budget, standing = found.budget, found.standing
-            if standing is not None:
-                if standing.used >= budget.limit:
-                    raise _spent(budget, now)
-                if time.monotonic() + pause > deadline:
-                    raise _held(budget)
-                await anyio.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - spreads retries
-                pause = min(pause * 2, MAX_PAUSE_S)
+            if standing is not None and standing.used >= budget.limit:
+                raise _spent(budget, now)
+            if time.monotonic() + pause > deadline:
+                raise _held(budget)
+            await anyio.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - spreads retries
+            pause = min(pause * 2, MAX_PAUSE_S)
 
     async def _try(
         self, wanted: list[tuple[Budget, int]], now: datetime

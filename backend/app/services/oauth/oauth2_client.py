@@ -190,18 +190,42 @@ async def start_device_authorization(config: OAuthClientConfig) -> DeviceGrant:
                 withhold_token=True,
             ),
         )
-    body = (
-        response.json()
-        if response.headers.get("content-type", "").startswith("application/json")
-        else {}
-    )
-    if response.status_code >= 400 or not body.get("device_code"):
+    if response.status_code >= 500:
+        raise PlatformUnreachable(
+            "The authorization server failed to start the device authorization "
+            f"(HTTP {response.status_code}); try again in a minute."
+        )
+    body = _json_object(response)
+    if response.status_code >= 400:
         raise ProviderError(
             body.get("error", f"http_{response.status_code}"), body.get("error_description")
         )
+    try:
+        return _device_grant(body)
+    except (KeyError, TypeError, ValueError) as exc:  # an answer that is no device code
+        raise PlatformUnreachable(
+            "The authorization server's answer to the device authorization is not a device code "
+            "(RFC 8628); try again later or ask your administrator to check the platform."
+        ) from exc
+
+
+def _json_object(response: Any) -> dict[str, Any]:
+    """The answer's JSON object, or {} when it is none (not JSON, malformed, another type)."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _device_grant(body: dict[str, Any]) -> DeviceGrant:
+    if not body.get("device_code") or not body.get("user_code"):
+        raise KeyError("device_code")
     return DeviceGrant(
-        device_code=body["device_code"],
-        user_code=body["user_code"],
+        device_code=str(body["device_code"]),
+        user_code=str(body["user_code"]),
         verification_uri=body.get("verification_uri") or body.get("verification_url", ""),
         verification_uri_complete=body.get("verification_uri_complete"),
         expires_in=int(body.get("expires_in", 600)),

@@ -61,8 +61,8 @@ class NoRoom:
 
     budget: Budget
     standing: Standing | None
-    """None: try again at once (expired holds were given back, or the try was a deadlock's
-    victim)."""
+    """None: not known, worth another try (expired holds were just given back, or the try was
+    a deadlock's victim)."""
 
 
 async def reserve(

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from app.models import PlatformConfig
 from app.services.calls.usage import TokenUsage
-from app.services.quota.cost import call_cost, model_price, to_units
+from app.services.quota.cost import UNIT_EXPONENT, call_cost, model_price, to_units
 
 Owner = Literal["key", "user"]
 TOKENS = "tokens_per_day"
@@ -70,7 +70,7 @@ class Budget:
         """A figure of this budget's books as a person reads it."""
         if self.currency is None:
             return str(number)
-        return str(Decimal(number).scaleb(-12).quantize(Decimal("0.000001")).normalize())
+        return format(Decimal(number).scaleb(UNIT_EXPONENT).normalize(), "f")  # never "5E+1"
 
 
 def of(owner: Owner, owner_id: int, limits: dict[str, Any] | None) -> tuple[Budget, ...]:

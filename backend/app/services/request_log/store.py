@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -20,10 +20,15 @@ LATENCY_SAMPLE = 20_000
 """At most this many of the day's answered calls give the accounts' median latencies."""
 
 
+_COLUMNS = tuple(f.name for f in fields(Row))
+
+
 async def write(session: AsyncSession, rows: Sequence[Row]) -> None:
-    """The rows in one statement (in the books' transaction)."""
+    """The rows in one statement (in the books' transaction). Each row's values are taken as
+    they are: `asdict` deep-copies every value, ~10 µs a row on every call."""
     if rows:
-        await session.execute(insert(RequestLog), [asdict(row) for row in rows])
+        values = [{name: getattr(row, name) for name in _COLUMNS} for row in rows]
+        await session.execute(insert(RequestLog), values)
 
 
 @dataclass(frozen=True)

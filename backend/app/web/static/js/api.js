@@ -5,14 +5,16 @@ const TOKEN_KEY = "oauth-proxy.token";
 export class ApiError extends Error {
   /**
    * status: the HTTP status (0: the service could not be reached); code: the envelope's
-   * error_code (README, *Error codes*), null when the answer had none.
+   * error_code (README, *Error codes*), null when the answer had none; requestId: the answer's
+   * X-Request-ID, which names the request in the service's logs (for support).
    */
-  constructor(status, message, path, code = null) {
+  constructor(status, message, path, code = null, requestId = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.path = path;
     this.code = code;
+    this.requestId = requestId;
   }
 }
 
@@ -69,7 +71,8 @@ async function errorOf(response, path) {
   } catch {
     // not JSON: keep the status text
   }
-  const error = new ApiError(response.status, String(message), path, code);
+  const requestId = response.headers.get("X-Request-ID");
+  const error = new ApiError(response.status, String(message), path, code, requestId);
   if (response.status === 401 && auth.token && !path.startsWith("/api/v1/auth/login")) {
     auth.clear();
     listeners.forEach((listener) => listener(error));

@@ -13,40 +13,75 @@ export function toast(message, kind = "info") {
   toastTimer = setTimeout(() => fill(region), 6000);
 }
 
-// Failures the page words itself, by their error_code (README, *Error codes*: `error.code.<code>`
-// in the locales); any other shows the server's message, written in English for people. In English
-// too where the server's words name an API route rather than what to do on this page.
-const OWN_WORDS = new Set([
-  "invalid_sign_in",
-  "username_taken",
-  "registration_closed",
-  "no_usable_account",
-  "account_expired",
-  "quota_exhausted",
-  "accounts_resting",
-]);
-const OWN_WORDS_IN_ENGLISH_TOO = new Set(["invalid_token", "no_account", "endpoint_not_found"]);
+// Every error_code of the README's table (*Error codes*) in the page's own words, saying whose side
+// failed (`error.code.<code>` in the locales; `{platform}` is the platform's name where the view
+// knows it). A failure without a code (or with a platform's own) is worded by its status.
+const WORDED = new Set([
+  "validation_error", "invalid_json", "bad_request", "unsupported_method", "invalid_state",
+  "missing_login_input", "credential_rejected", "no_account", "no_usable_account",
+  "account_expired", "invalid_route_name", "unknown_route_target", "route_unusable",
+  "upstream_bad_request", "unauthorized", "invalid_token", "invalid_sign_in", "forbidden",
+  "registration_closed", "model_not_allowed", "not_found", "platform_not_found",
+  "route_not_found", "model_not_found", "endpoint_not_found", "method_not_allowed", "conflict",
+  "username_taken", "login_not_waiting", "payload_too_large", "login_failed", "rate_limited",
+  "quota_exhausted", "accounts_resting", "route_exhausted", "budget_exceeded", "accounts_busy",
+  "internal_error", "address_refused", "platform_unreachable", "service_unavailable",
+  "database_unavailable", "browser_unavailable", "platform_unavailable",
+]); // prettier-ignore
+// Codes whose server message says what exactly (the field, the platform's own words, the budget):
+// it follows the page's sentence as a detail, in the service's words.
+const DETAILED = new Set([
+  "validation_error", "bad_request", "credential_rejected", "upstream_bad_request", "login_failed",
+  "budget_exceeded",
+]); // prettier-ignore
 
-/** An error in words a person understands, in the page's language. */
-export function errorText(error) {
-  if (!(error instanceof ApiError)) return t("error.unexpected");
-  if (error.status === 0) return t("error.network");
-  const ownWords = OWN_WORDS_IN_ENGLISH_TOO.has(error.code) || OWN_WORDS.has(error.code);
-  if (ownWords && (getLang() !== "en" || OWN_WORDS_IN_ENGLISH_TOO.has(error.code))) {
-    return t(`error.code.${error.code}`);
-  }
-  if (error.status >= 500) return t("error.server", { message: error.message });
-  if (error.status === 429) return t("error.busy", { message: error.message });
-  if (getLang() === "en") return error.message;
-  return t("error.refused", { message: error.message });
+function byStatus(status) {
+  if (status === 502 || status === 504) return "error.platform_side";
+  if (status >= 500) return "error.server";
+  return status === 429 ? "error.busy" : "error.refused";
 }
 
-/** A form's error line (role=alert: read out as soon as it appears). */
+/**
+ * A failure in words a person understands, in the page's language: `text`, the service's
+ * `detail` where it adds something, and the `requestId` support asks for when the failure is not
+ * the person's own (5xx, or a code the page does not know).
+ */
+export function describeError(error, { platform = null } = {}) {
+  if (!(error instanceof ApiError)) return { text: t("error.unexpected") };
+  if (error.status === 0) return { text: t("error.network") };
+  const known = WORDED.has(error.code);
+  const vars = { platform: platform || t("error.the_platform") };
+  return {
+    text: t(known ? `error.code.${error.code}` : byStatus(error.status), vars),
+    detail: !known || DETAILED.has(error.code) ? error.message : null,
+    requestId: !known || error.status >= 500 ? error.requestId : null,
+  };
+}
+
+/** describeError as one line of text (a toast, a notice). */
+export function errorText(error, context) {
+  const { text, detail, requestId } = describeError(error, context);
+  return [text, detail && t("error.detail", { detail }), requestId && t("error.request_id", { id: requestId })]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/**
+ * A form's error line (role=alert: read out as soon as it appears). `show(error, context)` takes
+ * a sentence of the page's own or a failure (context as describeError's).
+ */
 export function errorLine() {
-  const line = h("p", { class: "form-error", role: "alert", hidden: true });
-  line.show = (error) => {
+  const line = h("div", { class: "form-error", role: "alert", hidden: true });
+  line.show = (error, context) => {
     line.hidden = !error;
-    line.textContent = error ? (typeof error === "string" ? error : errorText(error)) : "";
+    if (!error || typeof error === "string") return fill(line, error ? h("p", {}, error) : null);
+    const { text, detail, requestId } = describeError(error, context);
+    return fill(
+      line,
+      h("p", {}, text),
+      detail ? h("p", { class: "error-detail" }, t("error.detail", { detail })) : null,
+      requestId ? h("p", { class: "error-request-id" }, t("error.request_id", { id: requestId })) : null,
+    );
   };
   return line;
 }
@@ -77,12 +112,13 @@ export function statusBadge(status) {
   return h("span", { class: `badge badge-${status}` }, t(`status.${status}`));
 }
 
-/** Used of limit, as a bar with its numbers and when the quota starts again. */
-export function quotaBar(used, limit, resetAt) {
+/** Used of limit, as a bar with its numbers (or `label`) and when it starts again (worded by the
+ * `resets` text). */
+export function quotaBar(used, limit, resetAt, { label = null, resets = "quota.resets" } = {}) {
   const id = uid("quota");
   const hasLimit = Number.isFinite(limit) && limit > 0;
   const share = hasLimit ? Math.min(1, used / limit) : 0;
-  const label = hasLimit
+  label ??= hasLimit
     ? t("quota.used_of", { used: formatNumber(used), limit: formatNumber(limit) })
     : t("quota.used_no_limit", { used: formatNumber(used) });
   const bar = h("span", { class: "quota-fill" });
@@ -110,7 +146,7 @@ export function quotaBar(used, limit, resetAt) {
       ? h(
           "span",
           { class: "quota-reset" },
-          t("quota.resets", { when: formatRelative(resetAt) }),
+          t(resets, { when: formatRelative(resetAt) }),
         )
       : null,
   );

@@ -1,10 +1,11 @@
 // Your accounts: status, quota, last use; refresh, enable/disable, delete. Kept current by polling.
 
 import { callFacts, keyHint, quotaView, shownStatus, waitLine } from "../account-health.js";
-import { alertList } from "../alerts.js";
+import { userAlertList } from "../alerts.js";
 import { api } from "../api.js";
 import { h, fill, uid } from "../dom.js";
 import { t, formatRelative, platformName } from "../i18n.js";
+import { flow } from "./add-account.js";
 import {
   confirmDialog,
   emptyState,
@@ -121,17 +122,16 @@ function accountCard(account, actions, tested) {
   );
 }
 
-/** Your open alerts above your accounts (nothing when there are none). */
-async function loadAlerts(box) {
-  const alerts = await api.get("/api/v1/oauth/alerts?state=open");
-  const signature = JSON.stringify(alerts);
+/** Your open alerts above your accounts (nothing when there are none), with their buttons. */
+function showAlerts(box, alerts, accounts, actions) {
+  const signature = JSON.stringify([alerts, accounts]);
   if (box.dataset.shown === signature) return box;
   box.dataset.shown = signature;
   if (!alerts.length) return fill(box);
   const titleId = "your-alerts";
   return fill(
     box,
-    h("section", { class: "notice notice-warning", "aria-labelledby": titleId }, h("h2", { class: "notice-title", id: titleId }, t("alerts.yours")), alertList(alerts, titleId)),
+    h("section", { class: "notice notice-warning", "aria-labelledby": titleId }, h("h2", { class: "notice-title", id: titleId }, t("alerts.yours")), userAlertList(alerts, titleId, accounts, actions)),
   );
 }
 
@@ -145,7 +145,8 @@ export async function render(main) {
 
   async function load() {
     // Alerts are secondary: when they cannot be read, the accounts still show.
-    const [accounts] = await Promise.all([api.get("/api/v1/oauth/accounts"), loadAlerts(alertsBox).catch(() => null)]);
+    const [accounts, alerts] = await Promise.all([api.get("/api/v1/oauth/accounts"), api.get("/api/v1/oauth/alerts?state=open").catch(() => null)]);
+    if (alerts) showAlerts(alertsBox, alerts, accounts, actions);
     const signature = JSON.stringify(accounts);
     if (signature === shown) return;
     shown = signature;
@@ -167,14 +168,14 @@ export async function render(main) {
 
   // The clicked button is disabled while its action runs (no double submits); the list is then
   // redrawn from the service.
-  async function act(button, work) {
+  async function act(button, work, account = null) {
     if (button) button.disabled = true;
     try {
       await work();
       shown = "";
       await load();
     } catch (error) {
-      toast(errorText(error), "error");
+      toast(errorText(error, { platform: account && platformName(account.platform_id, account.platform_name) }), "error");
       if (button?.isConnected) button.disabled = false;
     }
   }
@@ -187,14 +188,19 @@ export async function render(main) {
     refresh: (account, button) =>
       act(button, async () => {
         const result = await api.post(`/api/v1/oauth/accounts/${account.id}/refresh`);
-        toast(t(`refresh.${result.outcome}`, { message: result.message }), result.outcome === "refreshed" || result.outcome === "valid" ? "info" : "error");
-      }),
+        const platform = platformName(account.platform_id, account.platform_name);
+        toast(t(`refresh.${result.outcome}`, { platform }), result.outcome === "refreshed" || result.outcome === "valid" ? "info" : "error");
+      }, account),
     toggle: (account, button) =>
       act(button, async () => {
         const updated = await api.put(`/api/v1/oauth/accounts/${account.id}/toggle`);
         const name = updated.account_name || t("accounts.unnamed");
         toast(t(updated.is_active ? "accounts.enabled" : "accounts.disabled", { name }));
       }),
+    bindAgain: (platformId) => {
+      flow.platformId = platformId;
+      location.hash = "#/add";
+    },
     remove: async (account) => {
       const name = account.account_name || t("accounts.unnamed");
       const confirmed = await confirmDialog({

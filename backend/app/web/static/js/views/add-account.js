@@ -225,7 +225,7 @@ export async function render(main, ctx) {
       await ctx.navigate("add");
     } catch (failure) {
       if (popup) popup.close();
-      error.show(failure);
+      error.show(failure, { platform: platformName(platform.platform_id, platform.platform_name) });
       submit.disabled = false;
       submit.focus();
     }

@@ -215,7 +215,8 @@ export function flowPanel(flow, { onRestart }) {
     ]);
     if (key === drawn) return;
     drawn = key;
-    status.textContent = problem ? errorText(problem) : stateText(current);
+    const platform = platformName(current.platformId, current.platformName);
+    status.textContent = problem ? errorText(problem, { platform }) : stateText(current);
     if (current.status === "failed" || current.status === "expired") {
       status.textContent = t(current.status === "failed" ? "flow.failed" : "flow.expired");
       fill(body, notice(current.error || t("flow.failed"), { kind: "error" }));

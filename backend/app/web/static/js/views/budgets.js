@@ -2,9 +2,9 @@
 // limit, when it resets), a form to set them, and the budgets an administrator set on you.
 
 import { api } from "../api.js";
-import { h, uid } from "../dom.js";
-import { t, formatNumber, formatRelative } from "../i18n.js";
-import { errorLine, field, toast } from "../ui.js";
+import { h } from "../dom.js";
+import { t, formatNumber } from "../i18n.js";
+import { errorLine, field, quotaBar, toast } from "../ui.js";
 
 const CURRENCIES = ["CNY", "USD"];
 const AMOUNT = /^\d{1,6}(\.\d{1,6})?$/;
@@ -13,39 +13,14 @@ function figure(kind, value) {
   return kind === "tokens_per_day" ? formatNumber(Number(value)) : value;
 }
 
-/** One budget as a bar: used (and held by calls in flight) of its limit, and its reset. */
+/** One budget as a bar: used of its limit, and its reset. */
 function budgetBar(budget) {
   const [kind, currency] = budget.budget.split(":");
-  const used = Number(budget.used);
-  const limit = Number(budget.limit);
-  const share = limit > 0 ? Math.min(1, used / limit) : 1;
-  const label = t(`budgets.${kind}`, {
-    used: figure(kind, budget.used),
-    limit: figure(kind, budget.limit),
-    currency,
-  });
-  const id = uid("budget");
-  const fillBar = h("span", { class: "quota-fill" });
-  fillBar.style.width = `${(share * 100).toFixed(1)}%`;
-  if (share >= 0.8) fillBar.classList.add("quota-high");
-  return h(
-    "div",
-    { class: "quota budget", "data-budget": budget.budget },
-    h("span", { class: "quota-label", id }, label),
-    h(
-      "span",
-      {
-        class: "quota-track",
-        role: "progressbar",
-        "aria-labelledby": id,
-        "aria-valuemin": 0,
-        "aria-valuemax": 100,
-        "aria-valuenow": Math.round(share * 100),
-      },
-      fillBar,
-    ),
-    h("span", { class: "quota-reset" }, t("budgets.resets", { when: formatRelative(budget.resets_at) })),
-  );
+  const label = t(`budgets.${kind}`, { used: figure(kind, budget.used), limit: figure(kind, budget.limit), currency });
+  const bar = quotaBar(Number(budget.used), Number(budget.limit), budget.resets_at, { label, resets: "budgets.resets" });
+  bar.classList.add("budget");
+  bar.dataset.budget = budget.budget;
+  return bar;
 }
 
 /** A key's or a user's budgets as bars ("none" when there are none). */

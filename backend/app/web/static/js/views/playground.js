@@ -266,7 +266,11 @@ export async function render(main) {
       input.value = text;
       status.textContent = "";
       if (failure.name === "AbortError") status.textContent = t("playground.stopped");
-      else error.show(failure.name === "ApiError" ? failure : t("playground.stream_failed", { message: failure.message }));
+      else if (failure.name !== "ApiError") error.show(t("playground.stream_failed", { message: failure.message }));
+      else {
+        const platform = enabled.find((p) => p.platform_id === targetPicker.value);
+        error.show(failure, { platform: platform && platformName(platform.platform_id, platform.platform_name) });
+      }
     } finally {
       answerView.removeAttribute("aria-busy");
       send.disabled = false;
