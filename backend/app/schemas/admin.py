@@ -32,6 +32,8 @@ class AuditEventOut(BaseModel):
     id: int
     created_at: datetime
     user_id: int | None
+    username: str | None = None
+    """The acting user's name; None for the system or a sign-in under a name no user has."""
     action: str
     target: str | None
     outcome: str

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.logging import client_address_var, request_id_var
-from app.models import AuditEvent
+from app.models import AuditEvent, User
 
 
 def record(
@@ -55,11 +55,25 @@ async def record_separately(
 
 
 async def recent(
-    session: AsyncSession, *, limit: int, before_id: int | None, action: str | None
-) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    session: AsyncSession,
+    *,
+    limit: int,
+    before_id: int | None,
+    action: str | None,
+    user_id: int | None = None,
+) -> list[tuple[AuditEvent, str | None]]:
+    """The newest events first, each with the acting user's name (None: the system, or a
+    sign-in under a name no user has)."""
+    query = (
+        select(AuditEvent, User.username)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     if action:
         query = query.where(AuditEvent.action == action)
-    return list(await session.scalars(query))
+    if user_id is not None:
+        query = query.where(AuditEvent.user_id == user_id)
+    return [(event, username) for event, username in await session.execute(query)]

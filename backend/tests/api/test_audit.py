@@ -47,3 +47,21 @@ async def test_sign_ins_are_audited_including_failures(app, client):
 async def test_the_audit_log_is_for_administrators(app, client, auth):
     response = await client.get("/api/v1/admin/audit", headers=auth)
     assert response.status_code == 403
+
+
+async def test_the_audit_log_names_who_and_filters_by_user_with_paging(app, client):
+    admin = await new_user(app, admin=True)
+    first, second = await new_user(app), await new_user(app)
+    for user in (first, second, first):
+        await client.post("/api/v1/auth/api-keys", json={"name": "audited"}, headers=user)
+    me = (await client.get("/api/v1/auth/me", headers=first)).json()["data"]
+    theirs = await events(client, admin, user_id=me["id"], action="api_key.create")
+    assert len(theirs) == 2
+    assert {(e["user_id"], e["username"]) for e in theirs} == {(me["id"], me["username"])}
+    older = await events(client, admin, user_id=me["id"], action="api_key.create", limit=1)
+    page_two = await events(
+        client, admin, user_id=me["id"], action="api_key.create", before_id=older[0]["id"]
+    )
+    assert [e["id"] for e in older + page_two] == [e["id"] for e in theirs]
+    system = [e for e in await events(client, admin, limit=500) if e["user_id"] is None]
+    assert all(e["username"] is None for e in system)

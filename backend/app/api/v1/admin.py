@@ -11,7 +11,7 @@ from app.api.deps import AdminUser, AppDep, SessionDep
 from app.api.v1.alerts import BeforeId, Limit, StateQuery
 from app.core.database import utcnow
 from app.core.errors import BadRequest, NotFound
-from app.models import PlatformConfig
+from app.models import AuditEvent, PlatformConfig
 from app.schemas.admin import (
     AuditEventOut,
     PlatformConfigEdit,
@@ -88,9 +88,18 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Envelope[list[AuditEventOut]]:
-    events = await audit.recent(session, limit=limit, before_id=before_id, action=action)
-    return ok([AuditEventOut.model_validate(e) for e in events])
+    events = await audit.recent(
+        session, limit=limit, before_id=before_id, action=action, user_id=user_id
+    )
+    return ok([_audit_out(event, username) for event, username in events])
+
+
+def _audit_out(event: AuditEvent, username: str | None) -> AuditEventOut:
+    out = AuditEventOut.model_validate(event)
+    out.username = username
+    return out
 
 
 @router.get("/alerts", response_model=Envelope[list[AlertOut]], summary="Every alert")

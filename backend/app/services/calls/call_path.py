@@ -168,6 +168,7 @@ class CallPath:
             call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
         )
         await self._book(call, chosen, tokens)
+        response.model = responses.served_model(response.model, chosen.call.model)
         body = responses.completion_body(response, tokens)
         if cache_key is not None and self.answers is not None:
             self.answers.put(cache_key, body, call.cache.ttl_s)
@@ -191,7 +192,7 @@ class CallPath:
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
         format = format or stream_relay.ChatChunks(include_usage=call.include_usage)
         tally = stream_relay.Tally()
-        events = stream_relay.chunk_events(stream, held, ended, tally, format)
+        events = stream_relay.chunk_events(stream, held, ended, tally, format, chosen.call.model)
         return stream_relay.relay(stream, events, tally, self._ending(chosen, format))
 
     # --- calls in the platform's own API (calls/native.py) ---

@@ -19,6 +19,14 @@ _KEPT_FIELDS = ("system_fingerprint", "service_tier")
 """What an answer and its chunks say of how they were made, kept as the platform said it."""
 
 
+def served_model(reported: str | None, served: str) -> str:
+    """An answer's `model`: as the platform named it (OpenAI's dated snapshot of the model
+    asked, say), but the served model where litellm put its own `provider/` name instead."""
+    if not reported or reported.endswith(f"/{served}"):
+        return served
+    return reported
+
+
 def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
     choices = []
     for choice in response.choices:

@@ -6,6 +6,7 @@ import { budgetBars, budgetEditor } from "./budgets.js";
 import { h, fill } from "../dom.js";
 import { t, formatList, formatNumber, platformName } from "../i18n.js";
 import { emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
+import { auditSection } from "./audit.js";
 
 /** What the service requires of a platform config (app/schemas/platform.py), checked here first. */
 export function validatePlatform(config, platformId) {
@@ -223,9 +224,9 @@ export async function render(main, ctx) {
     fill(main, header, notice(t("admin.only"), { kind: "warning" }));
     return null;
   }
-  const sections = [1, 2, 3].map(() => h("section", { class: "card" }, h("p", { class: "loading" }, t("common.loading"))));
+  const sections = [1, 2, 3, 4].map(() => h("section", { class: "card" }, h("p", { class: "loading" }, t("common.loading"))));
   fill(main, header, sections);
-  const loaders = [platformsSection, usersSection, alertsSection];
+  const loaders = [platformsSection, usersSection, alertsSection, auditSection];
   await Promise.all(
     loaders.map((load, i) =>
       load(sections[i]).catch((error) => fill(sections[i], notice(errorText(error), { kind: "error" }))),
