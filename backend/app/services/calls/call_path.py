@@ -168,8 +168,7 @@ class CallPath:
             call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
         )
         await self._book(call, chosen, tokens)
-        response.model = responses.served_model(response.model, chosen.call.model)
-        body = responses.completion_body(response, tokens)
+        body = responses.completion_body(response, tokens, chosen.call.model)
         if cache_key is not None and self.answers is not None:
             self.answers.put(cache_key, body, call.cache.ttl_s)
         return Answer(body)

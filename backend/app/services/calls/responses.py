@@ -27,7 +27,7 @@ def served_model(reported: str | None, served: str) -> str:
     return reported
 
 
-def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
+def completion_body(response: Any, usage: TokenUsage, served: str) -> dict[str, Any]:
     choices = []
     for choice in response.choices:
         message = choice.message
@@ -49,7 +49,7 @@ def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
         "id": response.id,
         "object": "chat.completion",
         "created": response.created,
-        "model": response.model,
+        "model": served_model(response.model, served),
         "choices": choices,
         "usage": usage_body(usage),
     }
