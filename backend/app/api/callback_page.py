@@ -69,7 +69,8 @@ _CONFIRM_PAGE = """<!doctype html>
 h1{{font-size:1.3rem}}button{{font-size:1rem;padding:.4rem 1rem}}</style></head>
 <body><h1>Confirm the authorization</h1><p>{message}</p>
 <p id="what">Only confirm if you started this authorization yourself, just now.</p>
-<p><button id="confirm" hidden>Bind the account to me</button></p>
+<p><button id="confirm" hidden>Bind the account to me</button>
+<button id="decline" hidden>Don't bind it</button></p>
 <p id="result"></p>
 <p><a href="/">Back to OAuth Proxy</a></p>
 <script>
@@ -89,9 +90,14 @@ if (!token) {{
     document.getElementById("what").textContent = "A " + body.data.platform_id +
       " account will be bound to you. Only confirm if you started this yourself, just now.";
     const button = document.getElementById("confirm");
-    button.hidden = false;
+    const decline = document.getElementById("decline");
+    button.hidden = decline.hidden = false;
+    decline.onclick = () => call("DELETE", "").then(() => {{
+      button.hidden = decline.hidden = true;
+      say("Nothing was bound.");
+    }});
     button.onclick = () => call("POST", "/confirm").then((r) => r.json()).then((done) => {{
-      button.hidden = true;
+      button.hidden = decline.hidden = true;
       const ok = done.data && done.data.status === "completed";
       say(ok ? "The account is bound." : (done.data && done.data.error) || done.message);
       if (window.opener) {{

@@ -25,10 +25,14 @@ client_address_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 REDACTED = "[REDACTED]"
 
-_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_SECRET_PATTERNS: list[
+    tuple[re.Pattern[str], str] | tuple[re.Pattern[str], str, re.Pattern[str]]
+] = [
     # Authorization headers and bearer tokens, whatever follows them.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=:\-]{6,}"), rf"\1 {REDACTED}"),
-    # key=value, "key": "value" and key: value for secret-looking names.
+    # key=value, "key": "value" and key: value for secret-looking names. Tried only where the
+    # third, cheap pattern finds one of the names it needs: its `[\w-]*` backtracks at every
+    # word, ~3/4 of the time a log line's redaction took.
     (
         re.compile(
             r"""(?ix)
@@ -38,6 +42,9 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             (["']?)([^"'\s,;&}]+)"""
         ),
         rf"\1\2{REDACTED}",
+        re.compile(
+            r"(?i)passw|secret|token|api[_-]?key|cookie|authorization|code_verifier|credential"
+        ),
     ),
     # Well-known key shapes: sk- (OpenAI, Anthropic, DashScope), bce-v3/, AIza, ya29., JWTs.
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
@@ -69,8 +76,9 @@ def redact_literally(secret: str) -> None:
 def redact(text: str) -> str:
     for secret in _literal_secrets:
         text = text.replace(secret, REDACTED)
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, *hint in _SECRET_PATTERNS:
+        if not hint or hint[0].search(text):
+            text = pattern.sub(replacement, text)
     return text
 
 

@@ -29,12 +29,14 @@ async def seed_call(
 
 
 def sse_events(text: str) -> list[Any]:
-    """The `data:` payloads of an event stream, JSON-decoded ([DONE] kept as the string)."""
+    """The `data:` payloads of an event stream (named events' too), JSON-decoded ([DONE] kept
+    as the string)."""
     events = []
     for block in text.split("\n\n"):
-        if block.startswith("data: "):
-            data = block[len("data: ") :]
-            events.append(data if data == "[DONE]" else orjson.loads(data))
+        for line in block.splitlines():
+            if line.startswith("data: "):
+                data = line[len("data: ") :]
+                events.append(data if data == "[DONE]" else orjson.loads(data))
     return events
 
 

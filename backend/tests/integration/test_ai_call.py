@@ -103,6 +103,24 @@ async def test_the_seed_route_answers_in_the_envelope_and_streams_chunks(
     assert not any("usage" in e for e in events[:-1])  # not asked for
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_the_answer_names_the_served_model_as_the_target_header_does(
+    client, auth, platform_fakes, platform
+):
+    await account(client, auth, platform)
+    served = DEFAULT_MODELS[platform]  # what the fakes answer for: never litellm's `dashscope/…`
+    asked = {"model": f"{platform}/{served}", "messages": said()}
+    whole = await client.post("/v1/chat/completions", json=asked, headers=auth)
+    assert whole.status_code == 200, whole.text
+    assert whole.headers["x-oauth-proxy-target"] == f"{platform}/{served}"
+    assert whole.json()["model"] == served
+
+    asked |= {"stream": True, "stream_options": {"include_usage": True}}
+    streamed = await client.post("/v1/chat/completions", json=asked, headers=auth)
+    chunks = sse_events(streamed.text)[:-1]
+    assert chunks and {chunk["model"] for chunk in chunks} == {served}
+
+
 # --- error classes and what they do to the accounts -----------------------------------------------
 
 

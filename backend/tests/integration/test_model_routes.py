@@ -73,7 +73,7 @@ async def test_out_of_quota_moves_to_the_next_target_and_charges_the_first_nothi
     response = await call_route(client, auth, name)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["choices"][0]["message"]["content"] == "Hello!"
-    assert response.json()["data"]["model"].endswith("qwen-turbo")  # the served model
+    assert response.json()["data"]["model"] == "qwen-turbo"  # the served model
     assert response.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
     assert response.headers["x-oauth-proxy-account"] == str(bound["qwen"]["id"])
     assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
@@ -335,6 +335,46 @@ async def test_other_surfaces_take_a_route_name(client, auth, platform_fakes):
     assert answer.status_code == 200, answer.text
     assert answer.headers["x-oauth-proxy-target"] == "zhipu/glm-4-flash"
     assert calls_with(platform_fakes, "zhipu", bound["zhipu"]["key"]) == 1
+
+
+async def test_every_surface_names_the_served_model_whole_and_streamed(
+    client, auth, platform_fakes
+):
+    """Messages, Responses and Gemini's API answer from the chat chunks: each names the model
+    that served a route (through litellm's `dashscope/…` here), never the route's name."""
+    from tests.helpers.api import create_api_key
+
+    await three_platforms(client, auth, platform_fakes)
+    name = route_name()
+    await save_route(client, auth, name, ["qwen/qwen-turbo"])
+    headers = {"Authorization": f"Bearer {(await create_api_key(client, auth))['key']}"}
+    contents = [{"role": "user", "parts": [{"text": said()[0]["content"]}]}]
+    asked = {
+        "/v1/messages": {"model": name, "max_tokens": 64, "messages": said()},
+        "/v1/responses": {"model": name, "input": "Say hello"},
+        f"/v1beta/models/{name}:generateContent": {"contents": contents},
+    }
+    named: dict[str, list[Any]] = {}
+    for path, body in asked.items():
+        whole = await client.post(path, json=body, headers=headers)
+        assert whole.status_code == 200, whole.text
+        assert whole.headers["x-oauth-proxy-target"] == "qwen/qwen-turbo"
+        streamed = await client.post(
+            path.replace(":generateContent", ":streamGenerateContent?alt=sse"),
+            json=body | ({"stream": True} if path.startswith("/v1/") else {}),
+            headers=headers,
+        )
+        assert streamed.status_code == 200, streamed.text
+        named[path] = [whole.json(), sse_events(streamed.text)]
+    messages, responses, gemini = named.values()
+    assert messages[0]["model"] == "qwen-turbo"
+    assert [e["message"]["model"] for e in messages[1] if e["type"] == "message_start"] == [
+        "qwen-turbo"
+    ]
+    assert responses[0]["model"] == "qwen-turbo"
+    assert {e["response"]["model"] for e in responses[1] if "response" in e} == {"qwen-turbo"}
+    assert gemini[0]["modelVersion"] == "qwen-turbo"
+    assert gemini[1] and {e["modelVersion"] for e in gemini[1]} == {"qwen-turbo"}
 
 
 async def test_one_targets_unknown_model_moves_on(client, auth, platform_fakes):

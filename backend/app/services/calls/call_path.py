@@ -168,7 +168,7 @@ class CallPath:
             call, chosen.target.model, "".join(c.message.content or "" for c in response.choices)
         )
         await self._book(call, chosen, tokens)
-        body = responses.completion_body(response, tokens)
+        body = responses.completion_body(response, tokens, chosen.call.model)
         if cache_key is not None and self.answers is not None:
             self.answers.put(cache_key, body, call.cache.ttl_s)
         return Answer(body)
@@ -191,7 +191,7 @@ class CallPath:
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
         format = format or stream_relay.ChatChunks(include_usage=call.include_usage)
         tally = stream_relay.Tally()
-        events = stream_relay.chunk_events(stream, held, ended, tally, format)
+        events = stream_relay.chunk_events(stream, held, ended, tally, format, chosen.call.model)
         return stream_relay.relay(stream, events, tally, self._ending(chosen, format))
 
     # --- calls in the platform's own API (calls/native.py) ---

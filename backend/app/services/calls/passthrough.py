@@ -181,15 +181,19 @@ class Chunks:
 
 
 class Wire:
-    """Attribute access over a JSON object, as litellm's response objects give it."""
+    """Attribute access and setting over a JSON object, as litellm's response objects give it."""
 
     __slots__ = ("_data",)
+    _data: dict[str, Any]
 
     def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
+        object.__setattr__(self, "_data", data)
 
     def __getattr__(self, name: str) -> Any:
         return _wrap(self._data.get(name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._data[name] = value
 
     def model_dump(self, exclude_none: bool = True) -> dict[str, Any]:
         return _without_none(self._data) if exclude_none else self._data

@@ -19,7 +19,15 @@ _KEPT_FIELDS = ("system_fingerprint", "service_tier")
 """What an answer and its chunks say of how they were made, kept as the platform said it."""
 
 
-def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
+def served_model(reported: str | None, served: str) -> str:
+    """An answer's `model`: as the platform named it (OpenAI's dated snapshot of the model
+    asked, say), but the served model where litellm put its own `provider/` name instead."""
+    if not reported or reported.endswith(f"/{served}"):
+        return served
+    return reported
+
+
+def completion_body(response: Any, usage: TokenUsage, served: str) -> dict[str, Any]:
     choices = []
     for choice in response.choices:
         message = choice.message
@@ -41,7 +49,7 @@ def completion_body(response: Any, usage: TokenUsage) -> dict[str, Any]:
         "id": response.id,
         "object": "chat.completion",
         "created": response.created,
-        "model": response.model,
+        "model": served_model(response.model, served),
         "choices": choices,
         "usage": usage_body(usage),
     }

@@ -180,15 +180,22 @@ async def _close(stream: Any, tally: Tally, ending: Ending) -> bool:
 
 
 async def chunk_events(
-    stream: Any, held: list[Any], ended: bool, tally: Tally, format: StreamFormat
+    stream: Any,
+    held: list[Any],
+    ended: bool,
+    tally: Tally,
+    format: StreamFormat,
+    served: str | None = None,
 ) -> AsyncIterator[bytes]:
     """Parsed chunks as the format's events, noted in `tally`. Events go out as soon as no
     further one has arrived with them (the lean path's parsed stream says; litellm's do not):
-    events read together leave in one write, none waits."""
+    events read together leave in one write, none waits. `served`: the model of litellm's
+    chunks, whose `model` each chunk then names (`responses.served_model`)."""
     arrived = getattr(stream, "arrived", lambda: False)
     out: list[bytes] = []
     try:
         for chunk in held:
+            _named(chunk, served)
             _add(out, format.events(chunk, tally))
         while not ended:
             if out and not arrived():
@@ -198,6 +205,7 @@ async def chunk_events(
                 chunk = await stream.__anext__()
             except StopAsyncIteration:
                 break
+            _named(chunk, served)
             _add(out, format.events(chunk, tally))
     except Exception:
         if out:  # what arrived before the failure
@@ -205,6 +213,11 @@ async def chunk_events(
         raise
     if out:
         yield b"".join(out)
+
+
+def _named(chunk: Any, served: str | None) -> None:
+    if served is not None:
+        chunk.model = responses.served_model(chunk.model, served)
 
 
 def _add(out: list[bytes], events: bytes) -> None:

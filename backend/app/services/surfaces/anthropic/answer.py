@@ -42,8 +42,9 @@ def usage_body(usage: TokenUsage) -> dict[str, int]:
     }
 
 
-def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
-    """A `chat.completion` (as the call path answers) as a Messages API `message`."""
+def message(completion: dict[str, Any]) -> dict[str, Any]:
+    """A `chat.completion` (as the call path answers) as a Messages API `message`, naming the
+    model that served it."""
     choice = completion["choices"][0]
     said = choice.get("message") or {}
     content: list[dict[str, Any]] = []
@@ -65,7 +66,7 @@ def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
         "id": message_id(),
         "type": "message",
         "role": "assistant",
-        "model": model,
+        "model": completion["model"],
         "content": content,
         "stop_reason": STOP_REASONS.get(choice.get("finish_reason") or "stop", "end_turn"),
         "stop_sequence": None,
@@ -105,6 +106,7 @@ class MessageEvents:
 
     def events(self, chunk: Any, tally: Tally) -> bytes:
         note(chunk, tally)
+        self.model = getattr(chunk, "model", None) or self.model  # the model that served
         out: list[bytes] = []
         self._start(out)
         for choice in getattr(chunk, "choices", None) or []:

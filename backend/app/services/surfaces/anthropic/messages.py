@@ -26,7 +26,7 @@ async def create(
         return await proxy.complete_native(call, native)
     if request.stream:
         return await proxy.open_stream(call, MessageEvents(request.model))
-    return message(await proxy.complete(call), request.model)
+    return message(await proxy.complete(call))
 
 
 async def count_tokens(proxy: CallPath, user_id: int, request: TokenCountRequest) -> int:

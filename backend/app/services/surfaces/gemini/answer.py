@@ -35,8 +35,9 @@ def usage_metadata(usage: TokenUsage) -> dict[str, int]:
     return metadata
 
 
-def response(completion: dict[str, Any], model: str) -> dict[str, Any]:
-    """A `chat.completion` (as the call path answers) as a `GenerateContentResponse`."""
+def response(completion: dict[str, Any]) -> dict[str, Any]:
+    """A `chat.completion` (as the call path answers) as a `GenerateContentResponse`, naming the
+    model that served it."""
     candidates = []
     for choice in completion["choices"]:
         said = choice.get("message") or {}
@@ -51,7 +52,7 @@ def response(completion: dict[str, Any], model: str) -> dict[str, Any]:
     return {
         "candidates": candidates,
         "usageMetadata": usage_metadata(chat_usage(completion.get("usage") or {})),
-        "modelVersion": model,
+        "modelVersion": completion["model"],
         "responseId": uuid.uuid4().hex[:22],
     }
 
@@ -105,6 +106,7 @@ class ContentEvents:
 
     def events(self, chunk: Any, tally: Tally) -> bytes:
         note(chunk, tally)
+        self.model = getattr(chunk, "model", None) or self.model  # the model that served
         out: list[bytes] = []
         for choice in getattr(chunk, "choices", None) or []:
             delta = choice.delta

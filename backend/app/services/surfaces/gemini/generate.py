@@ -22,7 +22,7 @@ async def answer(
     call = await chat_call.prepare(proxy, user_id, chat_body(model, request))
     if chat_call.speaks(call, "gemini"):
         return await proxy.complete_native(call, NativeCall(GenerateContentWire(), request.body()))
-    return response(await proxy.complete(call), model)
+    return response(await proxy.complete(call))
 
 
 async def stream(

@@ -51,6 +51,8 @@ class Shell:
     """What a response says of its request, whatever its output."""
 
     request: ResponsesRequest
+    model: str | None = None
+    """The model that served, once known (the one asked until then)."""
     id: str = field(default_factory=lambda: new_id("resp"))
     created_at: int = field(default_factory=lambda: int(time.time()))
 
@@ -72,7 +74,7 @@ class Shell:
             "incomplete_details": None,
             "instructions": request.instructions,
             "max_output_tokens": request.max_output_tokens,
-            "model": request.model,
+            "model": self.model or request.model,
             "output": output,
             "parallel_tool_calls": request.parallel_tool_calls is not False,
             "previous_response_id": request.previous_response_id,
@@ -153,6 +155,7 @@ def response(shell: Shell, completion: dict[str, Any]) -> dict[str, Any]:
         output.append(function_call_item(str(call.get("id")), str(function.get("name")), arguments))
     ending = finished(shell, choice.get("finish_reason"))
     usage = chat_usage(completion.get("usage") or {})
+    shell.model = completion["model"]
     more = {k: completion[k] for k in ("service_tier",) if completion.get(k)}
     body = shell.body(ending.pop("status"), output, usage, **more)
     return body | ending

@@ -58,6 +58,7 @@ class ResponseEvents:
 
     def events(self, chunk: Any, tally: Tally) -> bytes:
         note(chunk, tally)
+        self.shell.model = getattr(chunk, "model", None) or self.shell.model  # what served
         out: list[bytes] = []
         self._start(out)
         for choice in getattr(chunk, "choices", None) or []:
