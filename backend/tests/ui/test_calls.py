@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -295,8 +296,11 @@ def test_an_administrator_disables_and_edits_a_platform(
 
     row.get_by_role("button", name="Edit Doubao").click()
     dialog = page.get_by_role("dialog", name="Edit Doubao")
+    expect(dialog.get_by_label("Name", exact=True)).to_be_focused()
+    dialog.get_by_role("tab", name="Advanced (JSON)").click()
     editor = dialog.get_by_label("Configuration (JSON)")
     expect(editor).to_be_focused()
+    assert editor.evaluate("box => box.scrollTop") == 0  # opens at its first line
     config = editor.input_value()
     editor.fill("{ not json")
     dialog.get_by_role("button", name="Save").click()
@@ -314,3 +318,67 @@ def test_an_administrator_disables_and_edits_a_platform(
     users = page.locator("section").filter(has=page.get_by_role("heading", name="Users"))
     expect(users.get_by_role("row").nth(1)).to_be_visible()
     assert "password" not in users.inner_text().lower()
+
+
+def test_an_administrator_edits_a_platform_by_its_form(
+    page: Page, context: BrowserContext, service: Service
+) -> None:
+    platform_id = f"form{uuid.uuid4().hex[:6]}"
+    config = service.call("GET", "/api/v1/admin/platforms/acme", service.admin_token)
+    config = {k: v for k, v in config.items() if k not in ("updated_at", "account_count")}
+    oauth = {k: v for k, v in config["oauth_config"].items() if k != "client_id"}
+    config |= {"platform_id": platform_id, "platform_name": "Form Cloud", "oauth_config": oauth}
+    path = f"/api/v1/admin/platforms/{platform_id}"
+    service.call("PUT", path, service.admin_token, json=config)
+
+    sign_in_as(context, service.admin_token)
+    open_view(page, "admin")
+    platforms = page.locator("section").filter(has=page.get_by_role("heading", name="Platforms"))
+    row = platforms.get_by_role("row", name=re.compile(platform_id))
+    expect(row).to_contain_text("Sign in with OAuth (needs a client id)")
+    row.get_by_role("button", name="Edit Form Cloud").click()
+    dialog = page.get_by_role("dialog", name="Edit Form Cloud")
+    dialog.get_by_label("Models").fill("acme-1\nacme-2\nacme-3")
+    dialog.get_by_label("Default model").fill("acme-2")
+    dialog.get_by_label("Daily quota (tokens per account)").fill("lots")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("daily_limit must be a whole number")
+    dialog.get_by_label("Daily quota (tokens per account)").fill("250000")
+    dialog.get_by_label("Rate limit (requests per minute per account)").fill("")
+    dialog.get_by_label("How calls are spread over a user's accounts").select_option("round_robin")
+    dialog.get_by_label("OAuth client id").fill("form-client")
+    dialog.get_by_label("OAuth client secret").fill("form-secret-value")
+    # The JSON tab shows the form's edits; the form shows the JSON's.
+    dialog.get_by_role("tab", name="Advanced (JSON)").click()
+    editor = dialog.get_by_label("Configuration (JSON)")
+    assert '"daily_limit": 250000' in editor.input_value()
+    editor.fill(editor.input_value().replace('"Form Cloud"', '"Form Cloud 2"'))
+    dialog.get_by_role("tab", name="Form").click()
+    expect(dialog.get_by_label("Name", exact=True)).to_have_value("Form Cloud 2")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+
+    saved = service.call("GET", path, service.admin_token)
+    assert saved["platform_name"] == "Form Cloud 2"
+    assert saved["litellm_config"]["available_models"] == ["acme-1", "acme-2", "acme-3"]
+    assert saved["litellm_config"]["default_model"] == "acme-2"
+    assert saved["quota_config"]["daily_limit"] == 250000
+    assert saved["quota_config"]["strategy"] == "round_robin"
+    assert "rate_limit" not in saved["quota_config"] or saved["quota_config"]["rate_limit"] is None
+    assert saved["oauth_config"]["client_id"] == "form-client"
+    assert saved["oauth_config"]["client_secret"] != "form-secret-value"  # masked: write-only
+    row = platforms.get_by_role("row", name=re.compile(platform_id))
+    expect(row).not_to_contain_text("needs a client id")
+
+    # Edited again without touching the secret: the stored one is kept.
+    row.get_by_role("button", name="Edit Form Cloud 2").click()
+    dialog = page.get_by_role("dialog", name="Edit Form Cloud 2")
+    expect(dialog.get_by_label("OAuth client secret")).to_have_value("")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    saves = service.call(
+        "GET", "/api/v1/admin/audit?action=platform.save&limit=50", service.admin_token
+    )
+    mine = [e["detail"]["changes"] for e in saves if e["target"] == f"platform:{platform_id}"]
+    assert "client_secret" in str(mine[1]) and "form-secret-value" not in str(saves)
+    assert "client_secret" not in str(mine[0])  # the second save kept the stored secret

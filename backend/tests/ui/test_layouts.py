@@ -188,8 +188,11 @@ def test_what_views_open_fits_too(layout: Layout, admin: dict[str, Any]) -> None
 
     layout.open("admin")
     page.locator(".row-actions button").nth(1).click()
-    expect(page.locator("dialog[open] textarea")).to_be_focused()
+    expect(page.locator("dialog[open] .platform-form input").first).to_be_focused()
     layout.check("admin-edit-platform")
+    page.locator("dialog[open] [role=tab]").nth(1).click()
+    expect(page.locator("dialog[open] textarea.code-input")).to_be_focused()
+    layout.check("admin-edit-platform-json")
     page.keyboard.press("Escape")
     layout.assert_fine()
 

@@ -7,6 +7,7 @@ import { h, fill } from "../dom.js";
 import { t, tn, formatList, formatNumber, platformName } from "../i18n.js";
 import { confirmDialog, emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
 import { auditSection } from "./audit.js";
+import { platformEditor } from "./platform-form.js";
 
 /** What the service requires of a platform config (app/schemas/platform.py), checked here first. */
 export function validatePlatform(config, platformId) {
@@ -46,25 +47,24 @@ function configOf(platform) {
 function editPlatform(platform, onSaved) {
   const opener = document.activeElement;
   const { platform_id: id, ...editable } = configOf(platform);
-  const text = h("textarea", { class: "code-input", rows: 18, spellcheck: "false" });
-  text.value = JSON.stringify(editable, null, 2);
   const error = errorLine();
+  const invalid = (problem) => error.show(t("admin.v_json", { message: problem.message }));
+  const editor = platformEditor(editable, invalid);
   const dialog = h("dialog", { class: "dialog wide", "aria-labelledby": "edit-title" });
   const close = () => dialog.close();
   const onSubmit = async (event) => {
     event.preventDefault();
+    error.show(null);
     let config;
     try {
-      config = JSON.parse(text.value);
+      config = editor.current();
     } catch (problem) {
-      error.show(t("admin.v_json", { message: problem.message }));
-      text.focus();
+      invalid(problem);
       return;
     }
     const problems = validatePlatform(config, id);
     if (problems.length) {
       error.show(problems.join(" "));
-      text.focus();
       return;
     }
     try {
@@ -82,7 +82,7 @@ function editPlatform(platform, onSaved) {
       "form",
       { onSubmit },
       h("h2", { id: "edit-title" }, t("admin.edit_title", { name: platformName(platform.platform_id, platform.platform_name) })),
-      field(t("admin.config_json"), text, t("admin.config_hint")),
+      editor.element,
       error,
       h(
         "div",
@@ -98,7 +98,7 @@ function editPlatform(platform, onSaved) {
   });
   document.body.append(dialog);
   dialog.showModal();
-  text.focus();
+  editor.focus();
 }
 
 // OAuth is offered to users only once an administrator has configured its client
