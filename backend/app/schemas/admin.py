@@ -17,6 +17,8 @@ class PlatformConfigOut(PlatformConfigIn):
     """A platform config as stored; `oauth_config.client_secret` is masked."""
 
     updated_at: datetime
+    account_count: int = 0
+    """Accounts bound on the platform, every user's: what disabling it affects."""
 
 
 class PlatformConfigEdit(PlatformConfigIn):
@@ -24,6 +26,7 @@ class PlatformConfigEdit(PlatformConfigIn):
     read-only fields are accepted and ignored, so a GET → edit → PUT round trip works)."""
 
     updated_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    account_count: Any = Field(default=None, exclude=True, description="read-only: ignored")
 
 
 class AuditEventOut(BaseModel):

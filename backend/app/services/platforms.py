@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import changed
 from app.core.crypto import CredentialCipher
 from app.core.errors import BadRequest, NotFound
-from app.models import PlatformConfig
+from app.models import OAuthAccount, PlatformConfig
 from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
 from app.services import platform_changes, platform_secrets
@@ -117,6 +117,13 @@ async def upsert_platforms(
 
 async def list_platforms(session: AsyncSession) -> list[PlatformConfig]:
     return list(await session.scalars(select(PlatformConfig).order_by(PlatformConfig.id)))
+
+
+async def account_counts(session: AsyncSession) -> dict[str, int]:
+    """How many accounts (of every user, enabled or not) each platform has: what disabling it
+    affects."""
+    query = select(OAuthAccount.platform_id, func.count()).group_by(OAuthAccount.platform_id)
+    return {platform_id: count for platform_id, count in await session.execute(query)}
 
 
 async def get_platform(session: AsyncSession, platform_id: str) -> PlatformConfig:

@@ -143,3 +143,21 @@ async def test_users_are_listed_with_account_counts_and_no_secrets(app, client):
     row = next(u for u in response.json()["data"] if u["id"] == me["id"])
     assert row["account_count"] == 2
     assert "sk-admin-view" not in response.text and "password" not in response.text
+
+
+async def test_each_platform_says_how_many_accounts_disabling_it_affects(app, client):
+    admin = await new_user(app, admin=True)
+
+    async def counts() -> dict[str, int]:
+        listed = (await client.get("/api/v1/admin/platforms", headers=admin)).json()["data"]
+        return {p["platform_id"]: p["account_count"] for p in listed}
+
+    before = await counts()
+    for _ in range(2):
+        await bind(client, await new_user(app))
+    after = await counts()
+    assert after["qwen"] == before["qwen"] + 2
+    assert {k: v for k, v in after.items() if k != "qwen"} == {
+        k: v for k, v in before.items() if k != "qwen"
+    }
+    assert (await config_of(client, admin, "qwen"))["account_count"] == after["qwen"]

@@ -271,8 +271,23 @@ def test_an_administrator_disables_and_edits_a_platform(
     sign_in_as(context, service.admin_token)
     open_view(page, "admin")
     platforms = page.locator("section").filter(has=page.get_by_role("heading", name="Platforms"))
+    # OAuth needs the administrator's client first: until then users are not offered it.
+    gemini = platforms.get_by_role("row", name=re.compile("gemini"))
+    expect(gemini).to_contain_text("Sign in with OAuth (needs a client id)")
+    acme = platforms.get_by_role("row", name=re.compile("acme"))
+    expect(acme).to_contain_text("Sign in with OAuth")
+    expect(acme).not_to_contain_text("needs a client id")
     row = platforms.get_by_role("row", name=re.compile("doubao"))
+    count = service.call("GET", "/api/v1/admin/platforms/doubao", service.admin_token)[
+        "account_count"
+    ]
     row.get_by_role("button", name="Disable Doubao").click()
+    confirm = page.get_by_role("dialog", name="Disable Doubao?")
+    expect(confirm).to_contain_text(re.compile(rf"\b{count} accounts? (is|are) bound on Doubao"))
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(row.locator(".badge")).to_have_text("Enabled")
+    row.get_by_role("button", name="Disable Doubao").click()
+    confirm.get_by_role("button", name="Disable").click()
     expect(page.get_by_role("status")).to_have_text("Doubao is disabled.")
     expect(row.locator(".badge")).to_have_text("Disabled")
     row.get_by_role("button", name="Enable Doubao").click()

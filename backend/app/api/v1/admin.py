@@ -31,7 +31,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 PlatformId = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-def _out(row: PlatformConfig) -> PlatformConfigOut:
+def _out(row: PlatformConfig, account_count: int = 0) -> PlatformConfigOut:
     # The stored JSON columns are validated into their models as the answer is built.
     return PlatformConfigOut.model_validate(
         {
@@ -44,6 +44,7 @@ def _out(row: PlatformConfig) -> PlatformConfigOut:
             "pricing": row.pricing,
             "is_enabled": row.is_enabled,
             "updated_at": row.updated_at,
+            "account_count": account_count,
         }
     )
 
@@ -52,7 +53,9 @@ def _out(row: PlatformConfig) -> PlatformConfigOut:
 async def list_platform_configs(
     session: SessionDep, _admin: AdminUser
 ) -> Envelope[list[PlatformConfigOut]]:
-    return ok([_out(row) for row in await platforms.list_platforms(session)])
+    counts = await platforms.account_counts(session)
+    rows = await platforms.list_platforms(session)
+    return ok([_out(row, counts.get(row.platform_id, 0)) for row in rows])
 
 
 @router.put(
@@ -78,7 +81,8 @@ async def save_platform_config(
         session, "platform.save", user_id=admin.id, target=f"platform:{platform_id}",
         detail={"changes": changed},
     )  # fmt: skip
-    return ok(_out(row))
+    counts = await platforms.account_counts(session)
+    return ok(_out(row, counts.get(platform_id, 0)))
 
 
 @router.get("/audit", response_model=Envelope[list[AuditEventOut]], summary="The audit log")
@@ -120,7 +124,7 @@ async def get_platform_config(
 ) -> Envelope[PlatformConfigOut]:
     for row in await platforms.list_platforms(session):
         if row.platform_id == platform_id:
-            return ok(_out(row))
+            return ok(_out(row, (await platforms.account_counts(session)).get(platform_id, 0)))
     raise NotFound(f"Unknown platform {platform_id!r}.")
 
 

@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,6 +75,12 @@ class Entry:
     """What the answered call holds on its budgets: settled to what it spent."""
     log: Row | None = None
     """The request log's row of the call this attempt ends (it answered)."""
+
+    @cached_property
+    def spent(self) -> Cost | None:
+        """The attempt's list-price cost (None: the model is unpriced), worked out once for the
+        three books that count it."""
+        return call_cost(self.platform.pricing, self.model, self.tokens)
 
 
 Queued = Entry | Row
@@ -145,7 +152,7 @@ async def write_lot(factory: async_sessionmaker[AsyncSession], queued: list[Queu
     for block, left in lowered.items():
         block.tokens = left
     for entry in entries:
-        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        spent = entry.spent
         if spent is not None and spent.cost:
             currency = entry.platform.pricing["currency"]  # type: ignore[index]
             COST.labels(entry.platform.platform_id, currency).inc(float(spent.cost))
@@ -253,7 +260,7 @@ async def _usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
     for entry in entries:
         key = (entry.admitted.account.id, entry.model, entry.admitted.day)
         counts = rows[key]
-        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        spent = entry.spent
         summed = costs.get(key, NOTHING)
         costs[key] = None if spent is None or summed is None else summed + spent
         if entry.tokens is not None:
@@ -287,7 +294,7 @@ async def _key_usage_rows(session: AsyncSession, entries: list[Entry]) -> None:
         if entry.api_key_id is None or entry.tokens is None:
             continue
         key = (entry.api_key_id, entry.platform.platform_id, entry.model, entry.admitted.day)
-        spent = call_cost(entry.platform.pricing, entry.model, entry.tokens)
+        spent = entry.spent
         rows[key] = rows.get(key, KeyUse()).plus(entry.tokens, spent, entry.now)
     for (key_id, platform_id, model, day), use in sorted(rows.items()):
         await key_usage.add(session, key_id, platform_id, model, day, use)

@@ -4,8 +4,8 @@ import { alertList } from "../alerts.js";
 import { api } from "../api.js";
 import { budgetBars, budgetEditor } from "./budgets.js";
 import { h, fill } from "../dom.js";
-import { t, formatList, formatNumber, platformName } from "../i18n.js";
-import { emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
+import { t, tn, formatList, formatNumber, platformName } from "../i18n.js";
+import { confirmDialog, emptyState, errorLine, errorText, field, notice, pageHeader, timeText, toast } from "../ui.js";
 import { auditSection } from "./audit.js";
 
 /** What the service requires of a platform config (app/schemas/platform.py), checked here first. */
@@ -39,6 +39,7 @@ function platformPath(platform) {
 function configOf(platform) {
   const config = { ...platform };
   delete config.updated_at;
+  delete config.account_count;
   return config;
 }
 
@@ -100,10 +101,28 @@ function editPlatform(platform, onSaved) {
   text.focus();
 }
 
+// OAuth is offered to users only once an administrator has configured its client
+// (platforms.login_methods): until then the table says what it needs.
+function methodText(method, platform) {
+  if (method === "oauth" && !platform.oauth_config?.client_id) return t("admin.method_needs_client_id", { method: t(`method.${method}`) });
+  return t(`method.${method}`);
+}
+
 async function platformsSection(section) {
   const platforms = await api.get("/api/v1/admin/platforms");
   const reload = () => platformsSection(section).catch((e) => toast(errorText(e), "error"));
   const toggle = async (platform) => {
+    const name = platformName(platform.platform_id, platform.platform_name);
+    if (platform.is_enabled) {
+      const count = platform.account_count ?? 0;
+      const confirmed = await confirmDialog({
+        title: t("admin.disable_title", { name }),
+        text: tn("admin.disable_text", count, { name }),
+        confirm: t("admin.disable"),
+        danger: true,
+      });
+      if (!confirmed) return;
+    }
     try {
       await api.put(platformPath(platform), { ...configOf(platform), is_enabled: !platform.is_enabled });
       toast(t(platform.is_enabled ? "admin.platform_disabled" : "admin.platform_enabled", { name: platformName(platform.platform_id, platform.platform_name) }));
@@ -121,7 +140,7 @@ async function platformsSection(section) {
       h("th", { scope: "row" }, name, h("br"), h("code", { class: "muted" }, p.platform_id)),
       h("td", {}, h("span", { class: `badge badge-${p.is_enabled ? "active" : "disabled"}` }, t(p.is_enabled ? "admin.enabled" : "admin.disabled"))),
       h("td", {}, formatNumber(models.length)),
-      h("td", {}, formatList((p.login_methods || p.oauth_config?.login_methods || []).map((m) => t(`method.${m}`)))),
+      h("td", {}, formatList((p.login_methods || p.oauth_config?.login_methods || []).map((m) => methodText(m, p)))),
       h(
         "td",
         {},
