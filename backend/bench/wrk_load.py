@@ -28,10 +28,12 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
 """
 
-# A 200 whose body is not a whole, error-free stream (ended by the API's last event).
+# A 200 whose body is not a whole, error-free stream (ended by the API's last event). An error
+# is an object under "error": a Response carries `"error":null` in its every event.
 _CHECK_STREAM = """
     if status == 200 and (not string.find(body, {end}, 1, true)
-                          or string.find(body, '"error"', 1, true)) then
+                          or string.find(body, '"error":{{', 1, true)
+                          or string.find(body, '"error": {{', 1, true)) then
         bad = bad + 1
     end"""
 

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from app.api.deps import app_context
-from tests.fakes.upstream import Drop, Error, MidStreamError, Slow, errors
+from tests.fakes.upstream import Drop, Error, MidStreamError, Reply, Slow, errors
 from tests.helpers.api import account, accounts_by_id, bind, create_api_key
 from tests.helpers.calls import fake_of, said, seed_call, sse_events, streamed_text
 
@@ -119,6 +119,27 @@ async def test_the_answer_names_the_served_model_as_the_target_header_does(
     streamed = await client.post("/v1/chat/completions", json=asked, headers=auth)
     chunks = sse_events(streamed.text)[:-1]
     assert chunks and {chunk["model"] for chunk in chunks} == {served}
+
+
+async def test_the_platforms_own_name_for_the_served_model_is_kept(
+    client, auth, platform_fakes, call_way
+):
+    """OpenAI answers `gpt-4.1-mini` as its dated snapshot: a whole answer says so both ways, a
+    stream on the lean path too (litellm's stream keeps only the name asked: its chunks say it)."""
+    bound = await account(client, auth, "openai")
+    dated = {"model": "gpt-4.1-mini-2025-04-14"}
+    fake = fake_of(platform_fakes, "openai")
+    fake.script(Reply(extras=dated), Reply(extras=dated), credential=bound["key"])
+    asked = {"model": "openai/gpt-4.1-mini", "messages": said()}
+    whole = await client.post("/v1/chat/completions", json=asked, headers=auth)
+    assert whole.json()["model"] == "gpt-4.1-mini-2025-04-14"
+    assert whole.headers["x-oauth-proxy-target"] == "openai/gpt-4.1-mini"
+    streamed = await client.post(
+        "/v1/chat/completions", json=asked | {"stream": True}, headers=auth
+    )
+    chunks = sse_events(streamed.text)[:-1]
+    named = "gpt-4.1-mini-2025-04-14" if call_way == "lean" else "gpt-4.1-mini"
+    assert chunks and {chunk["model"] for chunk in chunks} == {named}
 
 
 # --- error classes and what they do to the accounts -----------------------------------------------
