@@ -87,7 +87,7 @@ def test_the_playground_streams_and_says_when_no_account_is_available(
     service.call("PUT", f"/api/v1/oauth/accounts/{account['id']}/toggle", user[1])
     ask(page, "Anyone there?")
     expect(page.get_by_role("alert")).to_contain_text(
-        "None of your Acme AI accounts can be used now: 1 disabled"
+        "None of your Acme AI accounts can be used now: enable, refresh or add one."
     )
     # The message stays in the box, to send again once an account is back.
     expect(page.get_by_label("Your message")).to_have_value("Anyone there?")

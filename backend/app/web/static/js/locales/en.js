@@ -596,7 +596,7 @@ export default {
   "error.code.missing_login_input": "The sign-in asked for a value that was not given: enter it and try again.",
   "error.code.credential_rejected": "{platform} refused this key or sign-in: check it and try again.",
   "error.code.no_account": "You have no account on this platform yet: add one first.",
-  "error.code.no_usable_account": "None of your accounts on this platform can be used now: enable, refresh or add one.",
+  "error.code.no_usable_account": "None of your {platform} accounts can be used now: enable, refresh or add one.",
   "error.code.account_expired": "The platform refused your account's credential: bind the account again.",
   "error.code.invalid_route_name": "A route name is 1 to 100 letters, digits and - . _ :",
   "error.code.unknown_route_target": "A target names a platform or model that does not exist (any more).",

@@ -596,7 +596,7 @@ export default {
   "error.code.missing_login_input": "登录需要的一项内容没有填写：请填写后重试。",
   "error.code.credential_rejected": "{platform}拒绝了这个密钥或登录：请检查后重试。",
   "error.code.no_account": "你在该平台还没有账号：请先添加一个。",
-  "error.code.no_usable_account": "你在该平台的账号目前都不可用：请启用、刷新或添加一个。",
+  "error.code.no_usable_account": "你在{platform}的账号目前都不可用：请启用、刷新或添加一个。",
   "error.code.account_expired": "平台拒绝了你账号的凭证：请重新绑定该账号。",
   "error.code.invalid_route_name": "路由名称为 1 到 100 个字母、数字和 - . _ :",
   "error.code.unknown_route_target": "某个目标指向的平台或模型不存在（或已不存在）。",

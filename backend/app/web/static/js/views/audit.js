@@ -34,10 +34,10 @@ function eventRow(event) {
     { "data-audit-id": event.id },
     h("td", {}, timeText(event.created_at)),
     h("td", {}, event.username || (event.user_id ? `#${event.user_id}` : t("audit.system"))),
-    h("th", { scope: "row" }, actionText(event.action), event.target ? [" ", h("code", { class: "muted" }, event.target)] : null),
+    h("th", { scope: "row" }, actionText(event.action), event.target ? [" ", h("code", { class: "muted audit-target" }, event.target)] : null),
     h("td", {}, h("span", { class: `badge badge-${event.outcome === "success" ? "active" : "expired"}` }, OUTCOMES.includes(event.outcome) ? t(`audit.outcome.${event.outcome}`) : event.outcome)),
     // The detail is the service's record (names and ids), shown as it is.
-    h("td", {}, event.client || "", event.detail ? h("div", { class: "hint" }, h("code", {}, detailText(event.detail))) : null),
+    h("td", {}, event.client || "", event.detail ? h("div", { class: "hint audit-detail" }, h("code", {}, detailText(event.detail))) : null),
   );
 }
 
