@@ -22,7 +22,7 @@ BeforeId = Annotated[
     int | None, Query(ge=1, le=2**63 - 1, description="older than this row (paging)")
 ]
 PlatformQuery = Annotated[str | None, Query(max_length=50)]
-AccountQuery = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+IdQuery = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 StatusQuery = Annotated[
     str | None,
     Query(
@@ -59,7 +59,7 @@ async def my_requests(
     limit: Limit = 50,
     before_id: BeforeId = None,
     platform: PlatformQuery = None,
-    account_id: AccountQuery = None,
+    account_id: IdQuery = None,
     status: StatusQuery = None,
     since: Since = None,
     until: Until = None,
@@ -77,9 +77,9 @@ async def all_requests(
     _admin: AdminUser,
     limit: Limit = 50,
     before_id: BeforeId = None,
-    user_id: AccountQuery = None,
+    user_id: IdQuery = None,
     platform: PlatformQuery = None,
-    account_id: AccountQuery = None,
+    account_id: IdQuery = None,
     status: StatusQuery = None,
     since: Since = None,
     until: Until = None,
