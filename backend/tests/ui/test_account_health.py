@@ -64,7 +64,10 @@ def test_spent_disabled_and_short_keys_read_truthfully(page: Page, service: Serv
     # A platform of its own, which the administrator then switches off.
     platform_id = f"off{uuid.uuid4().hex[:6]}"
     config = service.call("GET", "/api/v1/admin/platforms/acme", service.admin_token)
-    config = {k: v for k, v in config.items() if k != "updated_at"} | {"platform_id": platform_id}
+    config = {k: v for k, v in config.items() if k not in ("updated_at", "account_count")} | {
+        "platform_id": platform_id,
+        "platform_name": f"Switched off {platform_id}",  # the page's other tests pick Acme AI
+    }
     path = f"/api/v1/admin/platforms/{platform_id}"
     service.call("PUT", path, service.admin_token, json=config)
     service.add_key_account(token, "off key", platform=platform_id)

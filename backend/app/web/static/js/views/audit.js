@@ -14,7 +14,9 @@ const ACTIONS = (
   "api_key.revoke platform.save"
 ).split(" ");
 
-const OUTCOMES = ["success", "failure", "failed", "expired", "cancelled"];
+// The outcomes recorded: an action's, an ended authorization's, a refresh's (token_lifecycle.py).
+const OUTCOMES = ["success", "failure", "failed", "expired", "cancelled", "refreshed", "valid", "unreachable", "gone"];
+const GOOD = new Set(["success", "refreshed", "valid"]);
 
 function actionText(action) {
   return ACTIONS.includes(action) ? t(`audit.action.${action}`) : action;
@@ -34,8 +36,8 @@ function eventRow(event) {
     { "data-audit-id": event.id },
     h("td", {}, timeText(event.created_at)),
     h("td", {}, event.username || (event.user_id ? `#${event.user_id}` : t("audit.system"))),
-    h("th", { scope: "row" }, actionText(event.action), event.target ? [" ", h("code", { class: "muted audit-target" }, event.target)] : null),
-    h("td", {}, h("span", { class: `badge badge-${event.outcome === "success" ? "active" : "expired"}` }, OUTCOMES.includes(event.outcome) ? t(`audit.outcome.${event.outcome}`) : event.outcome)),
+    h("td", { class: "audit-what" }, actionText(event.action), event.target ? [" ", h("code", { class: "muted audit-target" }, event.target)] : null),
+    h("td", {}, h("span", { class: `badge badge-${GOOD.has(event.outcome) ? "active" : "expired"}` }, OUTCOMES.includes(event.outcome) ? t(`audit.outcome.${event.outcome}`) : event.outcome)),
     // The detail is the service's record (names and ids), shown as it is.
     h("td", {}, event.client || "", event.detail ? h("div", { class: "hint audit-detail" }, h("code", {}, detailText(event.detail))) : null),
   );
