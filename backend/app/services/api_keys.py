@@ -104,13 +104,7 @@ async def edit(session: AsyncSession, user: User, key_id: int, changes: dict[str
 
 
 async def revoke(session: AsyncSession, user: User, key_id: int) -> int:
-    row = await session.scalar(
-        select(ApiKey).where(
-            ApiKey.id == key_id, ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)
-        )
-    )
-    if row is None:
-        raise NotFound(f"API key {key_id} not found.")
+    row = await get_key(session, user, key_id)
     row.revoked_at = utcnow()
     audit.record(session, "api_key.revoke", user_id=user.id, target=f"api_key:{key_id}")
     await session.flush()

@@ -17,3 +17,16 @@ def openai_sdk(service_url: str, key: str) -> openai.AsyncOpenAI:
 def anthropic_sdk(service_url: str, key: str) -> anthropic.AsyncAnthropic:
     """Anthropic's client on the service, retries off: each answer reaches the test as sent."""
     return anthropic.AsyncAnthropic(base_url=service_url, api_key=key, max_retries=0)
+
+
+# A function tool in the Responses API's shape, for the tests of tool calls.
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}

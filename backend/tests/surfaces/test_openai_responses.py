@@ -14,19 +14,9 @@ import pytest
 
 from tests.fakes.upstream import MidStreamError, Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
-from tests.helpers.sdks import openai_sdk
+from tests.helpers.sdks import WEATHER, openai_sdk
 
 QWEN = "qwen/qwen-plus"
-WEATHER = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "The weather in a city",
-    "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-}
 
 
 def asked(text: str = "Say hello") -> str:

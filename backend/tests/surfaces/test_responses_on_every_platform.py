@@ -14,18 +14,8 @@ import pytest
 
 from tests.fakes.upstream import Reply, ToolCall, errors
 from tests.helpers.api import account, accounts_by_id, create_api_key
-from tests.helpers.sdks import openai_sdk
+from tests.helpers.sdks import WEATHER, openai_sdk
 
-WEATHER = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "The weather in a city",
-    "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-}
 MODELS = {
     "claude": "claude/claude-haiku-4-5",
     "gemini": "gemini/gemini-2.5-flash",
