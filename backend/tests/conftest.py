@@ -52,7 +52,7 @@ from alembic.config import Config  # noqa: E402
 from app.api.deps import app_context  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
-from tests.fakes.server import serve  # noqa: E402
+from tests.fakes.server import serve, serve_service  # noqa: E402
 from tests.fakes.upstream import FakeUpstream  # noqa: E402
 
 SERVICES = {
@@ -214,11 +214,11 @@ def call_way() -> str:
 
 
 @pytest.fixture(scope="module")
-def service_url(app: Any, sqlite_url: str, call_way: str) -> Iterator[str]:
+async def service_url(app: Any, sqlite_url: str, call_way: str) -> AsyncIterator[str]:
     """The service on a real uvicorn server in this process (same database and fakes as `app`)."""
     lean = call_way == "lean"
     served = create_app(make_settings(sqlite_url, background_jobs=False, call_lean_path=lean))
-    with serve(served, lifespan="on") as server:
+    async with serve_service(served) as server:
         yield server.url
 
 

@@ -10,8 +10,8 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import uvicorn
@@ -60,11 +60,26 @@ class BackgroundServer:
 
 
 @contextmanager
-def serve(app: Any, *, lifespan: str = "off") -> Iterator[BackgroundServer]:
-    """Run `app` for the duration of the block; yields the server (use `.url`). `lifespan="on"`
-    runs the app's start-up and shutdown on the server's own event loop."""
-    server = BackgroundServer(app, lifespan=lifespan).start()
+def serve(app: Any) -> Iterator[BackgroundServer]:
+    """Run `app` (a fake, without start-up) for the duration of the block; yields the server
+    (use `.url`)."""
+    server = BackgroundServer(app).start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@asynccontextmanager
+async def serve_service(app: Any) -> AsyncIterator[BackgroundServer]:
+    """Run the service `app`, start-up and shutdown included, for the duration of the block.
+
+    Its start-up writes to the database: on SQLite it waits for the write lock, which a task still
+    under way on the caller's event loop may hold. The loop keeps running while the server
+    starts and stops, so that task can finish and let go."""
+    server = BackgroundServer(app, lifespan="on")
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)

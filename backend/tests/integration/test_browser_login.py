@@ -24,7 +24,7 @@ from app.schemas.platform import PlatformConfigIn
 from app.services.platforms import upsert_platforms
 from tests.conftest import make_settings, new_user
 from tests.fakes.consoles import CAPTCHA_BOX, CAPTCHA_WORD, PASSWORD, PHONE, USERNAME, ConsoleSite
-from tests.fakes.server import serve
+from tests.fakes.server import serve, serve_service
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +82,7 @@ async def service(sqlite_url, platform_fakes, site) -> AsyncIterator[tuple[Any, 
         }, f"{api}/captcha/v1"),
     ]  # fmt: skip
     app = create_app(make_settings(sqlite_url, background_jobs=False, playwright_timeout=5000))
-    with serve(app, lifespan="on") as server:
+    async with serve_service(app) as server:
         async with session_scope(app_context(app).factory) as session:
             await upsert_platforms(session, entries)
         yield app, server.url

@@ -45,8 +45,9 @@ def oauth_server():
 
 
 @pytest.fixture(scope="module")
-def acme(app, oauth_server, platform_fakes, tmp_path_factory, sqlite_url):
-    """Add the "acme" platform as an operator would: a file and the init script."""
+async def acme(app, oauth_server, platform_fakes, tmp_path_factory, sqlite_url):
+    """Add the "acme" platform as an operator would: a file and the init script (run off the
+    event loop: the script writes to the database that a task of the loop may be writing to)."""
     base = oauth_server.url
     config = {
         "platform_id": "acme",
@@ -72,7 +73,8 @@ def acme(app, oauth_server, platform_fakes, tmp_path_factory, sqlite_url):
     }
     path = tmp_path_factory.mktemp("acme") / "acme.json"
     path.write_text(json.dumps([config]))
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "scripts/init_oauth_platforms.py", "--file", str(path)],
         cwd=BACKEND_DIR, capture_output=True, text=True, check=False,
         env={"DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin", "ENVIRONMENT": "test",
