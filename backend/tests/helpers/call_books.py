@@ -101,7 +101,7 @@ def platforms_file(fakes: PlatformFakes, directory: Path) -> Path:
     """The shipped platforms on the fakes; OpenAI's accounts take turns (so a few calls reach
     each one), have DAILY_LIMIT tokens a day, and count requests and calls in flight (high caps,
     never reached: they only make the service keep those counts)."""
-    path = fake_platforms_file(fakes, directory, unlimited=True)
+    path = fake_platforms_file(fakes, directory, unlimited=True, lean_only=True)
     entries = json.loads(path.read_text())
     for entry in entries:
         if entry["platform_id"] == "openai":

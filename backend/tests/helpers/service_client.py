@@ -1,6 +1,6 @@
-"""Driving a running service (tests/processes.py) through its HTTP API, as a user would: sign up,
-bind an account on a fake platform, make an API key; and the platform file that puts every
-platform on the test's fakes.
+"""Driving a running service (tests/helpers/processes.py) through its HTTP API, as a user
+would: sign up, bind an account on a fake platform, make an API key; and the platform file that
+puts every platform on the test's fakes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from app.services.calls.passthrough import LEAN_PROVIDERS
 from tests.conftest import PlatformFakes, shipped_platforms_on
 
 # Nothing listens on the discard port: a browser console or OAuth server moved here is refused.
@@ -19,14 +20,20 @@ DEAD_URL = "http://127.0.0.1:9"
 PASSWORD = "correct horse battery"
 
 
-def fake_platforms_file(fakes: PlatformFakes, directory: Path, *, unlimited: bool = False) -> Path:
+def fake_platforms_file(
+    fakes: PlatformFakes, directory: Path, *, unlimited: bool = False, lean_only: bool = False
+) -> Path:
     """The shipped platforms with their APIs on the fakes and every other address they name
     (consoles, OAuth and token endpoints) on a dead loopback port: no test reaches the internet.
     `unlimited` drops their requests-per-minute limits, for tests that measure the service under
-    load rather than the limiter."""
+    load rather than the limiter. `lean_only` disables the platforms whose calls go through
+    litellm, for tests that call only the others: each process of the service then skips
+    litellm's import (~9 s of CPU), which would compete with the load the test makes."""
     entries = [entry.model_dump(mode="json") for entry in shipped_platforms_on(fakes)]
     for entry in entries:
         entry["oauth_config"] = _on_loopback(entry["oauth_config"])
+        if lean_only and entry["litellm_config"]["provider"] not in LEAN_PROVIDERS:
+            entry["is_enabled"] = False
         if unlimited and entry["quota_config"]:
             entry["quota_config"].pop("rate_limit", None)
     path = directory / "platforms-on-fakes.json"

@@ -73,7 +73,7 @@ async def test_concurrent_calls_pass_a_key_budget_by_one_estimate_at_most(
         "CREDENTIAL_KEYS": f"k1:{TEST_KEY}",
         "JWT_SECRET": secrets.token_urlsafe(32),
     }
-    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True)
+    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True, lean_only=True)
     async with empty_database(kind, tmp_path) as url:
         env["DATABASE_URL"] = url
         service = start_service(tmp_path, env, workers=2, platforms_file=platforms)

@@ -43,7 +43,7 @@ class Caller:
 @pytest.fixture
 def gunicorn(tmp_path: Path, platform_fakes: Any) -> Iterator[Caller]:
     env = {"GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT_S), "LITELLM_CACHE_ENABLED": "false"}
-    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True)
+    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True, lean_only=True)
     account_key = f"sk-gunicorn-{uuid.uuid4().hex}"
     with running_service(tmp_path, env, workers=WORKERS, platforms_file=platforms) as service:
         with httpx.Client(base_url=service.url, timeout=30) as http:

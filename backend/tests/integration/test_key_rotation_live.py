@@ -137,7 +137,7 @@ def test_keys_rotate_while_calls_go_on_and_the_old_key_can_then_go(
         "LITELLM_CACHE_ENABLED": "false",
         "CALL_USER_RATE_LIMIT": "",
     }
-    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True)
+    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True, lean_only=True)
     keys = [f"sk-rotate-{uuid.uuid4().hex}" for _ in range(ACCOUNTS)]
     with running_service(tmp_path, env | {"CREDENTIAL_KEYS": old}, platforms_file=platforms) as s:
         caller_key = bind_accounts(s.url, keys)

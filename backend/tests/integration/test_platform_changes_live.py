@@ -59,7 +59,7 @@ def test_a_platform_added_by_the_script_is_usable_at_once(
     env = {"LITELLM_CACHE_ENABLED": "false"}
     if redis:
         env |= {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"}
-    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True)
+    platforms = fake_platforms_file(platform_fakes, tmp_path, unlimited=True, lean_only=True)
     with running_service(tmp_path, env, workers=workers, platforms_file=platforms) as service:
         with httpx.Client(base_url=service.url, timeout=30) as http:
             auth = sign_up(http)

@@ -60,7 +60,7 @@ class Outcome:
 
 def limited_platforms(platform_fakes: Any, work: Path) -> Path:
     """The shipped platforms on the fakes, OpenAI's accounts limited to DAILY_LIMIT a day."""
-    path = fake_platforms_file(platform_fakes, work)
+    path = fake_platforms_file(platform_fakes, work, lean_only=True)
     entries = json.loads(path.read_text())
     for entry in entries:
         if entry["platform_id"] == "openai":
