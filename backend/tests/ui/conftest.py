@@ -129,7 +129,7 @@ class Service:
         self.call("POST", "/api/v1/auth/register", json=body)
         return username, self.call("POST", "/api/v1/auth/login", json=body)["access_token"]
 
-    def new_user(self, *, admin: bool = False) -> tuple[str, str]:
+    def new_user(self, *, admin: bool = False, seat: bool = False) -> tuple[str, str]:
         """A user made directly in the database, with a token the service accepts (same
         JWT_SECRET): quicker than registering, for tests that are not about signing in."""
         from sqlalchemy import create_engine
@@ -142,7 +142,10 @@ class Service:
         username = unique("admin" if admin else "user")
         engine = create_engine(f"sqlite:///{self.database}")
         with Session(engine) as session:
-            session.add(User(username=username, password_hash=None, is_admin=admin))
+            seat_held = True if seat else None  # the one administrator's seat (users.py)
+            session.add(
+                User(username=username, password_hash=None, is_admin=admin, admin_seat=seat_held)
+            )
             session.commit()
         engine.dispose()
         return username, TokenService(Settings()).issue(username).access_token
@@ -196,8 +199,9 @@ def service(
         with running_service(data, env, platforms_file=platforms_file, port=port) as process:
             running = Service(process.url, oauth, platform_fakes, process.log_path, database,
                               consoles)  # fmt: skip
-            # The first user is the administrator: take that place before any test registers.
-            _, running.admin_token = running.new_user(admin=True)
+            # The first user is the administrator: take that seat before any test registers, so
+            # that no test's user becomes one by running first.
+            _, running.admin_token = running.new_user(admin=True, seat=True)
             yield running
 
 

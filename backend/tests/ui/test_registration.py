@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.helpers.pages import wait_rendered
-from tests.ui.conftest import Service
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +32,7 @@ def test_the_first_user_is_told_they_become_the_administrator(page: Page, lang: 
     expect(page.get_by_text(NOTICE[lang])).to_be_visible()
 
 
-def test_later_users_are_not_told_so(page: Page, service: Service) -> None:
-    service.register()  # takes the administrator's seat if no one holds it yet
+def test_later_users_are_not_told_so(page: Page) -> None:
     open_sign_up(page, "en")
     expect(page.get_by_role("heading", name="Create your user")).to_be_visible()
     expect(page.get_by_text(NOTICE["en"])).to_have_count(0)
