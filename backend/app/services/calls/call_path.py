@@ -32,7 +32,6 @@ from dataclasses import replace
 from typing import Any
 
 import aiohttp
-import anyio
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.llm import LLM
@@ -45,6 +44,7 @@ from app.services.calls import (
     route_plan,
     routing,
     stream_relay,
+    token_count,
     usage,
 )
 from app.services.calls import native as natives
@@ -61,7 +61,6 @@ from app.services.oauth.adapters.errors import Classified
 from app.services.quota import books
 from app.services.request_log import trace
 
-MAX_HELD_CHUNKS = 8
 _OWN_WIRE = ("anthropic", "gemini")  # providers that take no OpenAI `extra_body`
 
 
@@ -186,7 +185,7 @@ class CallPath:
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             acompletion = await self._acompletion(chosen.call)
             stream = await acompletion(**self._arguments(chosen, stream=True))
-            return await _first_answer(stream, responses.carries_answer)
+            return await stream_relay.first_answer(stream, responses.carries_answer)
 
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
         format = format or stream_relay.ChatChunks(include_usage=call.include_usage)
@@ -221,7 +220,7 @@ class CallPath:
 
         async def attempt(chosen: Attempt) -> tuple[Any, list[Any], bool]:
             stream = await natives.open_stream(self._lean_pool(), chosen.target, native, seconds)
-            return await _first_answer(stream, native.wire.carries_answer, parsed=True)
+            return await stream_relay.first_answer(stream, native.wire.carries_answer, parsed=True)
 
         chosen, (stream, held, ended) = await self.failover.run(call, attempt, stream=True)
         format = format or native.wire.format()
@@ -239,7 +238,7 @@ class CallPath:
                 **self._arguments(chosen, stream=True),
             )
             try:
-                await stream.open(MAX_HELD_CHUNKS)
+                await stream.open(stream_relay.MAX_HELD_CHUNKS)
             except BaseException:
                 await stream.aclose()
                 raise
@@ -357,43 +356,8 @@ class CallPath:
 
     async def _estimate(self, call: ChatCall, model: str, completion: str) -> TokenUsage:
         """Count tokens locally when the platform reported none."""
-        litellm = await self.llm.module()
-
-        def count() -> TokenUsage:
-            try:
-                prompt = litellm.token_counter(model=model, messages=call.messages)
-                answer = (
-                    litellm.token_counter(model=model, text=completion, count_response_tokens=True)
-                    if completion
-                    else 0
-                )
-            except Exception:  # an unknown tokenizer must not fail a call that succeeded
-                text = " ".join(str(m.get("content") or "") for m in call.messages)
-                return TokenUsage(max(1, len(text) // 4), len(completion) // 4)
-            return TokenUsage(int(prompt), int(answer))
-
-        return await anyio.to_thread.run_sync(count)
+        return await token_count.count(self.llm, model, call.messages, completion)
 
 
 def _passed(params: dict[str, Any]) -> dict[str, Any]:
     return {"user": params["user"]} if "user" in params else {}
-
-
-async def _first_answer(
-    stream: Any, carries_answer: Callable[[Any], bool], *, parsed: bool = False
-) -> tuple[Any, list[Any], bool]:
-    """Read a stream until an event carries the answer (at most MAX_HELD_CHUNKS): until then a
-    failure raises, for failover. The events read, and whether the stream ended."""
-    held: list[Any] = []
-    try:
-        while len(held) < MAX_HELD_CHUNKS:
-            chunk = await stream.__anext__()
-            held.append(chunk)
-            if carries_answer(chunk.model_dump(exclude_none=False) if parsed else chunk):
-                break
-    except StopAsyncIteration:
-        return stream, held, True
-    except BaseException:
-        await stream.aclose()
-        raise
-    return stream, held, False

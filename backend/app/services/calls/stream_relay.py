@@ -27,6 +27,9 @@ from app.services.oauth.adapters.errors import Classified
 
 logger = logging.getLogger(__name__)
 
+MAX_HELD_CHUNKS = 8
+"""Events read, at most, before a stream's first byte of answer: until then it can fail over."""
+
 KEEP_BYTES = 64 * 1024
 """A byte-relayed stream keeps this much of its events until it ends, to count their words when
 the platform reports no usage; the rest of a longer answer is counted in proportion."""
@@ -243,3 +246,23 @@ def chunks_of(blocks: list[bytes]) -> list[Wire]:
         for data in event_data(block):
             chunks.append(Wire(orjson.loads(data)))
     return chunks
+
+
+async def first_answer(
+    stream: Any, carries_answer: Callable[[Any], bool], *, parsed: bool = False
+) -> tuple[Any, list[Any], bool]:
+    """Read a stream until an event carries the answer (at most MAX_HELD_CHUNKS): until then a
+    failure raises, for failover. The events read, and whether the stream ended."""
+    held: list[Any] = []
+    try:
+        while len(held) < MAX_HELD_CHUNKS:
+            chunk = await stream.__anext__()
+            held.append(chunk)
+            if carries_answer(chunk.model_dump(exclude_none=False) if parsed else chunk):
+                break
+    except StopAsyncIteration:
+        return stream, held, True
+    except BaseException:
+        await stream.aclose()
+        raise
+    return stream, held, False
