@@ -61,8 +61,9 @@ class EventReader:
             raise unreachable(TIMED_OUT) from exc
         except aiohttp.ClientError as exc:
             raise unreachable(CONNECTION_ERROR) from exc
+        carried = self._pending.endswith(b"\r")  # the last read's CR, maybe a CRLF's first half
         pending = self._pending + received
-        if b"\r" in received:  # CRLF or CR line ends: LF, but a CR last may begin a CRLF
+        if carried or b"\r" in received:  # CRLF or CR line ends: LF, but a CR last may begin a CRLF
             carry = pending.endswith(b"\r")
             body = pending[:-1] if carry else pending
             pending = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if carry else b"")

@@ -26,7 +26,8 @@ SCRIPT: list[bytes] = []
 
 
 HOLD = threading.Event()
-"""Until set, answers under `/hold` send their first event and wait."""
+"""Until set, answers under `/hold` send their first event and wait (under `/apart` they pause
+after every write)."""
 
 
 async def platform(scope, receive, send):  # a bare ASGI app: nothing between test and wire
@@ -40,6 +41,8 @@ async def platform(scope, receive, send):  # a bare ASGI app: nothing between te
         await send({"type": "http.response.body", "body": write, "more_body": True})
         if n == 0 and "/hold/" in scope["path"]:
             await asyncio.to_thread(HOLD.wait, 30)  # set by the test, from its own thread
+        if "/apart/" in scope["path"]:
+            await asyncio.sleep(0.02)  # each write its own read, not joined to the next one
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -87,10 +90,12 @@ def call_arguments(base_url: str) -> dict:
     }
 
 
-async def relayed(base_url: str, writes: list[bytes], *, with_usage: bool = True):
+async def relayed(
+    base_url: str, writes: list[bytes], *, with_usage: bool = True, apart: bool = False
+):
     SCRIPT[:] = writes
     tally = Tally()
-    arguments = call_arguments(base_url)
+    arguments = call_arguments(base_url + "/apart" if apart else base_url)
     async with aiohttp.ClientSession() as http:
         stream = await byte_stream.open_stream(http, tally, with_usage=with_usage, **arguments)
         try:
@@ -148,7 +153,7 @@ async def test_other_framings_are_reframed_event_by_event(base_url):
         b"\n\n",
         event(chunk(finish="stop")) + event(USAGE) + b"data: [DONE]\n\n",
     ]
-    out, tally = await relayed(base_url, writes)
+    out, tally = await relayed(base_url, writes, apart=True)
     lines = out.split(b"\n\n")
     assert lines[-1] == b"" and all(line.startswith(b"data: {") for line in lines[:-1])
     events = [json.loads(line[6:]) for line in lines[:-1]]
