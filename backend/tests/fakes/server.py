@@ -72,7 +72,8 @@ def serve(app: Any) -> Iterator[BackgroundServer]:
 
 @asynccontextmanager
 async def serve_service(app: Any) -> AsyncIterator[BackgroundServer]:
-    """Run the service `app`, start-up and shutdown included, for the duration of the block.
+    """Run the service `app`, start-up and shutdown included (on the server's own event loop),
+    for the duration of the block.
 
     Its start-up writes to the database: on SQLite it waits for the write lock, which a task still
     under way on the caller's event loop may hold. The loop keeps running while the server
