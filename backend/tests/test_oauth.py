@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import pytest
+
 from app.api.deps import app_context
+from app.core.database import session_scope
+from app.schemas.platform import PlatformConfigIn
+from app.services.platforms import upsert_platforms
 from tests.conftest import BACKEND_DIR, new_user
 from tests.helpers.api import bind
 
@@ -32,6 +40,41 @@ async def test_gemini_offers_oauth_only_once_an_operator_client_is_configured(cl
     gemini = next(p for p in response.json()["data"] if p["platform_id"] == "gemini")
     assert "oauth" not in gemini["login_methods"]
     assert "api_key" in gemini["login_methods"]
+
+
+def platform_entry(platform_id: str, oauth_config: dict[str, Any]) -> PlatformConfigIn:
+    return PlatformConfigIn.model_validate(
+        {
+            "platform_id": platform_id,
+            "platform_name": f"Platform {platform_id}",
+            "oauth_config": oauth_config,
+            "litellm_config": {"provider": "openai", "api_base": "http://127.0.0.1:9/v1",
+                               "default_model": "m-1", "available_models": ["m-1"]},
+        }
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["oauth", "device"])
+async def test_a_method_on_the_operators_client_is_offered_only_once_the_client_is_set(
+    app, client, auth, method
+):
+    """Offered without its client, it only ever answered 400 unsupported_method."""
+    endpoints = {
+        "token_endpoint": "http://127.0.0.1:9/token",
+        "authorization_endpoint": "http://127.0.0.1:9/authorize",
+        "device_authorization_endpoint": "http://127.0.0.1:9/device/code",
+    }
+    unset, configured = f"noclient-{uuid.uuid4().hex[:8]}", f"client-{uuid.uuid4().hex[:8]}"
+    async with session_scope(app_context(app).factory) as session:
+        for platform_id, operator in ((unset, {}), (configured, {"client_id": "op-client"})):
+            oauth = {"login_methods": [method, "api_key"], **endpoints, **operator}
+            await upsert_platforms(session, [platform_entry(platform_id, oauth)])
+    listed = (await client.get("/api/v1/oauth/platforms", headers=auth)).json()["data"]
+    methods = {p["platform_id"]: p["login_methods"] for p in listed}
+    assert methods[unset] == ["api_key"] and methods[configured] == [method, "api_key"]
+    body = {"platform": unset, "account_name": "a", "method": method}
+    refused = await client.post("/api/v1/oauth/initiate", json=body, headers=auth)
+    assert refused.status_code == 400 and refused.json()["error_code"] == "unsupported_method"
 
 
 async def test_every_oauth_route_requires_a_bearer_token(client):

@@ -23,8 +23,11 @@ from app.schemas.admin import MASKED_SECRET
 from app.schemas.platform import PlatformConfigIn
 from app.services import platform_changes, platform_secrets
 from app.services.calls.account_cache import PLATFORMS
+from app.services.oauth import oauth2_client
 
 SHIPPED_PLATFORMS_FILE = Path(__file__).resolve().parents[1] / "data" / "platforms.json"
+OAUTH_METHODS = ("oauth", "device")
+"""The ways to bind that run on the operator's OAuth client (services/oauth/oauth2_client.py)."""
 
 _entries = TypeAdapter(list[PlatformConfigIn])
 
@@ -142,8 +145,12 @@ def login_methods(config: PlatformConfig, unavailable: dict[str, str] | None = N
     """The ways to bind an account on the platform that this service can offer now; not those
     in `unavailable` (method → why, e.g. `browser` without a Chromium)."""
     methods = config.oauth_config.get("login_methods") or ["api_key"]
-    # OAuth needs the operator's client: it is offered only once one is configured.
-    offered = [m for m in methods if m != "oauth" or config.oauth_config.get("client_id")]
+    # OAuth and device code need the operator's client: offered only once it is configured.
+    offered = [
+        m
+        for m in methods
+        if m not in OAUTH_METHODS or not oauth2_client.missing_settings(config.oauth_config, m)
+    ]
     return [m for m in offered if m not in (unavailable or {})]
 
 

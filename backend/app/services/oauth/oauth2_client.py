@@ -24,6 +24,17 @@ from app.services.oauth.adapters.base import PlatformUnreachable
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
+def missing_settings(oauth_config: dict[str, Any], method: str) -> list[str]:
+    """What a platform's `oauth_config` lacks for `method` ("oauth", "device" or "refresh"):
+    each needs the operator's client and the token endpoint, the first two their own endpoint."""
+    needed = ["client_id", "token_endpoint"]
+    if method == "oauth":
+        needed.append("authorization_endpoint")
+    elif method == "device":
+        needed.append("device_authorization_endpoint")
+    return [key for key in needed if not oauth_config.get(key)]
+
+
 @dataclass(frozen=True)
 class OAuthClientConfig:
     client_id: str
@@ -51,12 +62,7 @@ class OAuthClientConfig:
     ) -> OAuthClientConfig:
         """The client config for `method` ("oauth", "device" or "refresh"), or why it cannot
         be used."""
-        needed = ["client_id", "token_endpoint"]
-        if method == "oauth":
-            needed.append("authorization_endpoint")
-        elif method == "device":
-            needed.append("device_authorization_endpoint")
-        missing = [key for key in needed if not oauth_config.get(key)]
+        missing = missing_settings(oauth_config, method)
         if missing:
             raise UnsupportedMethod(
                 f"{platform_name} is not configured for {method} authorization "

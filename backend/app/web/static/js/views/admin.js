@@ -101,10 +101,10 @@ function editPlatform(platform, onSaved) {
   editor.focus();
 }
 
-// OAuth is offered to users only once an administrator has configured its client
-// (platforms.login_methods): until then the table says what it needs.
+// OAuth and device code are offered to users only once an administrator has configured the
+// client (platforms.login_methods): until then the table says what it needs.
 function methodText(method, platform) {
-  if (method === "oauth" && !platform.oauth_config?.client_id) return t("admin.method_needs_client_id", { method: t(`method.${method}`) });
+  if ((method === "oauth" || method === "device") && !platform.oauth_config?.client_id) return t("admin.method_needs_client_id", { method: t(`method.${method}`) });
   return t(`method.${method}`);
 }
 
